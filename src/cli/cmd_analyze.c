@@ -1,0 +1,173 @@
+/* dnsradar analyze: an offline report of a capture, summary first, then
+ * top-N tables, narrowed by --where for drill-down. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "report/render.h"
+#include "report/stats.h"
+#include "report/tables.h"
+
+#define DEFAULT_TOP 10
+#define MAX_TOP 10000
+
+enum { OPT_FORMAT = 0x200, OPT_TOP };
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: dnsradar analyze [OPTIONS] FILE...\n"
+		"\n"
+		"Report what a capture holds: a summary (time span, packets, DNS\n"
+		"messages, queries, responses, malformed, bytes, average and peak\n"
+		"queries per second) and top-N tables of sources, destinations,\n"
+		"ports, query names, registered domains, query types, response codes,\n"
+		"response sizes and of sources by peak queries per second.\n"
+		"\n"
+		"Report:\n"
+		"  --format text|json    text for people (default), one JSON document\n"
+		"                        {summary, decode, top, alerts} for machines\n"
+		"  --top N               rows per top-N table (default %d)\n"
+		"\n"
+		DR_COMMON_HELP
+		"\n"
+		"Drill-down: from the source table, to one source's destination ports,\n"
+		"to its packets:\n"
+		"  dnsradar analyze capture.pcap\n"
+		"  dnsradar analyze --where src=192.0.2.1 capture.pcap\n"
+		"  dnsradar records --where src=192.0.2.1 --where dport=53 capture.pcap\n",
+		DEFAULT_TOP);
+}
+
+static void add_message(void *ctx, const struct dr_record *r)
+{
+	dr_stats_add(ctx, r);
+}
+
+static int run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		DR_COMMON_LONGOPTS,
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"top", required_argument, NULL, OPT_TOP},
+		{NULL, 0, NULL, 0},
+	};
+	struct dr_pipeline *p = calloc(1, sizeof(*p));
+	struct dr_stats *stats = calloc(1, sizeof(*stats));
+	char **where = calloc((size_t)argc + 1, sizeof(*where));
+	unsigned nwhere = 0;
+	int json = 0, opt, ret = DR_EXIT_USAGE, have_stats = 0;
+	long top = DEFAULT_TOP;
+
+	if (!p || !stats || !where) {
+		dr_cli_error("out of memory");
+		ret = DR_EXIT_FAIL;
+		goto out;
+	}
+	dr_pipeline_init(p);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		char *end;
+		switch (opt) {
+		case 'h':
+			usage(stdout);
+			ret = DR_EXIT_OK;
+			goto out;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "json") == 0) {
+				json = 1;
+			} else if (strcmp(optarg, "text") == 0) {
+				json = 0;
+			} else {
+				dr_cli_error("--format '%s': use text or json", optarg);
+				dr_cli_usage_hint("analyze");
+				goto out;
+			}
+			break;
+		case OPT_TOP:
+			top = strtol(optarg, &end, 10);
+			if (*end || end == optarg || top < 1 || top > MAX_TOP) {
+				dr_cli_error("--top '%s': give a number from 1 to %d", optarg, MAX_TOP);
+				dr_cli_usage_hint("analyze");
+				goto out;
+			}
+			break;
+		default:
+			if (dr_cli_common(p, opt, optarg) != 0) {
+				dr_cli_usage_hint("analyze");
+				goto out;
+			}
+			if (opt == DR_OPT_WHERE)
+				where[nwhere++] = optarg;
+			break;
+		}
+	}
+	if (optind >= argc) {
+		dr_cli_error("analyze: no capture file given");
+		dr_cli_usage_hint("analyze");
+		goto out;
+	}
+	p->files = argv + optind;
+	p->nfiles = (unsigned)(argc - optind);
+
+	struct dr_stats_config cfg = {0};
+	if (dr_stats_init(stats, &cfg) < 0) {
+		dr_cli_error("out of memory for the report tables");
+		ret = DR_EXIT_FAIL;
+		goto out;
+	}
+	have_stats = 1;
+	int rc = dr_pipeline_run(p, add_message, stats);
+	if (rc < 0) {
+		dr_cli_error("%s", p->error);
+		goto out;
+	}
+
+	struct dr_tables tables;
+	if (dr_tables_build(&tables, stats, (unsigned)top) < 0) {
+		dr_cli_error("out of memory for the report");
+		ret = DR_EXIT_FAIL;
+		goto out;
+	}
+	struct dr_report report = {
+		.stats = stats, .tables = &tables, .decode = &p->stats,
+		.filtered = p->filtered, .files = p->files, .nfiles = p->nfiles,
+		.where = where, .nwhere = nwhere,
+	};
+	struct dr_out o;
+	if (dr_out_init(&o, stdout, 1u << 16) < 0) {
+		dr_tables_free(&tables);
+		dr_cli_error("out of memory");
+		ret = DR_EXIT_FAIL;
+		goto out;
+	}
+	if (json)
+		dr_render_json(&o, &report);
+	else
+		dr_render_text(&o, &report);
+	dr_out_fini(&o);
+	dr_tables_free(&tables);
+	if (rc > 0) {
+		dr_cli_error("%s", p->error);
+		ret = DR_EXIT_USAGE;
+	} else if (o.err) {
+		dr_cli_error("analyze: could not write the report");
+		ret = DR_EXIT_FAIL;
+	} else {
+		ret = DR_EXIT_OK;
+	}
+out:
+	if (have_stats)
+		dr_stats_fini(stats);
+	free(stats);
+	free(where);
+	free(p);
+	return ret;
+}
+
+const struct dr_command dr_cmd_analyze = {
+	.name = "analyze",
+	.summary = "report and drill down: summary, top-N tables, alerts",
+	.run = run,
+};

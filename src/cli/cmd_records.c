@@ -1,0 +1,184 @@
+/* dnsradar records: one JSON line per DNS message, the drill-down to the
+ * individual packets (frame numbers match Wireshark's). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lib/outbuf.h"
+
+#define OUT_BUF (1u << 20)
+
+struct records_ctx {
+	struct dr_out out;
+	int with_file;		/* several inputs: say which file */
+};
+
+static void out_kv_u(struct dr_out *o, const char *key, uint64_t v)
+{
+	dr_out_str(o, key);
+	dr_out_u64(o, v);
+}
+
+/* Epoch seconds with microseconds, or nanoseconds when the capture has
+ * them, as the JSON number `ts`. */
+static void out_ts(struct dr_out *o, int64_t sec, uint32_t nsec)
+{
+	char frac[10];
+	int digits = nsec % 1000 ? 9 : 6;
+	uint32_t v = digits == 9 ? nsec : nsec / 1000;
+	for (int i = digits - 1; i >= 0; i--) {
+		frac[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	dr_out_i64(o, sec);
+	dr_out_char(o, '.');
+	dr_out_mem(o, frac, (size_t)digits);
+}
+
+static void write_record(void *arg, const struct dr_record *r)
+{
+	struct records_ctx *c = arg;
+	struct dr_out *o = &c->out;
+	const struct dr_dns *d = &r->dns;
+	char name[DR_NAME_TEXT_MAX];
+
+	dr_out_need(o, 2048);
+	out_kv_u(o, "{\"frame\":", r->frame);
+	if (c->with_file)
+		out_kv_u(o, ",\"file\":", r->file);
+	dr_out_str(o, ",\"ts\":");
+	out_ts(o, r->ts_sec, r->ts_nsec);
+	dr_out_str(o, ",\"src\":\"");
+	dr_out_addr(o, r->family, r->src);
+	out_kv_u(o, "\",\"sport\":", r->sport);
+	dr_out_str(o, ",\"dst\":\"");
+	dr_out_addr(o, r->family, r->dst);
+	out_kv_u(o, "\",\"dport\":", r->dport);
+	dr_out_str(o, r->proto == 6 ? ",\"proto\":\"tcp\"" : ",\"proto\":\"udp\"");
+	out_kv_u(o, ",\"ttl\":", r->ip_ttl);
+	out_kv_u(o, ",\"frag\":", r->fragmented);
+	out_kv_u(o, ",\"id\":", d->id);
+	out_kv_u(o, ",\"qr\":", dr_dns_qr(d));
+	out_kv_u(o, ",\"opcode\":", dr_dns_opcode(d));
+	out_kv_u(o, ",\"rcode\":", d->rcode_ext);
+	out_kv_u(o, ",\"aa\":", dr_dns_aa(d));
+	out_kv_u(o, ",\"tc\":", dr_dns_tc(d));
+	out_kv_u(o, ",\"rd\":", dr_dns_rd(d));
+	out_kv_u(o, ",\"ra\":", dr_dns_ra(d));
+	out_kv_u(o, ",\"ad\":", dr_dns_ad(d));
+	out_kv_u(o, ",\"cd\":", dr_dns_cd(d));
+	if (d->has_question) {
+		size_t n = dr_name_to_text(d->qname, d->qname_len, name);
+		dr_out_str(o, ",\"qname\":");
+		dr_out_json_str(o, name, n);
+		out_kv_u(o, ",\"qtype\":", d->qtype);
+		out_kv_u(o, ",\"qclass\":", d->qclass);
+	} else {
+		dr_out_str(o, ",\"qname\":null,\"qtype\":null,\"qclass\":null");
+	}
+	out_kv_u(o, ",\"qd\":", d->qdcount);
+	out_kv_u(o, ",\"an\":", d->ancount);
+	out_kv_u(o, ",\"ns\":", d->nscount);
+	out_kv_u(o, ",\"ar\":", d->arcount);
+	out_kv_u(o, ",\"len\":", r->payload_len);
+	if (d->edns) {
+		out_kv_u(o, ",\"edns_udp\":", d->edns_udp);
+		out_kv_u(o, ",\"edns_version\":", d->edns_version);
+		out_kv_u(o, ",\"do\":", d->edns_do);
+		dr_out_str(o, ",\"edns_opts\":[");
+		for (unsigned i = 0; i < d->edns_nopts; i++) {
+			if (i)
+				dr_out_char(o, ',');
+			dr_out_u64(o, d->edns_opts[i]);
+		}
+		dr_out_char(o, ']');
+	} else {
+		dr_out_str(o, ",\"edns_udp\":null,\"edns_version\":null,\"do\":0,\"edns_opts\":[]");
+	}
+	if (d->malformed) {
+		dr_out_str(o, ",\"malformed\":\"");
+		dr_out_str(o, dr_malformed_name(d->malformed));
+		out_kv_u(o, "\",\"malformed_at\":", d->malformed_at);
+		dr_out_str(o, "}\n");
+	} else {
+		dr_out_str(o, ",\"malformed\":null}\n");
+	}
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: dnsradar records [OPTIONS] FILE...\n"
+		"\n"
+		"Print one JSON object per line for every DNS message: where it came\n"
+		"from and went, its header, first question, section counts, EDNS and,\n"
+		"when it is not well formed, why. `frame` is the packet's number in\n"
+		"its file as Wireshark counts it; with several files `file` says\n"
+		"which (0 = the first named).\n"
+		"\n"
+		DR_COMMON_HELP
+		"\n"
+		"Example: all messages from one source, as jq sees them\n"
+		"  dnsradar records --where src=192.0.2.1 capture.pcap | jq .qname\n");
+}
+
+static int run(int argc, char **argv)
+{
+	static const struct option longopts[] = { DR_COMMON_LONGOPTS, {NULL, 0, NULL, 0} };
+	struct dr_pipeline *p = calloc(1, sizeof(*p));
+	struct records_ctx ctx;
+	int opt, ret = DR_EXIT_USAGE;
+
+	if (!p) {
+		dr_cli_error("out of memory");
+		return DR_EXIT_FAIL;
+	}
+	dr_pipeline_init(p);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			ret = DR_EXIT_OK;
+			goto out;
+		}
+		int rc = dr_cli_common(p, opt, optarg);
+		if (rc != 0) {
+			dr_cli_usage_hint("records");
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		dr_cli_error("records: no capture file given");
+		dr_cli_usage_hint("records");
+		goto out;
+	}
+	p->files = argv + optind;
+	p->nfiles = (unsigned)(argc - optind);
+	if (dr_out_init(&ctx.out, stdout, OUT_BUF) < 0) {
+		dr_cli_error("out of memory");
+		ret = DR_EXIT_FAIL;
+		goto out;
+	}
+	ctx.with_file = p->nfiles > 1;
+	int rc = dr_pipeline_run(p, write_record, &ctx);
+	dr_out_fini(&ctx.out);
+	if (rc != 0) {
+		dr_cli_error("%s", p->error);
+		ret = DR_EXIT_USAGE;
+	} else if (ctx.out.err) {
+		dr_cli_error("records: could not write the output");
+		ret = DR_EXIT_FAIL;
+	} else {
+		ret = DR_EXIT_OK;
+	}
+out:
+	free(p);
+	return ret;
+}
+
+const struct dr_command dr_cmd_records = {
+	.name = "records",
+	.summary = "one JSON line per DNS message (drill down to packets)",
+	.run = run,
+};

@@ -1,0 +1,62 @@
+/* Option handling shared by the subcommands that read captures. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+void dr_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("dnsradar: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void dr_cli_usage_hint(const char *command)
+{
+	fprintf(stderr, "Try 'dnsradar %s --help' for more information.\n", command);
+}
+
+static int add_ports(struct dr_pipeline *p, const char *arg)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		long port = strtol(tok, &end, 10);
+		if (*end || end == tok || port < 1 || port > 65535) {
+			dr_cli_error("--dns-port '%s': '%s' is not a port number (1-65535)", arg, tok);
+			return -1;
+		}
+		dr_port_set(p->dns_ports, (uint16_t)port);
+	}
+	return 0;
+}
+
+int dr_cli_common(struct dr_pipeline *p, int opt, const char *arg)
+{
+	char err[512];
+	switch (opt) {
+	case DR_OPT_BPF:
+		p->bpf = arg;
+		return 0;
+	case DR_OPT_DNS_PORT:
+		return add_ports(p, arg);
+	case DR_OPT_WHERE:
+		if (dr_where_add(&p->where, arg, err, sizeof(err)) < 0) {
+			dr_cli_error("%s", err);
+			return -1;
+		}
+		return 0;
+	case DR_OPT_NO_PROGRESS:
+		p->progress = 0;
+		return 0;
+	default:
+		return 1;
+	}
+}

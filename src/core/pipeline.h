@@ -1,0 +1,38 @@
+/* The path every subcommand shares: capture files -> decoder -> filter ->
+ * a consumer, with a progress bar on a terminal. */
+#ifndef DR_CORE_PIPELINE_H
+#define DR_CORE_PIPELINE_H
+
+#include <stdint.h>
+
+#include "decode/packet.h"
+#include "report/where.h"
+
+struct dr_pipeline {
+	/* set by the caller */
+	char *const *files;
+	unsigned nfiles;
+	const char *bpf;		/* NULL: no filter */
+	uint8_t dns_ports[8192];	/* bitmap; port 53 set by init */
+	struct dr_where where;
+	int progress;			/* 1: draw on stderr if it is a terminal */
+	struct dr_decode_config decode;
+	/* filled by the run */
+	struct dr_decode_stats stats;
+	uint64_t filtered;		/* packets the BPF rejected */
+	uint64_t matched;		/* messages that passed --where */
+	size_t decode_mem;		/* decoder memory budget */
+	int cut_short;			/* a file ended early; error says why */
+	char error[1024];
+};
+
+/* Defaults: port 53, no filter, progress on, tables at default sizes. */
+void dr_pipeline_init(struct dr_pipeline *p);
+
+/* Runs the pipeline, calling fn for each DNS message that passes --where.
+ * Returns 0 when all input was read, 1 when a file was cut short or
+ * damaged (p->error says where; everything before it was delivered), or
+ * -1 when input could not be opened (p->error says which and why). */
+int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,240 @@
+/* IP fragment reassembly. Sets live in a set-associative table: a key hashes
+ * to a bucket of DR_FRAG_WAYS sets, so a look-up touches eight entries and
+ * a flood of fragments evicts the oldest set of its bucket instead of
+ * growing anything. Overlapping fragments are dropped (first data wins). */
+#include "decode/frag.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+
+#define IP_MAX 65535u
+#define BUF_STEP 2048u
+
+static uint32_t key_hash(const struct dr_frag_key *k)
+{
+	uint32_t h = 2166136261u ^ k->family ^ (uint32_t)k->proto << 8;
+	const uint8_t *parts[2] = {k->src, k->dst};
+	unsigned n = k->family == 4 ? 4 : 16;
+	for (int i = 0; i < 2; i++)
+		for (unsigned j = 0; j < n; j++)
+			h = (h ^ parts[i][j]) * 16777619u;
+	h ^= k->id;
+	h *= 0x9e3779b1u;
+	return h ^ h >> 15;
+}
+
+static int key_eq(const struct dr_frag_key *a, const struct dr_frag_key *b)
+{
+	return a->id == b->id && a->family == b->family && a->proto == b->proto &&
+	       memcmp(a->src, b->src, 16) == 0 && memcmp(a->dst, b->dst, 16) == 0;
+}
+
+static void release(struct dr_frag_table *t, struct dr_frag_set *s)
+{
+	t->mem_used -= s->cap;
+	free(s->buf);
+	memset(s, 0, sizeof(*s));
+}
+
+int dr_frag_init(struct dr_frag_table *t, const struct dr_frag_config *cfg)
+{
+	memset(t, 0, sizeof(*t));
+	unsigned sets = cfg->sets ? cfg->sets : 1024;
+	t->nbuckets = (sets + DR_FRAG_WAYS - 1) / DR_FRAG_WAYS;
+	t->sets = calloc((size_t)t->nbuckets * DR_FRAG_WAYS, sizeof(*t->sets));
+	if (!t->sets)
+		return DR_ENOMEM;
+	t->mem_cap = cfg->mem_cap ? cfg->mem_cap : 16u << 20;
+	t->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 30000;
+	return 0;
+}
+
+void dr_frag_fini(struct dr_frag_table *t)
+{
+	if (!t->sets)
+		return;
+	for (size_t i = 0; i < (size_t)t->nbuckets * DR_FRAG_WAYS; i++)
+		if (t->sets[i].used)
+			release(t, &t->sets[i]);
+	free(t->sets);
+	t->sets = NULL;
+	free(t->done);
+	t->done = NULL;
+}
+
+unsigned dr_frag_pending(const struct dr_frag_table *t)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < (size_t)t->nbuckets * DR_FRAG_WAYS; i++)
+		n += t->sets[i].used;
+	return n;
+}
+
+/* Frees the oldest set anywhere to make room for `need` more bytes. */
+static int make_room(struct dr_frag_table *t, size_t need, const struct dr_frag_set *keep)
+{
+	while (t->mem_used + need > t->mem_cap) {
+		struct dr_frag_set *oldest = NULL;
+		for (size_t i = 0; i < (size_t)t->nbuckets * DR_FRAG_WAYS; i++) {
+			struct dr_frag_set *s = &t->sets[i];
+			if (s->used && s->cap && s != keep &&
+			    (!oldest || s->first_ms < oldest->first_ms))
+				oldest = s;
+		}
+		if (!oldest)
+			return -1;
+		t->counts.evicted++;
+		release(t, oldest);
+	}
+	return 0;
+}
+
+static struct dr_frag_set *find_set(struct dr_frag_table *t, const struct dr_frag_in *in)
+{
+	struct dr_frag_set *bucket = t->sets + (size_t)(key_hash(in->key) % t->nbuckets) * DR_FRAG_WAYS;
+	struct dr_frag_set *free_set = NULL, *oldest = NULL;
+
+	for (unsigned w = 0; w < DR_FRAG_WAYS; w++) {
+		struct dr_frag_set *s = &bucket[w];
+		if (s->used && in->now_ms - s->first_ms > (int64_t)t->timeout_ms) {
+			t->counts.timeout++;
+			release(t, s);
+		}
+		if (!s->used) {
+			if (!free_set)
+				free_set = s;
+			continue;
+		}
+		if (key_eq(&s->key, in->key))
+			return s;
+		if (!oldest || s->first_ms < oldest->first_ms)
+			oldest = s;
+	}
+	if (!free_set) {
+		t->counts.evicted++;
+		release(t, oldest);
+		free_set = oldest;
+	}
+	free_set->used = 1;
+	free_set->key = *in->key;
+	free_set->first_ms = in->now_ms;
+	return free_set;
+}
+
+/* Inserts [start, end) into the sorted disjoint ranges, merging ranges that
+ * touch. Returns -1 when it overlaps data already held, -2 when the set
+ * would have more than DR_FRAG_RANGES holes. */
+static int add_range(struct dr_frag_set *s, uint32_t start, uint32_t end)
+{
+	unsigned n = s->nranges, i = 0;
+
+	while (i < n && s->ranges[i].end < start)
+		i++;
+	for (unsigned j = i; j < n && s->ranges[j].start < end; j++)
+		if (s->ranges[j].end > start)
+			return -1;
+	int merge_prev = i < n && s->ranges[i].end == start;
+	unsigned next = merge_prev ? i + 1 : i;
+	int merge_next = next < n && s->ranges[next].start == end;
+
+	if (merge_prev && merge_next) {
+		s->ranges[i].end = s->ranges[next].end;
+		memmove(&s->ranges[next], &s->ranges[next + 1],
+			(n - next - 1) * sizeof(s->ranges[0]));
+		s->nranges--;
+	} else if (merge_prev) {
+		s->ranges[i].end = end;
+	} else if (merge_next) {
+		s->ranges[next].start = start;
+	} else {
+		if (n == DR_FRAG_RANGES)
+			return -2;
+		memmove(&s->ranges[i + 1], &s->ranges[i], (n - i) * sizeof(s->ranges[0]));
+		s->ranges[i].start = start;
+		s->ranges[i].end = end;
+		s->nranges++;
+	}
+	return 0;
+}
+
+int dr_frag_add(struct dr_frag_table *t, const struct dr_frag_in *in,
+		const uint8_t **out, uint32_t *out_len, uint8_t *ttl,
+		uint8_t *next_header)
+{
+	uint32_t end = in->offset + in->len;
+
+	free(t->done);
+	t->done = NULL;
+
+	if (end > IP_MAX || (in->more && (in->len == 0 || in->len % 8))) {
+		t->counts.bad++;
+		return 0;
+	}
+	struct dr_frag_set *s = find_set(t, in);
+	if (!in->more) {
+		if ((s->total && s->total != end) ||
+		    (s->nranges && s->ranges[s->nranges - 1].end > end)) {
+			t->counts.bad++;
+			release(t, s);
+			return 0;
+		}
+		s->total = end;
+	} else if (s->total && end > s->total) {
+		t->counts.bad++;
+		release(t, s);
+		return 0;
+	}
+	if (end > s->cap) {
+		uint32_t cap = (end + BUF_STEP - 1) / BUF_STEP * BUF_STEP;
+		if (cap > IP_MAX)
+			cap = IP_MAX;
+		if (make_room(t, cap - s->cap, s) < 0) {
+			t->counts.memory++;
+			release(t, s);
+			return 0;
+		}
+		uint8_t *buf = realloc(s->buf, cap);
+		if (!buf) {
+			t->counts.memory++;
+			release(t, s);
+			return 0;
+		}
+		t->mem_used += cap - s->cap;
+		s->buf = buf;
+		s->cap = cap;
+	}
+	int rc = in->len ? add_range(s, in->offset, end) : 0;
+	if (rc == -1) {
+		t->counts.overlap++;
+		return 0;
+	}
+	if (rc == -2) {
+		t->counts.bad++;
+		release(t, s);
+		return 0;
+	}
+	if (in->len)
+		memcpy(s->buf + in->offset, in->data, in->len);
+	if (in->offset == 0) {
+		s->ttl = in->ttl;
+		s->next_header = in->next_header;
+	}
+	if (!s->total || s->nranges != 1 || s->ranges[0].start != 0 ||
+	    s->ranges[0].end != s->total)
+		return 0;
+
+	/* Complete: the buffer is handed over until the next call. */
+	free(t->done);
+	t->done = s->buf;
+	*out = s->buf;
+	*out_len = s->total;
+	*ttl = s->ttl;
+	*next_header = s->next_header;
+	t->mem_used -= s->cap;
+	s->buf = NULL;
+	s->cap = 0;
+	memset(s, 0, sizeof(*s));
+	return 1;
+}

@@ -1,0 +1,123 @@
+/* Packet decoder: link layer, IPv4/IPv6 (extension headers, tunnels,
+ * fragment reassembly), UDP and TCP (stream reassembly), then DNS. Calls
+ * the consumer once for every DNS message found. */
+#ifndef DR_DECODE_PACKET_H
+#define DR_DECODE_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/record.h"
+#include "decode/frag.h"
+#include "decode/tcp.h"
+
+/* Link types, as pcap_datalink() reports them. */
+enum dr_link {
+	DR_LINK_NULL = 0,
+	DR_LINK_ETHERNET = 1,
+	DR_LINK_PPP = 9,
+	DR_LINK_RAW = 12,
+	DR_LINK_RAW_OPENBSD = 14,
+	DR_LINK_PPP_SERIAL = 50,
+	DR_LINK_RAW_LINKTYPE = 101,
+	DR_LINK_C_HDLC = 104,
+	DR_LINK_LOOP = 108,
+	DR_LINK_LINUX_SLL = 113,
+	DR_LINK_IPV4 = 228,
+	DR_LINK_IPV6 = 229,
+	DR_LINK_LINUX_SLL2 = 276,
+};
+
+/* Counters of what the decoder saw and what it dropped, and why. */
+#define DR_DECODE_COUNTERS(X) \
+	X(frames,            "frames read") \
+	X(bytes,             "bytes on the wire") \
+	X(link_unsupported,  "frames of an unsupported link type") \
+	X(not_ip,            "frames carrying no IP") \
+	X(ip_bad,            "IP headers damaged or cut short") \
+	X(ip_short,          "IP datagrams cut short by the snap length") \
+	X(ipv4,              "IPv4 datagrams") \
+	X(ipv6,              "IPv6 datagrams") \
+	X(tunnel,            "datagrams unwrapped from a tunnel") \
+	X(udp,               "UDP datagrams") \
+	X(tcp,               "TCP segments") \
+	X(other_transport,   "datagrams of another transport") \
+	X(other_port,        "UDP/TCP on ports that are not DNS") \
+	X(frag_seen,         "IP fragments") \
+	X(frag_reassembled,  "datagrams reassembled from fragments") \
+	X(frag_timeout,      "fragment sets dropped: timed out") \
+	X(frag_evicted,      "fragment sets dropped: table full") \
+	X(frag_memory,       "fragments dropped: memory cap reached") \
+	X(frag_overlap,      "fragments dropped: overlapping data") \
+	X(frag_bad,          "fragments dropped: bad offset or length") \
+	X(frag_unfinished,   "fragment sets incomplete at end of input") \
+	X(tcp_messages,      "DNS messages reassembled from TCP") \
+	X(tcp_gap,           "TCP streams resynchronised after a gap") \
+	X(tcp_evicted,       "TCP streams dropped: table full") \
+	X(tcp_memory,        "TCP data dropped: memory cap reached") \
+	X(tcp_unfinished,    "TCP messages incomplete at end of stream") \
+	X(dns_messages,      "DNS messages") \
+	X(dns_malformed,     "DNS messages not well formed")
+
+struct dr_decode_stats {
+#define DR_COUNTER_FIELD(name, text) uint64_t name;
+	DR_DECODE_COUNTERS(DR_COUNTER_FIELD)
+#undef DR_COUNTER_FIELD
+};
+
+/* One captured frame as an input hands it over; data is borrowed. */
+struct dr_packet {
+	const uint8_t *data;
+	uint32_t caplen;
+	uint32_t wirelen;
+	int link;		/* enum dr_link */
+	int64_t ts_sec;
+	uint32_t ts_nsec;
+	uint32_t file;
+	uint64_t frame;
+};
+
+typedef void (*dr_message_fn)(void *ctx, const struct dr_record *rec);
+
+struct dr_decode_config {
+	const uint8_t *dns_ports;	/* 8 KiB bitmap of ports that carry DNS */
+	struct dr_frag_config frag;
+	struct dr_tcp_config tcp;
+};
+
+struct dr_decoder {
+	const uint8_t *dns_ports;
+	struct dr_frag_table frag;
+	struct dr_tcp_table tcp;
+	struct dr_decode_stats stats;
+	dr_message_fn on_message;
+	void *ctx;
+	struct dr_record rec;	/* the record being filled */
+};
+
+/* Sets a port in a DNS port bitmap. */
+static inline void dr_port_set(uint8_t *bitmap, uint16_t port)
+{
+	bitmap[port >> 3] |= (uint8_t)(1u << (port & 7));
+}
+
+static inline int dr_port_test(const uint8_t *bitmap, uint16_t port)
+{
+	return bitmap[port >> 3] >> (port & 7) & 1;
+}
+
+/* Sets up a decoder; its tables are sized here and never grow. Returns 0 or
+ * DR_ENOMEM. */
+int dr_decoder_init(struct dr_decoder *d, const struct dr_decode_config *cfg,
+		    dr_message_fn on_message, void *ctx);
+
+/* Decodes one frame; calls on_message for each DNS message it completes. */
+void dr_decoder_packet(struct dr_decoder *d, const struct dr_packet *pkt);
+
+/* Counts what is still pending as unfinished and frees the tables. */
+void dr_decoder_fini(struct dr_decoder *d);
+
+/* Bytes the decoder may hold at most (fragment and TCP buffers). */
+size_t dr_decoder_mem_budget(const struct dr_decoder *d);
+
+#endif

@@ -1,0 +1,52 @@
+/* Capture input: one or more pcap/pcapng files (plain, gzip or zstd, or
+ * standard input) read through libpcap and merged into one stream in
+ * timestamp order, with an optional BPF filter. */
+#ifndef DR_INPUT_CAPTURE_H
+#define DR_INPUT_CAPTURE_H
+
+#include <pcap/pcap.h>
+#include <stdint.h>
+
+#include "decode/packet.h"
+#include "input/zio.h"
+
+struct dr_capture_file {
+	const char *path;
+	struct dr_zfile z;
+	pcap_t *pcap;
+	int link;
+	uint64_t frames;	/* packets read from this file so far */
+	struct bpf_program bpf;
+	int has_bpf;
+	int pending;		/* hdr/data hold the next packet */
+	int done;
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+};
+
+struct dr_capture {
+	struct dr_capture_file *files;
+	unsigned nfiles;
+	uint64_t total_size;	/* raw bytes of all regular files */
+	uint64_t filtered;	/* packets the BPF filter rejected */
+	int failed;		/* a file was cut short or damaged */
+	char error[1024];	/* the first such problem, "FILE: reason" */
+};
+
+/* Opens every file up front so a missing, empty or non-capture file is
+ * reported before any output. bpf may be NULL. Returns 0, or -1 with one
+ * line "FILE: reason" (or "--bpf: reason") in errbuf. */
+int dr_capture_open(struct dr_capture *c, char *const *paths, unsigned n,
+		    const char *bpf, char *errbuf, size_t errlen);
+
+/* Hands over the next packet in timestamp order (data valid until the next
+ * call). Returns 1, or 0 at the end of all input. A file cut short or
+ * damaged ends that file; c->failed and c->error then say where and why. */
+int dr_capture_next(struct dr_capture *c, struct dr_packet *pkt);
+
+/* Raw bytes consumed so far over all files, against c->total_size. */
+uint64_t dr_capture_progress(const struct dr_capture *c);
+
+void dr_capture_close(struct dr_capture *c);
+
+#endif

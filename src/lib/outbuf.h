@@ -1,0 +1,69 @@
+/* A large output buffer written with one fwrite() per flush: the records
+ * and report writers append to it without stdio's per-call locking. */
+#ifndef DR_LIB_OUTBUF_H
+#define DR_LIB_OUTBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DR_OUT_SLACK 4096	/* room always kept for one small item */
+
+struct dr_out {
+	char *buf;
+	size_t len, cap;
+	FILE *fp;
+	int err;		/* a write failed (EPIPE, disk full) */
+};
+
+/* cap is the buffer size; the buffer is allocated here. 0 or -1. */
+int dr_out_init(struct dr_out *o, FILE *fp, size_t cap);
+/* Writes what is buffered; returns 0 or -1 (o->err set). */
+int dr_out_flush(struct dr_out *o);
+void dr_out_fini(struct dr_out *o);
+
+/* Ensures n bytes fit, flushing if need be (n must be < cap). */
+static inline void dr_out_need(struct dr_out *o, size_t n)
+{
+	if (o->cap - o->len < n)
+		dr_out_flush(o);
+}
+
+static inline void dr_out_mem(struct dr_out *o, const void *p, size_t n)
+{
+	if (n >= o->cap - DR_OUT_SLACK) {
+		dr_out_flush(o);
+		if (fwrite(p, 1, n, o->fp) != n)
+			o->err = 1;
+		return;
+	}
+	dr_out_need(o, n);
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+static inline void dr_out_str(struct dr_out *o, const char *s)
+{
+	dr_out_mem(o, s, strlen(s));
+}
+
+static inline void dr_out_char(struct dr_out *o, char c)
+{
+	dr_out_need(o, 1);
+	o->buf[o->len++] = c;
+}
+
+/* Appends a decimal number. */
+void dr_out_u64(struct dr_out *o, uint64_t v);
+void dr_out_i64(struct dr_out *o, int64_t v);
+/* Appends a double with up to `decimals` digits after the point. */
+void dr_out_double(struct dr_out *o, double v, int decimals);
+/* Appends s as a JSON string literal, quotes included. */
+void dr_out_json_str(struct dr_out *o, const char *s, size_t n);
+/* Appends an address in text form (IPv4 dotted quad or RFC 5952 IPv6). */
+void dr_out_addr(struct dr_out *o, int family, const uint8_t *addr);
+/* Writes the text form of an address into buf (>= 46 bytes). */
+size_t dr_addr_text(int family, const uint8_t *addr, char *buf);
+
+#endif

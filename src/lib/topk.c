@@ -1,0 +1,210 @@
+/* Space-Saving heavy hitters: entries in flat arrays, a min-heap over their
+ * counts to find the entry to replace, and a linear-probing hash index
+ * (twice the capacity, backward-shift deletion) to find a key. */
+#include "lib/topk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+
+int dr_topk_init(struct dr_topk *t, uint32_t capacity, uint32_t key_size,
+		 uint32_t extra_size)
+{
+	memset(t, 0, sizeof(*t));
+	if (capacity == 0)
+		capacity = 1;
+	uint32_t slots = 4;
+	while (slots < capacity * 2)
+		slots <<= 1;
+	t->capacity = capacity;
+	t->key_size = key_size;
+	t->extra_size = extra_size;
+	t->slots_mask = slots - 1;
+	t->keys = malloc((size_t)capacity * key_size);
+	t->extra = extra_size ? calloc(capacity, extra_size) : NULL;
+	t->count = calloc(capacity, sizeof(*t->count));
+	t->error = calloc(capacity, sizeof(*t->error));
+	t->hash = calloc(capacity, sizeof(*t->hash));
+	t->key_len = calloc(capacity, sizeof(*t->key_len));
+	t->heap = calloc(capacity, sizeof(*t->heap));
+	t->heap_pos = calloc(capacity, sizeof(*t->heap_pos));
+	t->slots = calloc(slots, sizeof(*t->slots));
+	if (!t->keys || (extra_size && !t->extra) || !t->count || !t->error ||
+	    !t->hash || !t->key_len || !t->heap || !t->heap_pos || !t->slots) {
+		dr_topk_fini(t);
+		return DR_ENOMEM;
+	}
+	return 0;
+}
+
+void dr_topk_fini(struct dr_topk *t)
+{
+	free(t->keys);
+	free(t->extra);
+	free(t->count);
+	free(t->error);
+	free(t->hash);
+	free(t->key_len);
+	free(t->heap);
+	free(t->heap_pos);
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+size_t dr_topk_mem(const struct dr_topk *t)
+{
+	return (size_t)t->capacity * (t->key_size + t->extra_size + 8 + 8 + 4 + 2 + 4 + 4) +
+	       ((size_t)t->slots_mask + 1) * 4;
+}
+
+static void heap_swap(struct dr_topk *t, uint32_t a, uint32_t b)
+{
+	uint32_t ea = t->heap[a], eb = t->heap[b];
+	t->heap[a] = eb;
+	t->heap[b] = ea;
+	t->heap_pos[eb] = a;
+	t->heap_pos[ea] = b;
+}
+
+static void sift_down(struct dr_topk *t, uint32_t pos)
+{
+	for (;;) {
+		uint32_t l = 2 * pos + 1, r = l + 1, m = pos;
+		if (l < t->used && t->count[t->heap[l]] < t->count[t->heap[m]])
+			m = l;
+		if (r < t->used && t->count[t->heap[r]] < t->count[t->heap[m]])
+			m = r;
+		if (m == pos)
+			return;
+		heap_swap(t, pos, m);
+		pos = m;
+	}
+}
+
+static void sift_up(struct dr_topk *t, uint32_t pos)
+{
+	while (pos > 0) {
+		uint32_t parent = (pos - 1) / 2;
+		if (t->count[t->heap[parent]] <= t->count[t->heap[pos]])
+			return;
+		heap_swap(t, pos, parent);
+		pos = parent;
+	}
+}
+
+static uint32_t *find_slot(struct dr_topk *t, const void *key, uint32_t key_len,
+			   uint32_t hash)
+{
+	uint32_t s = hash & t->slots_mask;
+	for (;;) {
+		uint32_t e = t->slots[s];
+		if (e == 0)
+			return &t->slots[s];
+		e--;
+		if (t->hash[e] == hash && t->key_len[e] == key_len &&
+		    memcmp(dr_topk_key(t, e), key, key_len) == 0)
+			return &t->slots[s];
+		s = (s + 1) & t->slots_mask;
+	}
+}
+
+/* Removes entry e from the hash index (backward-shift deletion). */
+static void unindex(struct dr_topk *t, uint32_t e)
+{
+	uint32_t s = t->hash[e] & t->slots_mask;
+	while (t->slots[s] != e + 1)
+		s = (s + 1) & t->slots_mask;
+	uint32_t hole = s;
+	for (;;) {
+		s = (s + 1) & t->slots_mask;
+		uint32_t o = t->slots[s];
+		if (o == 0)
+			break;
+		uint32_t home = t->hash[o - 1] & t->slots_mask;
+		/* Move o into the hole unless its home lies in (hole, s]. */
+		if (((s - home) & t->slots_mask) >= ((s - hole) & t->slots_mask)) {
+			t->slots[hole] = o;
+			hole = s;
+		}
+	}
+	t->slots[hole] = 0;
+}
+
+uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
+		     uint32_t hash, uint64_t inc, int *fresh)
+{
+	if (key_len > t->key_size)
+		key_len = t->key_size;
+	t->total += inc;
+	uint32_t *slot = find_slot(t, key, key_len, hash);
+	uint32_t e;
+	if (*slot) {
+		e = *slot - 1;
+		t->count[e] += inc;
+		sift_down(t, t->heap_pos[e]);
+		*fresh = 0;
+		return e;
+	}
+	uint64_t base = 0;
+	if (t->used < t->capacity) {
+		e = t->used;
+		t->heap[e] = e;
+		t->heap_pos[e] = e;
+		t->used++;
+	} else {
+		/* Replace the smallest: the newcomer inherits its count as
+		 * the error bound (Space-Saving). */
+		e = t->heap[0];
+		base = t->count[e];
+		unindex(t, e);
+		t->evictions++;
+		slot = find_slot(t, key, key_len, hash);
+	}
+	*slot = e + 1;
+	memcpy(t->keys + (size_t)e * t->key_size, key, key_len);
+	t->key_len[e] = (uint16_t)key_len;
+	t->hash[e] = hash;
+	t->count[e] = base + inc;
+	t->error[e] = base;
+	if (t->extra_size)
+		memset(dr_topk_extra(t, e), 0, t->extra_size);
+	if (base)
+		sift_down(t, t->heap_pos[e]);
+	else
+		sift_up(t, t->heap_pos[e]);
+	*fresh = 1;
+	return e;
+}
+
+static const struct dr_topk *sort_table;
+
+static int by_count(const void *a, const void *b)
+{
+	uint32_t ea = *(const uint32_t *)a, eb = *(const uint32_t *)b;
+	const struct dr_topk *t = sort_table;
+	if (t->count[ea] != t->count[eb])
+		return t->count[ea] > t->count[eb] ? -1 : 1;
+	uint32_t la = t->key_len[ea], lb = t->key_len[eb];
+	int c = memcmp(dr_topk_key(t, ea), dr_topk_key(t, eb), la < lb ? la : lb);
+	if (c)
+		return c;
+	return la < lb ? -1 : la > lb;
+}
+
+uint32_t dr_topk_top(const struct dr_topk *t, uint32_t *out, uint32_t n)
+{
+	uint32_t *all = malloc(((size_t)t->used + 1) * sizeof(*all));
+	if (!all)
+		return 0;
+	for (uint32_t i = 0; i < t->used; i++)
+		all[i] = i;
+	sort_table = t;
+	qsort(all, t->used, sizeof(*all), by_count);
+	sort_table = NULL;
+	if (n > t->used)
+		n = t->used;
+	memcpy(out, all, (size_t)n * sizeof(*out));
+	free(all);
+	return n;
+}

@@ -1,0 +1,58 @@
+/* Heavy hitters with a fixed capacity (Space-Saving, Metwally et al. 2005):
+ * counts are exact while fewer distinct keys than the capacity have been
+ * seen; beyond that the smallest entry is replaced and every count carries
+ * an error bound. Memory is allocated once, in dr_topk_init. */
+#ifndef DR_LIB_TOPK_H
+#define DR_LIB_TOPK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dr_topk {
+	uint32_t capacity;	/* entries */
+	uint32_t used;
+	uint32_t key_size;	/* bytes reserved per key */
+	uint32_t extra_size;	/* bytes of caller data per entry, zeroed on insert */
+	uint32_t slots_mask;	/* hash index size - 1 */
+	uint64_t evictions;
+	uint64_t total;		/* sum of all increments */
+	uint8_t *keys;
+	uint8_t *extra;
+	uint64_t *count;
+	uint64_t *error;	/* overestimation bound per entry */
+	uint32_t *hash;
+	uint16_t *key_len;
+	uint32_t *heap;		/* min-heap of entry indexes by count */
+	uint32_t *heap_pos;	/* entry -> position in heap */
+	uint32_t *slots;	/* hash index: entry + 1, 0 = empty */
+};
+
+/* Returns 0 or DR_ENOMEM. */
+int dr_topk_init(struct dr_topk *t, uint32_t capacity, uint32_t key_size,
+		 uint32_t extra_size);
+void dr_topk_fini(struct dr_topk *t);
+
+/* Adds inc to key (key_len <= key_size bytes, hash its 32-bit hash).
+ * Returns the entry index; *fresh is set when the entry was (re)created,
+ * its extra data zeroed. */
+uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
+		     uint32_t hash, uint64_t inc, int *fresh);
+
+/* Writes up to n entry indexes, highest count first (ties by key bytes, so
+ * the order is deterministic). Returns how many were written. */
+uint32_t dr_topk_top(const struct dr_topk *t, uint32_t *out, uint32_t n);
+
+static inline const uint8_t *dr_topk_key(const struct dr_topk *t, uint32_t i)
+{
+	return t->keys + (size_t)i * t->key_size;
+}
+
+static inline void *dr_topk_extra(const struct dr_topk *t, uint32_t i)
+{
+	return t->extra + (size_t)i * t->extra_size;
+}
+
+/* Bytes allocated by the table. */
+size_t dr_topk_mem(const struct dr_topk *t);
+
+#endif

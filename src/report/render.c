@@ -1,0 +1,434 @@
+/* Renders an analysis as an aligned text report or as one JSON document. */
+#include "report/render.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- shared helpers ---------------------------------------------------- */
+
+static void fmt_count(char *buf, size_t len, uint64_t v)
+{
+	char digits[32];
+	int n = snprintf(digits, sizeof(digits), "%" PRIu64, v);
+	size_t o = 0;
+	for (int i = 0; i < n && o + 2 < len; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = 0;
+}
+
+static void fmt_bytes(char *buf, size_t len, uint64_t v)
+{
+	static const char *const unit[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+	double x = (double)v;
+	int u = 0;
+	while (x >= 1000 && u < 5) {
+		x /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", v);
+	else
+		snprintf(buf, len, "%.1f %s", x, unit[u]);
+}
+
+static void fmt_time(char *buf, size_t len, double t, int with_date)
+{
+	time_t sec = (time_t)t;
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	int ms = (int)((t - (double)sec) * 1000);
+	if (ms < 0)
+		ms = 0;
+	if (ms > 999)
+		ms = 999;
+	if (with_date)
+		snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+	else
+		snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+static double span(const struct dr_stats *s)
+{
+	return s->messages ? s->last_ts - s->first_ts : 0;
+}
+
+static uint64_t peak_qps(const struct dr_stats *s, int64_t *at)
+{
+	*at = s->q_peak_sec;
+	if (s->q_in_sec > s->q_peak) {
+		*at = s->q_sec;
+		return s->q_in_sec;
+	}
+	return s->q_peak;
+}
+
+static double avg_qps(const struct dr_stats *s)
+{
+	double d = span(s);
+	if (d < 1)
+		d = 1;	/* a capture shorter than a second: per second */
+	return (double)s->queries / d;
+}
+
+static void line(struct dr_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void line(struct dr_out *o, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	dr_out_mem(o, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* ---- text -------------------------------------------------------------- */
+
+static void text_summary(struct dr_out *o, const struct dr_report *r)
+{
+	const struct dr_stats *s = r->stats;
+	const struct dr_decode_stats *d = r->decode;
+	char a[64], b[64], c[64], e[64];
+
+	line(o, "Summary\n");
+	if (s->messages) {
+		fmt_time(a, sizeof(a), s->first_ts, 1);
+		fmt_time(b, sizeof(b), s->last_ts,
+			 (int64_t)s->first_ts / 86400 != (int64_t)s->last_ts / 86400);
+		line(o, "  time span       %s - %s UTC (%.1f s)\n", a, b, span(s));
+	} else {
+		line(o, "  time span       no DNS messages\n");
+	}
+	fmt_count(a, sizeof(a), d->frames);
+	fmt_bytes(b, sizeof(b), d->bytes);
+	line(o, "  packets         %s (%s on the wire)\n", a, b);
+	fmt_count(a, sizeof(a), s->messages);
+	fmt_count(b, sizeof(b), s->queries);
+	fmt_count(c, sizeof(c), s->responses);
+	fmt_count(e, sizeof(e), s->malformed);
+	line(o, "  DNS messages    %s: %s queries, %s responses, %s malformed\n", a, b, c, e);
+	fmt_bytes(a, sizeof(a), s->dns_bytes);
+	line(o, "  DNS bytes       %s\n", a);
+	fmt_count(a, sizeof(a), s->udp);
+	fmt_count(b, sizeof(b), s->tcp);
+	fmt_count(c, sizeof(c), s->ipv4);
+	fmt_count(e, sizeof(e), s->ipv6);
+	line(o, "  transport       %s UDP, %s TCP; %s IPv4, %s IPv6", a, b, c, e);
+	if (s->fragmented) {
+		fmt_count(a, sizeof(a), s->fragmented);
+		line(o, "; %s reassembled from fragments", a);
+	}
+	line(o, "\n");
+	int64_t at;
+	uint64_t peak = peak_qps(s, &at);
+	fmt_count(a, sizeof(a), peak);
+	if (s->queries) {
+		fmt_time(b, sizeof(b), (double)at, 0);
+		line(o, "  queries/second  average %.1f, peak %s (second starting %.8s UTC)\n",
+		     avg_qps(s), a, b);
+	} else {
+		line(o, "  queries/second  no queries\n");
+	}
+	if (s->responses) {
+		fmt_count(a, sizeof(a), s->edns);
+		fmt_count(b, sizeof(b), s->edns_do);
+		fmt_count(c, sizeof(c), s->truncated_tc);
+		line(o, "  EDNS            %s messages (DO set on %s); %s truncated (TC) responses\n",
+		     a, b, c);
+	}
+	if (s->malformed) {
+		line(o, "  malformed       ");
+		int first = 1;
+		for (int m = 1; m < DR_MAL_COUNT; m++) {
+			if (!s->malformed_by[m])
+				continue;
+			fmt_count(a, sizeof(a), s->malformed_by[m]);
+			line(o, "%s%s %s", first ? "" : ", ", a, dr_malformed_name(m));
+			first = 0;
+		}
+		line(o, "\n");
+	}
+	if (r->nwhere) {
+		line(o, "  where           ");
+		for (unsigned i = 0; i < r->nwhere; i++)
+			line(o, "%s%s", i ? " and " : "", r->where[i]);
+		line(o, "\n");
+	}
+}
+
+/* Lists the decoder's drops and oddities, only when there are any. */
+static void text_input_notes(struct dr_out *o, const struct dr_report *r)
+{
+	static const struct {
+		size_t off;
+		const char *text;
+	} notes[] = {
+#define DR_NOTE(name, text) {offsetof(struct dr_decode_stats, name), text},
+		DR_DECODE_COUNTERS(DR_NOTE)
+#undef DR_NOTE
+	};
+	static const char *const worth[] = {
+		"link_unsupported", "ip_bad", "ip_short", "frag_timeout", "frag_evicted",
+		"frag_memory", "frag_overlap", "frag_bad", "frag_unfinished", "tcp_gap",
+		"tcp_evicted", "tcp_memory", "tcp_unfinished",
+	};
+	static const char *const names[] = {
+#define DR_NAME(name, text) #name,
+		DR_DECODE_COUNTERS(DR_NAME)
+#undef DR_NAME
+	};
+	int printed = 0;
+	char a[64];
+	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++) {
+		int interesting = 0;
+		for (size_t w = 0; w < sizeof(worth) / sizeof(worth[0]); w++)
+			interesting |= strcmp(names[i], worth[w]) == 0;
+		uint64_t v = *(const uint64_t *)((const char *)r->decode + notes[i].off);
+		if (!interesting || !v)
+			continue;
+		if (!printed)
+			line(o, "\nInput notes\n");
+		printed = 1;
+		fmt_count(a, sizeof(a), v);
+		line(o, "  %12s  %s\n", a, notes[i].text);
+	}
+	if (r->filtered) {
+		if (!printed)
+			line(o, "\nInput notes\n");
+		fmt_count(a, sizeof(a), r->filtered);
+		line(o, "  %12s  packets left out by --bpf\n", a);
+	}
+}
+
+static void text_table(struct dr_out *o, const struct dr_table *t)
+{
+	char count[80], share[32], extra[64];
+	size_t wkey = strlen(t->key_head), wcount = strlen(t->count_head), wextra = 0;
+	size_t wrank = t->ranked ? 2 : 0;
+
+	if (t->extra_head)
+		wextra = strlen(t->extra_head);
+	for (unsigned i = 0; i < t->nrows; i++) {
+		const struct dr_row *r = &t->rows[i];
+		size_t k = strlen(r->key);
+		if (k > wkey)
+			wkey = k;
+		fmt_count(count, sizeof(count), r->count);
+		if (strlen(count) + (r->error ? 1 : 0) > wcount)
+			wcount = strlen(count) + (r->error ? 1 : 0);
+		if (t->extra_head) {
+			fmt_count(extra, sizeof(extra), r->extra);
+			if (strlen(extra) > wextra)
+				wextra = strlen(extra);
+		}
+		int rank = snprintf(count, sizeof(count), "%u", i + 1);
+		if (t->ranked && (size_t)rank > wrank)
+			wrank = (size_t)rank;
+	}
+	fmt_count(count, sizeof(count), t->distinct);
+	line(o, "\n%s (%s%s distinct)%s\n", t->title, t->approximate ? "about " : "", count,
+	     t->approximate ? "; counts marked ~ are upper bounds" : "");
+	if (!t->nrows) {
+		line(o, "  none\n");
+		return;
+	}
+	line(o, "  ");
+	if (t->ranked)
+		line(o, "%*s  ", (int)wrank, "#");
+	line(o, "%-*s  %*s  %6s", (int)wkey, t->key_head, (int)wcount, t->count_head, "share");
+	if (t->extra_head)
+		line(o, "  %*s", (int)wextra, t->extra_head);
+	line(o, "\n");
+	for (unsigned i = 0; i < t->nrows; i++) {
+		const struct dr_row *r = &t->rows[i];
+		char c[64];
+		fmt_count(c, sizeof(c), r->count);
+		snprintf(count, sizeof(count), "%s%s", r->error ? "~" : "", c);
+		snprintf(share, sizeof(share), "%.1f%%",
+			 t->total ? 100.0 * (double)r->count / (double)t->total : 0.0);
+		line(o, "  ");
+		if (t->ranked)
+			line(o, "%*u  ", (int)wrank, i + 1);
+		line(o, "%-*s  %*s  %6s", (int)wkey, r->key, (int)wcount, count, share);
+		if (t->extra_head) {
+			fmt_count(extra, sizeof(extra), r->extra);
+			line(o, "  %*s", (int)wextra, extra);
+		}
+		line(o, "\n");
+	}
+}
+
+void dr_render_text(struct dr_out *o, const struct dr_report *r)
+{
+	char a[64];
+	fmt_count(a, sizeof(a), r->decode->frames);
+	line(o, "dnsradar analyze: %u file%s, %s packets\n\n", r->nfiles,
+	     r->nfiles == 1 ? "" : "s", a);
+	text_summary(o, r);
+	line(o, "\nAlerts\n  none: no detector has fired\n");
+	for (unsigned i = 0; i < r->tables->n; i++)
+		text_table(o, &r->tables->t[i]);
+	text_input_notes(o, r);
+	const struct dr_table *src = &r->tables->t[0];
+	if (src->nrows) {
+		line(o, "\nDrill down: add --where src=%s to narrow every table to the top\n"
+			"source; list its packets with: dnsradar records --where src=%s FILE\n",
+		     src->rows[0].key, src->rows[0].key);
+	}
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static void json_key(struct dr_out *o, const char *key, int *first)
+{
+	if (!*first)
+		dr_out_char(o, ',');
+	*first = 0;
+	dr_out_json_str(o, key, strlen(key));
+	dr_out_char(o, ':');
+}
+
+static void json_u(struct dr_out *o, const char *key, uint64_t v, int *first)
+{
+	json_key(o, key, first);
+	dr_out_u64(o, v);
+}
+
+static void json_d(struct dr_out *o, const char *key, double v, int decimals, int *first)
+{
+	json_key(o, key, first);
+	dr_out_double(o, v, decimals);
+}
+
+static void json_summary(struct dr_out *o, const struct dr_report *r)
+{
+	const struct dr_stats *s = r->stats;
+	int f = 1;
+	dr_out_char(o, '{');
+	json_key(o, "files", &f);
+	dr_out_char(o, '[');
+	for (unsigned i = 0; i < r->nfiles; i++) {
+		if (i)
+			dr_out_char(o, ',');
+		dr_out_json_str(o, r->files[i], strlen(r->files[i]));
+	}
+	dr_out_char(o, ']');
+	json_key(o, "where", &f);
+	dr_out_char(o, '[');
+	for (unsigned i = 0; i < r->nwhere; i++) {
+		if (i)
+			dr_out_char(o, ',');
+		dr_out_json_str(o, r->where[i], strlen(r->where[i]));
+	}
+	dr_out_char(o, ']');
+	json_key(o, "first", &f);
+	if (s->messages)
+		dr_out_double(o, s->first_ts, 6);
+	else
+		dr_out_str(o, "null");
+	json_key(o, "last", &f);
+	if (s->messages)
+		dr_out_double(o, s->last_ts, 6);
+	else
+		dr_out_str(o, "null");
+	json_d(o, "duration", span(s), 6, &f);
+	json_u(o, "packets", r->decode->frames, &f);
+	json_u(o, "bytes", r->decode->bytes, &f);
+	json_u(o, "dns_messages", s->messages, &f);
+	json_u(o, "queries", s->queries, &f);
+	json_u(o, "responses", s->responses, &f);
+	json_u(o, "malformed", s->malformed, &f);
+	json_u(o, "dns_bytes", s->dns_bytes, &f);
+	json_d(o, "qps_avg", avg_qps(s), 3, &f);
+	int64_t at;
+	json_u(o, "qps_peak", peak_qps(s, &at), &f);
+	json_key(o, "qps_peak_at", &f);
+	if (s->queries)
+		dr_out_i64(o, at);
+	else
+		dr_out_str(o, "null");
+	json_u(o, "udp", s->udp, &f);
+	json_u(o, "tcp", s->tcp, &f);
+	json_u(o, "ipv4", s->ipv4, &f);
+	json_u(o, "ipv6", s->ipv6, &f);
+	json_u(o, "fragmented", s->fragmented, &f);
+	json_u(o, "truncated_tc", s->truncated_tc, &f);
+	json_u(o, "edns", s->edns, &f);
+	json_u(o, "edns_do", s->edns_do, &f);
+	json_key(o, "malformed_by", &f);
+	int g = 1;
+	dr_out_char(o, '{');
+	for (int m = 1; m < DR_MAL_COUNT; m++)
+		if (s->malformed_by[m])
+			json_u(o, dr_malformed_name(m), s->malformed_by[m], &g);
+	dr_out_char(o, '}');
+	dr_out_char(o, '}');
+}
+
+static void json_decode(struct dr_out *o, const struct dr_report *r)
+{
+	int f = 1;
+	dr_out_char(o, '{');
+#define DR_JSON_COUNTER(name, text) json_u(o, #name, r->decode->name, &f);
+	DR_DECODE_COUNTERS(DR_JSON_COUNTER)
+#undef DR_JSON_COUNTER
+	json_u(o, "bpf_filtered", r->filtered, &f);
+	dr_out_char(o, '}');
+}
+
+static void json_table(struct dr_out *o, const struct dr_table *t)
+{
+	int f = 1;
+	dr_out_char(o, '{');
+	json_u(o, "total", t->total, &f);
+	json_u(o, "distinct", t->distinct, &f);
+	json_key(o, "approximate", &f);
+	dr_out_str(o, t->approximate ? "true" : "false");
+	json_key(o, "rows", &f);
+	dr_out_char(o, '[');
+	for (unsigned i = 0; i < t->nrows; i++) {
+		const struct dr_row *r = &t->rows[i];
+		int g = 1;
+		if (i)
+			dr_out_char(o, ',');
+		dr_out_char(o, '{');
+		json_key(o, "key", &g);
+		dr_out_json_str(o, r->key, strlen(r->key));
+		if (r->value >= 0)
+			json_u(o, "value", (uint64_t)r->value, &g);
+		json_u(o, "count", r->count, &g);
+		if (t->approximate)
+			json_u(o, "error", r->error, &g);
+		json_d(o, "share", t->total ? (double)r->count / (double)t->total : 0, 4, &g);
+		if (t->extra_json)
+			json_u(o, t->extra_json, r->extra, &g);
+		dr_out_char(o, '}');
+	}
+	dr_out_str(o, "]}");
+}
+
+void dr_render_json(struct dr_out *o, const struct dr_report *r)
+{
+	dr_out_str(o, "{\"summary\":");
+	json_summary(o, r);
+	dr_out_str(o, ",\"decode\":");
+	json_decode(o, r);
+	dr_out_str(o, ",\"top\":{");
+	int f = 1;
+	for (unsigned i = 0; i < r->tables->n; i++) {
+		json_key(o, r->tables->t[i].id, &f);
+		json_table(o, &r->tables->t[i]);
+	}
+	dr_out_str(o, "},\"alerts\":[]}\n");
+}

@@ -1,0 +1,283 @@
+/* Aggregates for the analyze report. The hot path is dr_stats_add: one
+ * hash per key (xxHash3), Space-Saving tables for the unbounded key spaces
+ * (addresses, names) and flat arrays for the bounded ones (ports, types).
+ * Registered domains come from libpsl through a small direct-mapped cache,
+ * keyed by the name's hash, so a repeated name costs no PSL look-up. */
+#include "report/stats.h"
+
+#include <libpsl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "core/errors.h"
+
+#define ADDR_KEY 17		/* family + 16 address bytes */
+#define REGDOM_SLOTS 16384	/* power of two */
+
+const uint32_t dr_size_bucket_max[DR_SIZE_BUCKETS] = {
+	128, 256, 512, 1024, 1232, 1472, 2048, 4096, 8192, 65535,
+};
+
+const uint32_t dr_qps_bucket_min[DR_QPS_BUCKETS] = {
+	1, 2, 10, 100, 1000, 10000, 100000,
+};
+
+struct regdom_slot {
+	uint64_t hash;		/* 0 = empty */
+	int16_t offset;		/* wire offset of the registered domain, -1 none */
+};
+
+struct dr_regdom_cache {
+	struct regdom_slot slot[REGDOM_SLOTS];
+	uint64_t lookups, misses;
+};
+
+int dr_stats_init(struct dr_stats *s, const struct dr_stats_config *cfg)
+{
+	memset(s, 0, sizeof(*s));
+	uint32_t addrs = cfg->max_addresses ? cfg->max_addresses : 65536;
+	uint32_t names = cfg->max_names ? cfg->max_names : 16384;
+	s->sports = calloc(65536, sizeof(uint64_t));
+	s->dports = calloc(65536, sizeof(uint64_t));
+	s->qtypes = calloc(65536, sizeof(uint64_t));
+	s->regdom = calloc(1, sizeof(*s->regdom));
+	if (!s->sports || !s->dports || !s->qtypes || !s->regdom ||
+	    dr_topk_init(&s->sources, addrs, ADDR_KEY, sizeof(struct dr_source_rate)) ||
+	    dr_topk_init(&s->destinations, addrs, ADDR_KEY, 0) ||
+	    dr_topk_init(&s->qnames, names, DR_NAME_MAX, 0) ||
+	    dr_topk_init(&s->domains, names, DR_NAME_MAX, 0)) {
+		dr_stats_fini(s);
+		return DR_ENOMEM;
+	}
+	dr_hll_init(&s->sources_hll);
+	dr_hll_init(&s->destinations_hll);
+	dr_hll_init(&s->qnames_hll);
+	dr_hll_init(&s->domains_hll);
+	/* The newest of the built-in list and the system's publicsuffix. */
+	s->psl = (struct psl_ctx_st *)psl_latest(NULL);
+	return 0;
+}
+
+void dr_stats_fini(struct dr_stats *s)
+{
+	dr_topk_fini(&s->sources);
+	dr_topk_fini(&s->destinations);
+	dr_topk_fini(&s->qnames);
+	dr_topk_fini(&s->domains);
+	free(s->sports);
+	free(s->dports);
+	free(s->qtypes);
+	free(s->regdom);
+	if (s->psl)
+		psl_free((psl_ctx_t *)s->psl);
+	s->sports = s->dports = s->qtypes = NULL;
+	s->regdom = NULL;
+	s->psl = NULL;
+}
+
+size_t dr_stats_mem(const struct dr_stats *s)
+{
+	return sizeof(*s) + 3 * 65536 * sizeof(uint64_t) + sizeof(*s->regdom) +
+	       dr_topk_mem(&s->sources) + dr_topk_mem(&s->destinations) +
+	       dr_topk_mem(&s->qnames) + dr_topk_mem(&s->domains);
+}
+
+/* Wire offset at which the registered domain of a lower-cased wire name
+ * starts, or -1 when it has none (a public suffix, the root, or bytes that
+ * cannot be part of a host name). */
+static int regdom_compute(const struct dr_stats *s, const uint8_t *wire, size_t len)
+{
+	char text[DR_NAME_MAX + 1];
+	uint8_t wire_at[128];	/* label index -> wire offset */
+	uint8_t text_at[128];	/* label index -> text offset */
+	size_t o = 0, p = 0;
+	unsigned labels = 0;
+
+	if (!s->psl)
+		return -1;
+	while (p < len && wire[p] != 0 && labels < 128) {
+		size_t lab = wire[p];
+		if (p + 1 + lab > len)
+			return -1;
+		if (o)
+			text[o++] = '.';
+		wire_at[labels] = (uint8_t)p;
+		text_at[labels] = (uint8_t)o;
+		labels++;
+		for (size_t i = 0; i < lab; i++) {
+			uint8_t ch = wire[p + 1 + i];
+			if (ch <= 0x20 || ch >= 0x7f || ch == '.')
+				return -1;
+			text[o++] = (char)ch;
+		}
+		p += 1 + lab;
+	}
+	if (labels == 0)
+		return -1;
+	text[o] = 0;
+	const char *rd = psl_registrable_domain((const psl_ctx_t *)s->psl, text);
+	if (!rd)
+		return -1;
+	size_t at = (size_t)(rd - text);
+	for (unsigned i = 0; i < labels; i++)
+		if (text_at[i] == at)
+			return wire_at[i];
+	return -1;
+}
+
+static int regdom_offset(struct dr_stats *s, uint64_t hash, const uint8_t *wire, size_t len)
+{
+	struct dr_regdom_cache *c = s->regdom;
+	struct regdom_slot *slot = &c->slot[hash & (REGDOM_SLOTS - 1)];
+	uint64_t tag = hash | 1;	/* never 0 */
+	c->lookups++;
+	if (slot->hash == tag)
+		return slot->offset;
+	c->misses++;
+	int off = regdom_compute(s, wire, len);
+	slot->hash = tag;
+	slot->offset = (int16_t)off;
+	return off;
+}
+
+static void count_rate(int64_t sec, int64_t *cur, uint64_t *in_sec, uint64_t *peak,
+		       int64_t *peak_sec)
+{
+	if (sec != *cur) {
+		if (*in_sec > *peak) {
+			*peak = *in_sec;
+			*peak_sec = *cur;
+		}
+		*cur = sec;
+		*in_sec = 0;
+	}
+	(*in_sec)++;
+}
+
+static void add_address(struct dr_topk *t, struct dr_hll *h, int family,
+			const uint8_t *addr, struct dr_source_rate **rate)
+{
+	uint8_t key[ADDR_KEY];
+	size_t n = family == 4 ? 4 : 16;
+	key[0] = (uint8_t)family;
+	memcpy(key + 1, addr, n);
+	uint64_t hash = XXH3_64bits(key, n + 1);
+	dr_hll_add(h, hash);
+	int fresh;
+	uint32_t e = dr_topk_add(t, key, (uint32_t)n + 1, (uint32_t)hash, 1, &fresh);
+	if (rate)
+		*rate = dr_topk_extra(t, e);
+}
+
+void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
+{
+	const struct dr_dns *d = &r->dns;
+	double t = dr_record_time(r);
+	unsigned qr = dr_dns_qr(d);
+
+	if (s->messages == 0 || t < s->first_ts)
+		s->first_ts = t;
+	if (s->messages == 0 || t > s->last_ts)
+		s->last_ts = t;
+	s->messages++;
+	s->dns_bytes += r->payload_len;
+	if (d->malformed) {
+		s->malformed++;
+		s->malformed_by[d->malformed]++;
+	}
+	if (r->proto == 6)
+		s->tcp++;
+	else
+		s->udp++;
+	if (r->family == 4)
+		s->ipv4++;
+	else
+		s->ipv6++;
+	s->fragmented += r->fragmented;
+	s->edns += d->edns;
+	s->edns_do += d->edns_do;
+
+	struct dr_source_rate *rate = NULL;
+	add_address(&s->sources, &s->sources_hll, r->family, r->src, qr ? NULL : &rate);
+	add_address(&s->destinations, &s->destinations_hll, r->family, r->dst, NULL);
+	s->sports[r->sport]++;
+	s->dports[r->dport]++;
+	s->opcodes[dr_dns_opcode(d)]++;
+
+	if (qr) {
+		s->responses++;
+		s->truncated_tc += dr_dns_tc(d);
+		s->rcodes[d->rcode_ext & 0xfff]++;
+		for (unsigned b = 0; b < DR_SIZE_BUCKETS; b++) {
+			if (r->payload_len <= dr_size_bucket_max[b]) {
+				s->resp_size[b]++;
+				s->resp_size_bytes[b] += r->payload_len;
+				break;
+			}
+		}
+	} else {
+		s->queries++;
+		int64_t sec = r->ts_sec;
+		if (s->queries == 1)
+			s->q_sec = sec;
+		count_rate(sec, &s->q_sec, &s->q_in_sec, &s->q_peak, &s->q_peak_sec);
+		if (rate) {
+			if (rate->queries == 0)
+				rate->sec = sec;
+			uint64_t in = rate->in_sec, peak = rate->peak;
+			int64_t unused;
+			count_rate(sec, &rate->sec, &in, &peak, &unused);
+			rate->in_sec = (uint32_t)in;
+			rate->peak = (uint32_t)peak;
+			rate->queries++;
+		}
+	}
+
+	if (!d->has_question)
+		return;
+	s->qtypes[d->qtype]++;
+	uint8_t name[DR_NAME_MAX];
+	memcpy(name, d->qname, d->qname_len);
+	dr_name_lower(name, d->qname_len);
+	uint64_t hash = XXH3_64bits(name, d->qname_len);
+	dr_hll_add(&s->qnames_hll, hash);
+	int fresh;
+	dr_topk_add(&s->qnames, name, d->qname_len, (uint32_t)hash, 1, &fresh);
+
+	int off = regdom_offset(s, hash, name, d->qname_len);
+	const uint8_t *dom = off >= 0 ? name + off : name;
+	size_t dlen = off >= 0 ? d->qname_len - (size_t)off : d->qname_len;
+	uint64_t dhash = off > 0 ? XXH3_64bits(dom, dlen) : hash;
+	if (off < 0)
+		s->no_domain++;
+	dr_hll_add(&s->domains_hll, dhash);
+	dr_topk_add(&s->domains, dom, (uint32_t)dlen, (uint32_t)dhash, 1, &fresh);
+}
+
+void dr_stats_qps_distribution(const struct dr_stats *s,
+			       uint64_t sources[DR_QPS_BUCKETS],
+			       uint64_t queries[DR_QPS_BUCKETS])
+{
+	memset(sources, 0, DR_QPS_BUCKETS * sizeof(uint64_t));
+	memset(queries, 0, DR_QPS_BUCKETS * sizeof(uint64_t));
+	for (uint32_t e = 0; e < s->sources.used; e++) {
+		const struct dr_source_rate *r = dr_topk_extra(&s->sources, e);
+		if (!r->queries)
+			continue;
+		uint32_t peak = r->in_sec > r->peak ? r->in_sec : r->peak;
+		unsigned b = DR_QPS_BUCKETS - 1;
+		while (b > 0 && peak < dr_qps_bucket_min[b])
+			b--;
+		sources[b]++;
+		queries[b] += r->queries;
+	}
+}
+
+uint64_t dr_stats_distinct(const struct dr_topk *t, const struct dr_hll *h)
+{
+	if (t->evictions == 0)
+		return t->used;
+	uint64_t est = dr_hll_count(h);
+	return est < t->used ? t->used : est;
+}

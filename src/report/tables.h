@@ -1,0 +1,46 @@
+/* The report model: the top-N tables of an analysis as rows of text keys
+ * and counts, built once and rendered as text or JSON. */
+#ifndef DR_REPORT_TABLES_H
+#define DR_REPORT_TABLES_H
+
+#include <stdint.h>
+
+#include "decode/dns.h"
+#include "report/stats.h"
+
+struct dr_row {
+	char key[DR_NAME_TEXT_MAX];	/* what is counted, as text */
+	int64_t value;		/* numeric form (port, type, code) or -1 */
+	uint64_t count;
+	uint64_t extra;		/* a second measure, see dr_table.extra_head */
+	uint64_t error;		/* Space-Saving overestimate bound, 0 = exact */
+};
+
+struct dr_table {
+	const char *id;		/* JSON member name */
+	const char *title;	/* "Top sources" */
+	const char *key_head;	/* column heading of the key */
+	const char *count_head;	/* "messages" */
+	const char *extra_head;	/* heading of `extra`, NULL when unused */
+	const char *extra_json;	/* JSON name of `extra` */
+	uint64_t total;		/* what shares are taken of */
+	uint64_t distinct;	/* distinct keys seen (estimated when approximate) */
+	int approximate;	/* the table overflowed; counts carry error bounds */
+	int ranked;		/* a top-N table, not a full distribution */
+	unsigned nrows;
+	struct dr_row *rows;
+};
+
+#define DR_TABLES 11
+
+struct dr_tables {
+	unsigned n;
+	struct dr_table t[DR_TABLES];
+};
+
+/* Builds every table from the aggregates, top rows per ranked table.
+ * Returns 0 or DR_ENOMEM. */
+int dr_tables_build(struct dr_tables *out, const struct dr_stats *s, unsigned top);
+void dr_tables_free(struct dr_tables *t);
+
+#endif

@@ -1,0 +1,168 @@
+/* Unit tests of the helpers: Space-Saving top-K, HyperLogLog, the output
+ * buffer's JSON and address formatting, the bounded cursor. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "harness.h"
+#include "lib/cursor.h"
+#include "lib/hll.h"
+#include "lib/outbuf.h"
+#include "lib/topk.h"
+
+static uint32_t add_u32(struct dr_topk *t, uint32_t key, uint64_t inc)
+{
+	int fresh;
+	uint32_t h = (uint32_t)XXH3_64bits(&key, sizeof(key));
+	return dr_topk_add(t, &key, sizeof(key), h, inc, &fresh);
+}
+
+static void test_topk_exact(void)
+{
+	struct dr_topk t;
+	CHECK_EQ(dr_topk_init(&t, 100, 4, 0), 0);
+	for (uint32_t k = 0; k < 50; k++)
+		for (uint32_t i = 0; i <= k; i++)
+			add_u32(&t, k, 1);
+	uint32_t top[5];
+	CHECK_EQ(dr_topk_top(&t, top, 5), 5);
+	uint32_t key;
+	memcpy(&key, dr_topk_key(&t, top[0]), 4);
+	CHECK_EQ(key, 49);
+	CHECK_EQ(t.count[top[0]], 50);
+	CHECK_EQ(t.error[top[0]], 0);
+	memcpy(&key, dr_topk_key(&t, top[4]), 4);
+	CHECK_EQ(key, 45);
+	CHECK_EQ(t.evictions, 0);
+	CHECK_EQ(t.used, 50);
+	dr_topk_fini(&t);
+}
+
+/* Heavy keys among a flood of one-off keys survive, with counts no lower
+ * than the truth and no higher than truth + error. */
+static void test_topk_flood(void)
+{
+	struct dr_topk t;
+	CHECK_EQ(dr_topk_init(&t, 64, 4, 8), 0);
+	uint64_t truth[4] = {0};
+	uint32_t rnd = 1;
+	for (int i = 0; i < 200000; i++) {
+		rnd = rnd * 1103515245u + 12345u;
+		if (i % 10 == 0) {
+			uint32_t heavy = 1000000 + (uint32_t)(i / 10 % 4);
+			add_u32(&t, heavy, 1);
+			truth[heavy - 1000000]++;
+		} else {
+			add_u32(&t, rnd | 0x80000000u, 1);	/* spoofed one-offs */
+		}
+	}
+	CHECK(t.evictions > 100000);
+	CHECK(t.used == 64);
+	uint32_t top[4];
+	CHECK_EQ(dr_topk_top(&t, top, 4), 4);
+	for (int i = 0; i < 4; i++) {
+		uint32_t key;
+		memcpy(&key, dr_topk_key(&t, top[i]), 4);
+		CHECK(key >= 1000000 && key < 1000004);
+		if (key >= 1000000 && key < 1000004) {
+			uint64_t c = t.count[top[i]], e = t.error[top[i]];
+			CHECK(c >= truth[key - 1000000]);
+			CHECK(c - e <= truth[key - 1000000]);
+		}
+	}
+	dr_topk_fini(&t);
+}
+
+/* The hash index stays consistent across many evictions. */
+static void test_topk_index(void)
+{
+	struct dr_topk t;
+	CHECK_EQ(dr_topk_init(&t, 8, 4, 0), 0);
+	for (uint32_t k = 0; k < 10000; k++) {
+		add_u32(&t, k % 37, 1);
+		add_u32(&t, 5, 3);
+	}
+	int fresh;
+	uint32_t five = 5;
+	uint32_t e = dr_topk_add(&t, &five, 4, (uint32_t)XXH3_64bits(&five, 4), 0, &fresh);
+	CHECK_EQ(fresh, 0);
+	CHECK(t.count[e] >= 30000);
+	unsigned found = 0;
+	for (uint32_t i = 0; i < t.used; i++) {
+		uint32_t key;
+		memcpy(&key, dr_topk_key(&t, i), 4);
+		uint32_t again = dr_topk_add(&t, &key, 4, (uint32_t)XXH3_64bits(&key, 4), 0, &fresh);
+		found += !fresh && again == i;
+	}
+	CHECK_EQ(found, t.used);
+	dr_topk_fini(&t);
+}
+
+static void test_hll(void)
+{
+	struct dr_hll h;
+	const uint64_t sizes[] = {10, 1000, 100000, 1000000};
+	for (size_t s = 0; s < 4; s++) {
+		dr_hll_init(&h);
+		for (uint64_t i = 0; i < sizes[s]; i++) {
+			dr_hll_add(&h, XXH3_64bits(&i, sizeof(i)));
+			dr_hll_add(&h, XXH3_64bits(&i, sizeof(i)));	/* duplicates */
+		}
+		double est = (double)dr_hll_count(&h);
+		double err = est / (double)sizes[s] - 1;
+		CHECK(err > -0.05 && err < 0.05);
+	}
+}
+
+static void test_outbuf(void)
+{
+	char *mem = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&mem, &len);
+	struct dr_out o;
+	CHECK_EQ(dr_out_init(&o, f, 8192), 0);
+	dr_out_json_str(&o, "a\"b\\c\n\x01", 7);
+	dr_out_char(&o, ' ');
+	dr_out_u64(&o, 0);
+	dr_out_char(&o, ' ');
+	dr_out_i64(&o, -12345);
+	dr_out_char(&o, ' ');
+	dr_out_double(&o, 2.5, 3);
+	dr_out_char(&o, ' ');
+	static const uint8_t v4[4] = {10, 0, 200, 1};
+	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	dr_out_addr(&o, 4, v4);
+	dr_out_char(&o, ' ');
+	dr_out_addr(&o, 6, v6);
+	dr_out_fini(&o);
+	fclose(f);
+	CHECK_STR(mem, "\"a\\\"b\\\\c\\u000a\\u0001\" 0 -12345 2.5 10.0.200.1 2001:db8::1");
+	free(mem);
+}
+
+static void test_cursor(void)
+{
+	static const uint8_t b[5] = {1, 2, 3, 4, 5};
+	struct dr_cursor c;
+	dr_cur_init(&c, b, sizeof(b));
+	CHECK_EQ(dr_cur_u16(&c), 0x0102);
+	CHECK_EQ(dr_cur_u16(&c), 0x0304);
+	CHECK_EQ(dr_cur_err(&c), 0);
+	CHECK_EQ(dr_cur_u16(&c), 0);	/* past the end: zero, error sticks */
+	CHECK(dr_cur_err(&c) != 0);
+	CHECK_EQ(dr_cur_u8(&c), 0);
+	CHECK_EQ(dr_cur_avail(&c), 0);
+}
+
+int main(void)
+{
+	RUN(test_topk_exact);
+	RUN(test_topk_flood);
+	RUN(test_topk_index);
+	RUN(test_hll);
+	RUN(test_outbuf);
+	RUN(test_cursor);
+	TEST_MAIN_END();
+}
