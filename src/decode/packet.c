@@ -11,6 +11,9 @@
  *   NULL/LOOP  address family(4), host order (NULL) or network order (LOOP)
  *   RAW, IPV4, IPV6: the IP header itself
  *   PPP, C-HDLC: address/control then protocol(2)
+ *   FDDI       frame control(1) dst(6) src(6), then 802.2 LLC/SNAP:
+ *              DSAP(1)=0xaa SSAP(1)=0xaa control(1)=3 OUI(3) type(2); the
+ *              same LLC/SNAP follows an 802.3 length on Ethernet
  * IPv4: version/IHL(1) TOS(1) length(2) id(2) flags/offset(2) TTL(1)
  *       protocol(1) checksum(2) src(4) dst(4) options
  * IPv6: version/class/label(4) payload length(2) next header(1) hop limit(1)
@@ -20,7 +23,10 @@
  *       next(1) reserved(1) offset/M(2) id(4)
  * Tunnels: IPv4-in-IP (4), IPv6-in-IP (41), GRE (47) version 0 and 1
  *       (flags/version(2) protocol(2) [checksum(4)] [key(4)] [seq(4)] [ack(4)])
- * UDP: src port(2) dst port(2) length(2) checksum(2)
+ * UDP: src port(2) dst port(2) length(2) checksum(2); VXLAN (port 4789,
+ *       flags(1) reserved(3) VNI(3) reserved(1), then Ethernet) and Geneve
+ *       (port 6081, version/option length(1) flags(1) protocol(2) VNI(3)
+ *       reserved(1) options(4 * option length)) are unwrapped
  * TCP: src port(2) dst port(2) seq(4) ack(4) offset(1) flags(1) window(2)...
  */
 #include "decode/packet.h"
@@ -121,7 +127,33 @@ static int is_dns(const struct dr_decoder *d, uint16_t sport, uint16_t dport)
 	return dr_port_test(d->dns_ports, dport) || dr_port_test(d->dns_ports, sport);
 }
 
-static void decode_udp(struct dr_decoder *d, const uint8_t *p, size_t n)
+enum { PORT_VXLAN = 4789, PORT_GENEVE = 6081 };
+
+static void decode_ethernet(struct dr_decoder *d, const uint8_t *p, size_t n, int depth);
+
+/* VXLAN and Geneve: an overlay's inner frame, as tshark unwraps it. */
+static int decode_overlay(struct dr_decoder *d, uint16_t dport, const uint8_t *p,
+			  size_t n, int depth)
+{
+	if (depth >= MAX_TUNNEL_DEPTH)
+		return 0;
+	if (dport == PORT_VXLAN && n >= 8 + 14 && (p[0] & 0x08)) {
+		d->stats.tunnel++;
+		decode_ethernet(d, p + 8, n - 8, depth + 1);
+		return 1;
+	}
+	if (dport == PORT_GENEVE && n >= 8 && (p[0] >> 6) == 0) {
+		size_t off = 8 + (size_t)(p[0] & 0x3f) * 4;
+		if (off > n)
+			return 0;
+		d->stats.tunnel++;
+		decode_ethertype(d, dr_get16(p + 2), p + off, n - off, depth + 1);
+		return 1;
+	}
+	return 0;
+}
+
+static void decode_udp(struct dr_decoder *d, const uint8_t *p, size_t n, int depth)
 {
 	d->stats.udp++;
 	if (n < 8) {
@@ -129,6 +161,9 @@ static void decode_udp(struct dr_decoder *d, const uint8_t *p, size_t n)
 		return;
 	}
 	uint16_t sport = dr_get16(p), dport = dr_get16(p + 2), ulen = dr_get16(p + 4);
+	if ((dport == PORT_VXLAN || dport == PORT_GENEVE) && !dr_port_test(d->dns_ports, dport) &&
+	    decode_overlay(d, dport, p + 8, n - 8, depth))
+		return;
 	if (!is_dns(d, sport, dport)) {
 		d->stats.other_port++;
 		return;
@@ -215,7 +250,7 @@ static void decode_transport(struct dr_decoder *d, unsigned proto,
 {
 	switch (proto) {
 	case IP_UDP:
-		decode_udp(d, p, n);
+		decode_udp(d, p, n, depth);
 		break;
 	case IP_TCP:
 		decode_tcp(d, p, n);
@@ -476,13 +511,28 @@ static void decode_ppp(struct dr_decoder *d, const uint8_t *p, size_t n, int dep
 		d->stats.not_ip++;
 }
 
+/* 802.2 LLC: only SNAP carries an ethertype we can follow. */
+static void decode_llc(struct dr_decoder *d, const uint8_t *p, size_t n, int depth)
+{
+	if (n >= 8 && p[0] == 0xaa && p[1] == 0xaa && p[2] == 0x03) {
+		decode_ethertype(d, dr_get16(p + 6), p + 8, n - 8, depth);
+		return;
+	}
+	d->stats.not_ip++;
+}
+
 static void decode_ethernet(struct dr_decoder *d, const uint8_t *p, size_t n, int depth)
 {
 	if (n < 14) {
 		d->stats.not_ip++;
 		return;
 	}
-	decode_ethertype(d, dr_get16(p + 12), p + 14, n - 14, depth);
+	unsigned type = dr_get16(p + 12);
+	if (type <= 1500) {	/* an 802.3 length: LLC follows */
+		decode_llc(d, p + 14, n - 14, depth);
+		return;
+	}
+	decode_ethertype(d, type, p + 14, n - 14, depth);
 }
 
 static void decode_ethertype(struct dr_decoder *d, unsigned type,
@@ -597,12 +647,24 @@ void dr_decoder_packet(struct dr_decoder *d, const struct dr_packet *pkt)
 		uint32_t le = (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
 			      (uint32_t)p[1] << 8 | p[0];
 		uint32_t af = pkt->link == DR_LINK_LOOP ? be : (be < 256 ? be : le);
+		unsigned low = be & 0xffff;
 		if (null_family_is(af, 0) || null_family_is(af, 1))
 			decode_ip(d, p + 4, n - 4, 0);
+		else if (low == ETH_IPV4 || low == ETH_IPV6)
+			/* Some systems put an ethertype in the low half; tshark
+			 * reads such headers the same way. */
+			decode_ethertype(d, low, p + 4, n - 4, 0);
 		else
 			d->stats.not_ip++;
 		return;
 	}
+	case DR_LINK_FDDI:
+		if (n < 13) {
+			d->stats.not_ip++;
+			return;
+		}
+		decode_llc(d, p + 13, n - 13, 0);
+		return;
 	case DR_LINK_PPP:
 	case DR_LINK_PPP_SERIAL:
 		decode_ppp(d, p, n, 0);

@@ -1,35 +1,85 @@
-/* Capture files through libpcap, merged in timestamp order. */
+/* Capture files merged in timestamp order. Plain files are mapped into
+ * memory; compressed files and standard input are streamed. BPF filters
+ * are compiled by libpcap once per link type and run on each packet. */
 #include "input/capture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static const char *display(const char *path)
 {
 	return strcmp(path, "-") == 0 ? "(standard input)" : path;
 }
 
-/* Turns libpcap's open errors into words an operator can act on. */
-static void open_error(const struct dr_capture_file *f, const char *why,
-		       char *errbuf, size_t errlen)
+/* pcap_open_dead() takes a DLT; files carry LINKTYPE values, which differ
+ * for raw IP. */
+static int linktype_to_dlt(uint32_t linktype)
 {
-	const char *what = why;
-	if (f->z.empty)
-		what = "the file is empty; it holds no capture";
-	else if (strstr(why, "unknown file format"))
-		what = "not a pcap or pcapng capture (unknown file format)";
-	else if (strstr(why, "truncated dump file") || strstr(why, "truncated pcapng"))
-		what = "the capture's file header is cut short";
-	snprintf(errbuf, errlen, "%s: %s", display(f->path), what);
+	return linktype == 101 ? DLT_RAW : (int)linktype;
+}
+
+/* Compiles the filter for a link type, once. Returns the program or NULL
+ * (with c->error set) when it does not compile for that link type. */
+static struct bpf_program *filter_for(struct dr_capture *c, uint32_t linktype,
+				      char *errbuf, size_t errlen)
+{
+	for (unsigned i = 0; i < c->nlinks; i++)
+		if (c->links[i].linktype == linktype)
+			return &c->links[i].prog;
+	if (c->nlinks == DR_BPF_LINKS) {
+		snprintf(errbuf, errlen, "--bpf: more than %d link types in one input", DR_BPF_LINKS);
+		return NULL;
+	}
+	pcap_t *dead = pcap_open_dead(linktype_to_dlt(linktype), 262144);
+	if (!dead) {
+		snprintf(errbuf, errlen, "--bpf: out of memory");
+		return NULL;
+	}
+	struct dr_bpf_link *l = &c->links[c->nlinks];
+	if (pcap_compile(dead, &l->prog, c->bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(errbuf, errlen, "--bpf '%s': %s", c->bpf, pcap_geterr(dead));
+		pcap_close(dead);
+		return NULL;
+	}
+	pcap_close(dead);
+	l->linktype = linktype;
+	c->nlinks++;
+	return &l->prog;
+}
+
+static int open_file(struct dr_capture *c, struct dr_capture_file *f,
+		     char *errbuf, size_t errlen)
+{
+	char why[256];
+	if (dr_zopen(&f->z, f->path, why, sizeof(why)) < 0) {
+		snprintf(errbuf, errlen, "%s: %s", display(f->path), why);
+		return -1;
+	}
+	c->total_size += f->z.size;
+	if (f->z.kind == DR_Z_NONE && !f->z.is_stdin && f->z.size > 0) {
+		f->map = mmap(NULL, f->z.size, PROT_READ, MAP_PRIVATE, fileno(f->z.fp), 0);
+		if (f->map == MAP_FAILED) {
+			f->map = NULL;
+		} else {
+			f->map_len = f->z.size;
+			madvise(f->map, f->map_len, MADV_SEQUENTIAL);
+		}
+	}
+	int rc = f->map ? dr_pcapfile_open(&f->pf, f->map, f->map_len, NULL)
+			: dr_pcapfile_open(&f->pf, NULL, 0, f->z.fp);
+	if (rc < 0) {
+		const char *zerr = dr_zerror(&f->z);
+		snprintf(errbuf, errlen, "%s: %s", display(f->path), zerr ? zerr : f->pf.error);
+		return -1;
+	}
+	return 0;
 }
 
 int dr_capture_open(struct dr_capture *c, char *const *paths, unsigned n,
 		    const char *bpf, char *errbuf, size_t errlen)
 {
-	char pcap_err[PCAP_ERRBUF_SIZE];
-	char why[256];
-
 	memset(c, 0, sizeof(*c));
 	c->files = calloc(n ? n : 1, sizeof(*c->files));
 	if (!c->files) {
@@ -37,82 +87,60 @@ int dr_capture_open(struct dr_capture *c, char *const *paths, unsigned n,
 		return -1;
 	}
 	c->nfiles = n;
+	c->bpf = bpf && *bpf ? bpf : NULL;
 	for (unsigned i = 0; i < n; i++) {
-		struct dr_capture_file *f = &c->files[i];
-		f->path = paths[i];
-		if (dr_zopen(&f->z, f->path, why, sizeof(why)) < 0) {
-			snprintf(errbuf, errlen, "%s: %s", display(f->path), why);
+		c->files[i].path = paths[i];
+		if (open_file(c, &c->files[i], errbuf, errlen) < 0)
 			goto fail;
-		}
-		c->total_size += f->z.size;
-		pcap_err[0] = 0;
-		f->pcap = pcap_fopen_offline_with_tstamp_precision(
-			f->z.fp, PCAP_TSTAMP_PRECISION_NANO, pcap_err);
-		if (!f->pcap) {
-			const char *zerr = dr_zerror(&f->z);
-			open_error(f, zerr ? zerr : pcap_err, errbuf, errlen);
-			fclose(f->z.fp);
-			f->z.fp = NULL;
-			goto fail;
-		}
-		f->link = pcap_datalink(f->pcap);
-		if (bpf && *bpf) {
-			if (pcap_compile(f->pcap, &f->bpf, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-				snprintf(errbuf, errlen, "--bpf '%s': %s", bpf, pcap_geterr(f->pcap));
-				goto fail;
-			}
-			f->has_bpf = 1;
-		}
 	}
+	/* A filter that does not compile is a usage error: say so now. */
+	if (c->bpf && !filter_for(c, n && !c->files[0].pf.ng ? c->files[0].pf.linktype : 1,
+				  errbuf, errlen))
+		goto fail;
 	return 0;
 fail:
 	dr_capture_close(c);
 	return -1;
 }
 
-/* Reads the next packet of f that passes the filter into f->hdr/f->data. */
+/* Reads the next packet of f that passes the filter into f->rec. */
 static void fill(struct dr_capture *c, struct dr_capture_file *f)
 {
 	while (!f->done) {
-		int rc = pcap_next_ex(f->pcap, &f->hdr, &f->data);
+		int rc = dr_pcapfile_next(&f->pf, &f->rec);
 		if (rc == 1) {
-			f->frames++;
-			if (f->has_bpf && !pcap_offline_filter(&f->bpf, f->hdr, f->data)) {
-				c->filtered++;
-				continue;
+			if (c->bpf) {
+				char err[512];
+				struct bpf_program *prog = filter_for(c, f->rec.linktype, err, sizeof(err));
+				struct pcap_pkthdr h = {.caplen = f->rec.caplen, .len = f->rec.len};
+				if (!prog || !pcap_offline_filter(prog, &h, f->rec.data)) {
+					c->filtered++;
+					continue;
+				}
 			}
 			f->pending = 1;
 			return;
 		}
 		f->done = 1;
-		if (rc == PCAP_ERROR_BREAK)
+		if (rc == 0 && !dr_zerror(&f->z))
 			return;		/* end of file */
 		/* Damaged or cut short: keep what came before, say where. */
-		const char *zerr = dr_zerror(&f->z);
-		const char *why = zerr ? zerr : pcap_geterr(f->pcap);
 		if (!c->failed) {
-			if (strstr(why, "truncated"))
-				snprintf(c->error, sizeof(c->error),
-					 "%s: capture cut short in the middle of packet %llu "
-					 "(the %llu packets before it were read): %s",
-					 display(f->path), (unsigned long long)f->frames + 1,
-					 (unsigned long long)f->frames, why);
-			else
-				snprintf(c->error, sizeof(c->error),
-					 "%s: damaged at packet %llu (the %llu packets before "
-					 "it were read): %s",
-					 display(f->path), (unsigned long long)f->frames + 1,
-					 (unsigned long long)f->frames, why);
+			const char *zerr = dr_zerror(&f->z);
+			snprintf(c->error, sizeof(c->error),
+				 "%s: %s; the %llu packets before it were read",
+				 display(f->path), zerr ? zerr : f->pf.error,
+				 (unsigned long long)f->pf.packets);
 		}
 		c->failed = 1;
 	}
 }
 
-static int earlier(const struct pcap_pkthdr *a, const struct pcap_pkthdr *b)
+static int earlier(const struct dr_pcap_record *a, const struct dr_pcap_record *b)
 {
-	if (a->ts.tv_sec != b->ts.tv_sec)
-		return a->ts.tv_sec < b->ts.tv_sec;
-	return a->ts.tv_usec < b->ts.tv_usec;
+	if (a->ts_sec != b->ts_sec)
+		return a->ts_sec < b->ts_sec;
+	return a->ts_nsec < b->ts_nsec;
 }
 
 int dr_capture_next(struct dr_capture *c, struct dr_packet *pkt)
@@ -120,46 +148,63 @@ int dr_capture_next(struct dr_capture *c, struct dr_packet *pkt)
 	struct dr_capture_file *best = NULL;
 	unsigned best_i = 0;
 
-	for (unsigned i = 0; i < c->nfiles; i++) {
-		struct dr_capture_file *f = &c->files[i];
-		if (!f->pending)
-			fill(c, f);
-		if (f->pending && (!best || earlier(f->hdr, best->hdr))) {
-			best = f;
-			best_i = i;
+	if (c->nfiles == 1) {	/* the common case: no merge */
+		best = &c->files[0];
+		if (!best->pending)
+			fill(c, best);
+		if (!best->pending)
+			return 0;
+	} else {
+		for (unsigned i = 0; i < c->nfiles; i++) {
+			struct dr_capture_file *f = &c->files[i];
+			if (!f->pending)
+				fill(c, f);
+			if (f->pending && (!best || earlier(&f->rec, &best->rec))) {
+				best = f;
+				best_i = i;
+			}
 		}
+		if (!best)
+			return 0;
 	}
-	if (!best)
-		return 0;
 	best->pending = 0;
-	pkt->data = best->data;
-	pkt->caplen = best->hdr->caplen;
-	pkt->wirelen = best->hdr->len;
-	pkt->link = best->link;
-	pkt->ts_sec = best->hdr->ts.tv_sec;
-	pkt->ts_nsec = (uint32_t)best->hdr->ts.tv_usec;	/* nanoseconds */
+	pkt->data = best->rec.data;
+	pkt->caplen = best->rec.caplen;
+	pkt->wirelen = best->rec.len;
+	pkt->link = (int)best->rec.linktype;
+	pkt->ts_sec = best->rec.ts_sec;
+	pkt->ts_nsec = best->rec.ts_nsec;
 	pkt->file = best_i;
-	pkt->frame = best->frames;
+	pkt->frame = best->pf.packets;
 	return 1;
 }
 
 uint64_t dr_capture_progress(const struct dr_capture *c)
 {
 	uint64_t pos = 0;
-	for (unsigned i = 0; i < c->nfiles; i++)
-		if (c->files[i].z.fp)
-			pos += c->files[i].done ? c->files[i].z.size : dr_zraw_pos(&c->files[i].z);
+	for (unsigned i = 0; i < c->nfiles; i++) {
+		const struct dr_capture_file *f = &c->files[i];
+		if (f->done)
+			pos += f->z.size;
+		else if (f->map)
+			pos += dr_pcapfile_offset(&f->pf);
+		else
+			pos += dr_zraw_pos(&f->z);
+	}
 	return pos;
 }
 
 void dr_capture_close(struct dr_capture *c)
 {
+	for (unsigned i = 0; i < c->nlinks; i++)
+		pcap_freecode(&c->links[i].prog);
 	for (unsigned i = 0; i < c->nfiles; i++) {
 		struct dr_capture_file *f = &c->files[i];
-		if (f->has_bpf)
-			pcap_freecode(&f->bpf);
-		if (f->pcap)
-			pcap_close(f->pcap);	/* closes f->z.fp too */
+		dr_pcapfile_close(&f->pf);
+		if (f->map)
+			munmap(f->map, f->map_len);
+		if (f->z.fp && !(f->z.is_stdin && !f->z.state))
+			fclose(f->z.fp);
 		dr_zclose(&f->z);
 	}
 	free(c->files);

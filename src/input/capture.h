@@ -1,6 +1,6 @@
 /* Capture input: one or more pcap/pcapng files (plain, gzip or zstd, or
- * standard input) read through libpcap and merged into one stream in
- * timestamp order, with an optional BPF filter. */
+ * standard input) merged into one stream in timestamp order, with an
+ * optional BPF filter compiled by libpcap. */
 #ifndef DR_INPUT_CAPTURE_H
 #define DR_INPUT_CAPTURE_H
 
@@ -8,25 +8,33 @@
 #include <stdint.h>
 
 #include "decode/packet.h"
+#include "input/pcapfile.h"
 #include "input/zio.h"
+
+#define DR_BPF_LINKS 8	/* distinct link types with a compiled filter */
 
 struct dr_capture_file {
 	const char *path;
 	struct dr_zfile z;
-	pcap_t *pcap;
-	int link;
-	uint64_t frames;	/* packets read from this file so far */
-	struct bpf_program bpf;
-	int has_bpf;
-	int pending;		/* hdr/data hold the next packet */
+	void *map;		/* the mapped file, or NULL */
+	size_t map_len;
+	struct dr_pcapfile pf;
+	int pending;		/* rec holds the next packet */
 	int done;
-	struct pcap_pkthdr *hdr;
-	const u_char *data;
+	struct dr_pcap_record rec;
+};
+
+struct dr_bpf_link {
+	uint32_t linktype;
+	struct bpf_program prog;
 };
 
 struct dr_capture {
 	struct dr_capture_file *files;
 	unsigned nfiles;
+	const char *bpf;	/* the filter expression, or NULL */
+	struct dr_bpf_link links[DR_BPF_LINKS];
+	unsigned nlinks;
 	uint64_t total_size;	/* raw bytes of all regular files */
 	uint64_t filtered;	/* packets the BPF filter rejected */
 	int failed;		/* a file was cut short or damaged */
@@ -34,8 +42,9 @@ struct dr_capture {
 };
 
 /* Opens every file up front so a missing, empty or non-capture file is
- * reported before any output. bpf may be NULL. Returns 0, or -1 with one
- * line "FILE: reason" (or "--bpf: reason") in errbuf. */
+ * reported before any output; checks that bpf (may be NULL) compiles.
+ * Returns 0, or -1 with one line "FILE: reason" (or "--bpf ...: reason")
+ * in errbuf. */
 int dr_capture_open(struct dr_capture *c, char *const *paths, unsigned n,
 		    const char *bpf, char *errbuf, size_t errlen);
 

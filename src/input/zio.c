@@ -236,6 +236,6 @@ const char *dr_zerror(const struct dr_zfile *z)
 
 void dr_zclose(struct dr_zfile *z)
 {
-	/* The caller's pcap_close() already closed z->fp. */
+	/* The caller closes z->fp (fclose), which frees a decompressor. */
 	memset(z, 0, sizeof(*z));
 }

@@ -28,7 +28,7 @@ uint64_t dr_zraw_pos(const struct dr_zfile *z);
 /* The decompressor's complaint, if the stream was damaged; else NULL. */
 const char *dr_zerror(const struct dr_zfile *z);
 
-/* Closes what dr_zopen opened (not standard input itself). */
+/* Forgets the stream; the caller fclose()s z->fp first. */
 void dr_zclose(struct dr_zfile *z);
 
 #endif

@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""Writes deterministic DNS captures for dnsradar's sample, tests and bench.
+
+  gencap.py sample OUT.pcap           a small, varied capture (the README's)
+  gencap.py bench OUT.pcap [PACKETS]  a large capture for bench/ (1,000,000)
+  gencap.py edge DIR                  captures of the cases the decoder must
+                                      handle: link types, VLANs, fragments,
+                                      TCP, IPv6 extension headers, damage
+
+Everything is derived from a fixed seed, so the same command always writes
+the same bytes. No third-party packages: pcap and DNS are packed by hand.
+"""
+import os
+import random
+import struct
+import sys
+
+LINK_ETHERNET, LINK_RAW, LINK_SLL, LINK_SLL2, LINK_NULL = 1, 101, 113, 276, 0
+
+QTYPES = [(1, 50), (28, 25), (65, 6), (12, 6), (15, 3), (16, 4), (33, 2), (2, 1),
+          (6, 1), (255, 1), (43, 1)]
+DOMAINS = ["example.com", "example.net", "example.org", "shop.example",
+           "cdn.example.net", "mail.example.com", "bank.example.co.uk",
+           "news.example.de", "video.example.jp", "api.example.io",
+           "10.in-addr.arpa", "example.edu"]
+LABELS = ["www", "mail", "api", "cdn", "img", "static", "login", "m", "ns1", "smtp"]
+
+
+def name_wire(name):
+    if name in (".", ""):
+        return b"\x00"
+    out = b""
+    for label in name.rstrip(".").split("."):
+        raw = label.encode()
+        out += bytes([len(raw)]) + raw
+    return out + b"\x00"
+
+
+def dns_query(qid, name, qtype, edns=True, do=False, rd=True):
+    hdr = struct.pack("!HHHHHH", qid, 0x0100 if rd else 0, 1, 0, 0, 1 if edns else 0)
+    body = name_wire(name) + struct.pack("!HH", qtype, 1)
+    if edns:
+        body += b"\x00" + struct.pack("!HHIH", 41, 1232, 0x8000 if do else 0, 0)
+    return hdr + body
+
+
+def dns_response(query, rcode=0, answers=1, rdata_len=4, aa=False, tc=False):
+    qid, flags = struct.unpack("!HH", query[:4])
+    qd_end = 12
+    while query[qd_end] != 0:
+        qd_end += 1 + query[qd_end]
+    qd_end += 5
+    question = query[12:qd_end]
+    qtype = struct.unpack("!H", question[-4:-2])[0]
+    flags = 0x8000 | (flags & 0x0100) | 0x0080 | (0x0400 if aa else 0) | \
+        (0x0200 if tc else 0) | (rcode & 0xf)
+    body = question
+    an = 0
+    if rcode == 0:
+        for i in range(answers):
+            rtype = qtype if qtype in (1, 28, 16, 15, 2, 12, 6, 33, 65, 43) else 1
+            rdata = bytes((i * 7 + j) & 0xff for j in range(rdata_len if rtype != 1 else 4))
+            body += b"\xc0\x0c" + struct.pack("!HHIH", rtype, 1, 300, len(rdata)) + rdata
+            an += 1
+    ns = 0
+    if rcode == 3:
+        soa = name_wire("ns.example") + name_wire("host.example") + struct.pack("!IIIII", 1, 2, 3, 4, 5)
+        body += b"\xc0\x0c" + struct.pack("!HHIH", 6, 1, 300, len(soa)) + soa
+        ns = 1
+    ar = query[11]
+    if ar:
+        body += b"\x00" + struct.pack("!HHIH", 41, 1232, 0, 0)
+    return struct.pack("!HHHHHH", qid, flags, 1, an, ns, ar) + body
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\x00"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def ipv4(src, dst, proto, payload, ident=0, ttl=64, frag=0):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, frag, ttl, proto, 0,
+                      bytes(src), bytes(dst))
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + payload
+
+
+def ipv6(src, dst, nh, payload, hops=64):
+    return struct.pack("!IHBB16s16s", 0x60000000, len(payload), nh, hops, bytes(src), bytes(dst)) + payload
+
+
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def tcp(sport, dport, seq, flags, payload):
+    return struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, flags, 65535, 0, 0) + payload
+
+
+def ether(payload, ethertype=0x0800, vlans=()):
+    out = b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02"
+    for tpid, vid in vlans:
+        out += struct.pack("!HH", tpid, vid)
+    return out + struct.pack("!H", ethertype) + payload
+
+
+class Pcap:
+    """A classic little-endian microsecond pcap writer."""
+
+    def __init__(self, path, link=LINK_ETHERNET, snaplen=262144, nano=False):
+        self.f = open(path, "wb")
+        self.nano = nano
+        magic = 0xa1b23c4d if nano else 0xa1b2c3d4
+        self.f.write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, snaplen, link))
+        self.buf = []
+
+    def add(self, ts, frame, caplen=None):
+        sec = int(ts)
+        frac = int(round((ts - sec) * (1e9 if self.nano else 1e6)))
+        data = frame if caplen is None else frame[:caplen]
+        self.buf.append(struct.pack("<IIII", sec, frac, len(data), len(frame)) + data)
+        if len(self.buf) >= 4096:
+            self.flush()
+
+    def flush(self):
+        self.f.write(b"".join(self.buf))
+        self.buf = []
+
+    def close(self):
+        self.flush()
+        self.f.close()
+
+
+def addr4(rng, net):
+    return [net[0], net[1], rng.randrange(0, 256), rng.randrange(1, 255)]
+
+
+def traffic(out, rng, count, start=1700000000.0, rate=20000.0):
+    """Client queries to resolvers and their answers, on Ethernet."""
+    resolvers4 = [[192, 0, 2, 53], [192, 0, 2, 54], [198, 51, 100, 53]]
+    resolvers6 = [[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53]]
+    clients4 = [addr4(rng, (10, rng.randrange(0, 4))) for _ in range(300)]
+    clients6 = [[0x20, 0x01, 0x0d, 0xb8, 0, 1] + [rng.randrange(256) for _ in range(10)]
+                for _ in range(60)]
+    weights = [w for _, w in QTYPES]
+    types = [t for t, _ in QTYPES]
+    t = start
+    n = 0
+    qid = 1
+    while n < count:
+        t += rng.expovariate(rate / 2)
+        v6 = rng.random() < 0.15
+        if v6:
+            client, server = rng.choice(clients6), rng.choice(resolvers6)
+        else:
+            client = clients4[min(int(rng.paretovariate(1.2)) - 1, len(clients4) - 1)]
+            server = rng.choice(resolvers4)
+        domain = DOMAINS[min(int(rng.paretovariate(1.0)) - 1, len(DOMAINS) - 1)]
+        if rng.random() < 0.1:
+            name = "%08x.%s" % (rng.getrandbits(32), domain)
+        else:
+            name = "%s.%s" % (rng.choice(LABELS), domain)
+        qtype = rng.choices(types, weights)[0]
+        sport = rng.randrange(1024, 65536)
+        qid = (qid * 7919 + 1) & 0xffff
+        q = dns_query(qid, name, qtype, edns=rng.random() < 0.8, do=rng.random() < 0.3)
+        nx = name[0].isdigit() and rng.random() < 0.7
+        r = dns_response(q, rcode=3 if nx else (2 if rng.random() < 0.01 else 0),
+                         answers=rng.randrange(1, 4), rdata_len=rng.choice([4, 16, 40, 120]))
+        if v6:
+            fq = ether(ipv6(client, server, 17, udp(sport, 53, q)), 0x86dd)
+            fr = ether(ipv6(server, client, 17, udp(53, sport, r)), 0x86dd)
+        else:
+            fq = ether(ipv4(client, server, 17, udp(sport, 53, q), ident=qid))
+            fr = ether(ipv4(server, client, 17, udp(53, sport, r), ident=qid ^ 0x5555, ttl=61))
+        out.add(t, fq)
+        out.add(t + rng.uniform(0.0002, 0.03), fr)
+        n += 2
+    return t
+
+
+def sample(path):
+    rng = random.Random(20261121)
+    out = Pcap(path)
+    t = traffic(out, rng, 3000, rate=400.0)
+    # A burst of ". ANY" queries from a spoofed victim to one open resolver.
+    victim, reflector = [203, 0, 113, 77], [10, 3, 9, 200]
+    for i in range(200):
+        t += 0.05
+        q = dns_query(0x1000 + i, ".", 255)
+        r = dns_response(q, answers=14, rdata_len=60)
+        out.add(t, ether(ipv4(victim, reflector, 17, udp(44444, 53, q), ident=i)))
+        out.add(t + 0.001, ether(ipv4(reflector, victim, 17, udp(53, 44444, r), ident=i, ttl=63)))
+    out.close()
+
+
+def bench(path, packets):
+    rng = random.Random(1000000)
+    out = Pcap(path)
+    traffic(out, rng, packets, rate=50000.0)
+    out.close()
+
+
+def edge(directory):
+    os.makedirs(directory, exist_ok=True)
+    c4, s4 = [192, 0, 2, 10], [192, 0, 2, 53]
+    c6 = [0x20, 0x01, 0x0d, 0xb8] + [0] * 11 + [0x10]
+    s6 = [0x20, 0x01, 0x0d, 0xb8] + [0] * 11 + [0x53]
+    q = dns_query(0x1111, "www.example.com", 1)
+
+    # Every link type and tag stack the decoder supports, one query each.
+    frames = {
+        "link-ethernet-qinq.pcap": (LINK_ETHERNET, ether(ipv4(c4, s4, 17, udp(1111, 53, q)), 0x0800,
+                                                        vlans=[(0x88a8, 10), (0x8100, 20)])),
+        "link-raw.pcap": (LINK_RAW, ipv4(c4, s4, 17, udp(1111, 53, q))),
+        "link-sll.pcap": (LINK_SLL, struct.pack("!HHH8sH", 0, 1, 6, b"\x02" * 6 + b"\0\0", 0x86dd)
+                          + ipv6(c6, s6, 17, udp(1111, 53, q))),
+        "link-sll2.pcap": (LINK_SLL2, struct.pack("!HHIHBB8s", 0x0800, 0, 2, 1, 0, 6, b"\x02" * 8)
+                           + ipv4(c4, s4, 17, udp(1111, 53, q))),
+        "link-null.pcap": (LINK_NULL, struct.pack("<I", 2) + ipv4(c4, s4, 17, udp(1111, 53, q))),
+    }
+    for fname, (link, frame) in frames.items():
+        p = Pcap(os.path.join(directory, fname), link=link)
+        p.add(1700000000.25, frame)
+        p.close()
+
+    # IPv6 with extension headers and an IPv4/IPv6 fragmented response.
+    p = Pcap(os.path.join(directory, "ip-fragments.pcap"))
+    big_q = dns_query(0x2222, "big.example", 16)
+    big = dns_response(big_q, answers=6, rdata_len=400)
+    dgram = udp(53, 2222, big)
+    p.add(1700000001.0, ether(ipv4(c4, s4, 17, udp(2222, 53, big_q), ident=77)))
+    chunks = [dgram[i:i + 1480] for i in range(0, len(dgram), 1480)]
+    for i, chunk in enumerate(reversed(chunks)):
+        idx = len(chunks) - 1 - i
+        more = 0x2000 if idx < len(chunks) - 1 else 0
+        p.add(1700000001.1 + i * 0.001,
+              ether(ipv4(s4, c4, 17, chunk, ident=99, frag=more | (idx * 1480 // 8))))
+    hbh = bytes([17, 0, 1, 4, 0, 0, 0, 0])
+    p.add(1700000001.2, ether(ipv6(c6, s6, 0, hbh + udp(3333, 53, big_q)), 0x86dd))
+    ident = 0xabcdef01
+    chunks = [dgram[i:i + 1232] for i in range(0, len(dgram), 1232)]
+    for idx, chunk in enumerate(chunks):
+        more = 1 if idx < len(chunks) - 1 else 0
+        fh = struct.pack("!BBHI", 17, 0, (idx * 1232) | more, ident)
+        p.add(1700000001.3 + idx * 0.001, ether(ipv6(s6, c6, 44, fh + chunk), 0x86dd))
+    p.close()
+
+    # DNS over TCP: handshake, two queries in one segment, an answer split
+    # over three segments with a retransmission, FIN.
+    p = Pcap(os.path.join(directory, "tcp-segments.pcap"))
+    q1 = dns_query(0x3001, "one.example", 1, edns=False)
+    q2 = dns_query(0x3002, "two.example", 28, edns=False)
+    a1 = dns_response(q1, answers=3)
+    stream_c = struct.pack("!H", len(q1)) + q1 + struct.pack("!H", len(q2)) + q2
+    stream_s = struct.pack("!H", len(a1)) + a1
+    t = 1700000002.0
+    p.add(t, ether(ipv4(c4, s4, 6, tcp(40000, 53, 100, 0x02, b""))))
+    p.add(t + 0.01, ether(ipv4(s4, c4, 6, tcp(53, 40000, 500, 0x12, b""))))
+    p.add(t + 0.02, ether(ipv4(c4, s4, 6, tcp(40000, 53, 101, 0x18, stream_c))))
+    p.add(t + 0.03, ether(ipv4(s4, c4, 6, tcp(53, 40000, 501, 0x10, stream_s[:1]))))
+    p.add(t + 0.04, ether(ipv4(s4, c4, 6, tcp(53, 40000, 502, 0x10, stream_s[1:20]))))
+    p.add(t + 0.05, ether(ipv4(s4, c4, 6, tcp(53, 40000, 502, 0x10, stream_s[1:20]))))
+    p.add(t + 0.06, ether(ipv4(s4, c4, 6, tcp(53, 40000, 521, 0x18, stream_s[20:]))))
+    p.add(t + 0.07, ether(ipv4(c4, s4, 6, tcp(40000, 53, 101 + len(stream_c), 0x11, b""))))
+    p.close()
+
+    # Malformed messages of every class, a flood payload, and a snaplen cut.
+    p = Pcap(os.path.join(directory, "malformed.pcap"))
+    bad = {
+        "short_header": b"\x12\x34\x01\x00\x00",
+        "pointer_loop": struct.pack("!HHHHHH", 1, 0, 1, 0, 0, 0) + b"\xc0\x0c\x00\x01\x00\x01",
+        "bad_pointer": struct.pack("!HHHHHH", 2, 0, 1, 0, 0, 0) + b"\xc1\xff\x00\x01\x00\x01",
+        "bad_label": struct.pack("!HHHHHH", 3, 0, 1, 0, 0, 0) + b"\x41\x00\x00\x01\x00\x01",
+        "truncated": struct.pack("!HHHHHH", 4, 0x8180, 1, 3, 0, 0) + name_wire("a.example") + b"\x00\x01\x00\x01",
+        "trailing_bytes": dns_query(5, "t.example", 1, edns=False) + b"junk",
+        "not_dns": b"X" * 64,
+    }
+    for i, payload in enumerate(bad.values()):
+        p.add(1700000003.0 + i * 0.01, ether(ipv4(c4, s4, 17, udp(4000 + i, 53, payload))))
+    longq = dns_query(6, "a-rather-long-name-that-will-not-fit.in.the.snap.length.example", 1)
+    p.add(1700000003.5, ether(ipv4(c4, s4, 17, udp(4100, 53, longq))), caplen=96)
+    p.close()
+
+    # Nanosecond timestamps.
+    p = Pcap(os.path.join(directory, "nanosecond.pcap"), nano=True)
+    p.add(1700000004.123456789, ether(ipv4(c4, s4, 17, udp(5555, 53, q))))
+    p.close()
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__)
+        return 2
+    mode, path = sys.argv[1], sys.argv[2]
+    if mode == "sample":
+        sample(path)
+    elif mode == "bench":
+        bench(path, int(sys.argv[3]) if len(sys.argv) > 3 else 1000000)
+    elif mode == "edge":
+        edge(path)
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
