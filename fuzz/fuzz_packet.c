@@ -50,9 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pos += 2;
 		if (len > size - pos)
 			len = size - pos;
+		frame++;
 		struct dr_packet pkt = {
 			.data = data + pos, .caplen = (uint32_t)len, .wirelen = (uint32_t)len,
-			.link = link, .ts_sec = (int64_t)frame, .frame = ++frame,
+			.link = link, .ts_sec = (int64_t)frame, .frame = frame,
 		};
 		dr_decoder_packet(&dec, &pkt);
 		pos += len;

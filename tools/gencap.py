@@ -10,6 +10,7 @@
 Everything is derived from a fixed seed, so the same command always writes
 the same bytes. No third-party packages: pcap and DNS are packed by hand.
 """
+import heapq
 import os
 import random
 import struct
@@ -58,7 +59,7 @@ def dns_response(query, rcode=0, answers=1, rdata_len=4, aa=False, tc=False):
     an = 0
     if rcode == 0:
         for i in range(answers):
-            rtype = qtype if qtype in (1, 28, 16, 15, 2, 12, 6, 33, 65, 43) else 1
+            rtype = qtype if qtype in (1, 28, 16, 15, 2, 12, 6, 33, 65, 43) else 16
             rdata = bytes((i * 7 + j) & 0xff for j in range(rdata_len if rtype != 1 else 4))
             body += b"\xc0\x0c" + struct.pack("!HHIH", rtype, 1, 300, len(rdata)) + rdata
             an += 1
@@ -109,29 +110,43 @@ def ether(payload, ethertype=0x0800, vlans=()):
 
 
 class Pcap:
-    """A classic little-endian microsecond pcap writer."""
+    """A classic little-endian pcap writer that writes packets in time order:
+    add() queues, advance(t) writes everything up to t, close() the rest."""
 
     def __init__(self, path, link=LINK_ETHERNET, snaplen=262144, nano=False):
         self.f = open(path, "wb")
         self.nano = nano
         magic = 0xa1b23c4d if nano else 0xa1b2c3d4
         self.f.write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, snaplen, link))
+        self.heap = []
+        self.seq = 0
         self.buf = []
 
     def add(self, ts, frame, caplen=None):
-        sec = int(ts)
-        frac = int(round((ts - sec) * (1e9 if self.nano else 1e6)))
+        """ts: seconds as a float, or (seconds, fraction) as integers."""
+        if isinstance(ts, tuple):
+            sec, frac = ts
+        else:
+            sec = int(ts)
+            frac = int(round((ts - sec) * (1e9 if self.nano else 1e6)))
         data = frame if caplen is None else frame[:caplen]
-        self.buf.append(struct.pack("<IIII", sec, frac, len(data), len(frame)) + data)
-        if len(self.buf) >= 4096:
-            self.flush()
+        rec = struct.pack("<IIII", sec, frac, len(data), len(frame)) + data
+        heapq.heappush(self.heap, (sec, frac, self.seq, rec))
+        self.seq += 1
 
-    def flush(self):
-        self.f.write(b"".join(self.buf))
-        self.buf = []
+    def advance(self, ts):
+        sec = int(ts)
+        frac = int((ts - sec) * (1e9 if self.nano else 1e6))
+        while self.heap and (self.heap[0][0], self.heap[0][1]) <= (sec, frac):
+            self.buf.append(heapq.heappop(self.heap)[3])
+        if len(self.buf) >= 4096:
+            self.f.write(b"".join(self.buf))
+            self.buf = []
 
     def close(self):
-        self.flush()
+        while self.heap:
+            self.buf.append(heapq.heappop(self.heap)[3])
+        self.f.write(b"".join(self.buf))
         self.f.close()
 
 
@@ -171,6 +186,7 @@ def traffic(out, rng, count, start=1700000000.0, rate=20000.0):
         nx = name[0].isdigit() and rng.random() < 0.7
         r = dns_response(q, rcode=3 if nx else (2 if rng.random() < 0.01 else 0),
                          answers=rng.randrange(1, 4), rdata_len=rng.choice([4, 16, 40, 120]))
+        out.advance(t)
         if v6:
             fq = ether(ipv6(client, server, 17, udp(sport, 53, q)), 0x86dd)
             fr = ether(ipv6(server, client, 17, udp(53, sport, r)), 0x86dd)
@@ -191,6 +207,7 @@ def sample(path):
     victim, reflector = [203, 0, 113, 77], [10, 3, 9, 200]
     for i in range(200):
         t += 0.05
+        out.advance(t)
         q = dns_query(0x1000 + i, ".", 255)
         r = dns_response(q, answers=14, rdata_len=60)
         out.add(t, ether(ipv4(victim, reflector, 17, udp(44444, 53, q), ident=i)))
@@ -288,7 +305,7 @@ def edge(directory):
 
     # Nanosecond timestamps.
     p = Pcap(os.path.join(directory, "nanosecond.pcap"), nano=True)
-    p.add(1700000004.123456789, ether(ipv4(c4, s4, 17, udp(5555, 53, q))))
+    p.add((1700000004, 123456789), ether(ipv4(c4, s4, 17, udp(5555, 53, q))))
     p.close()
 
 

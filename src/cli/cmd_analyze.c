@@ -124,6 +124,7 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 
+	dr_stats_finish(stats);
 	struct dr_tables tables;
 	if (dr_tables_build(&tables, stats, (unsigned)top) < 0) {
 		dr_cli_error("out of memory for the report");

@@ -31,16 +31,48 @@
 /* A legitimate name has at most 127 labels, so at most 127 pointers. */
 #define MAX_POINTER_HOPS 127
 
+#define NAME_CACHE 8
+
+/* Names of this message already walked and found good: a pointer to one
+ * (the usual "c0 0c" to the question) need not be walked again. */
+struct name_cache {
+	unsigned n;
+	uint16_t off[NAME_CACHE];
+	uint16_t len[NAME_CACHE];	/* uncompressed length, root included */
+};
+
+static void cache_add(struct name_cache *nc, size_t off, size_t len)
+{
+	if (off >= 0x4000)
+		return;	/* no pointer can reach it */
+	for (unsigned i = 0; i < nc->n; i++)
+		if (nc->off[i] == off)
+			return;
+	unsigned slot = nc->n < NAME_CACHE ? nc->n++ : off % NAME_CACHE;
+	nc->off[slot] = (uint16_t)off;
+	nc->len[slot] = (uint16_t)len;
+}
+
+static int cache_len(const struct name_cache *nc, size_t off)
+{
+	for (unsigned i = 0; i < nc->n; i++)
+		if (nc->off[i] == off)
+			return nc->len[i];
+	return -1;
+}
+
 /* Reads the name at *pos. When out is not NULL the uncompressed wire form
  * is copied there (DR_NAME_MAX bytes) and its length stored in *out_len.
  * On success *pos is advanced past the name's octets at its own place.
  * Returns 0 or an enum dr_malformed reason, with *fault_at set. */
 static int read_name(const uint8_t *msg, size_t len, size_t *pos,
-		     uint8_t *out, uint8_t *out_len, size_t *fault_at)
+		     uint8_t *out, uint8_t *out_len, size_t *fault_at,
+		     struct name_cache *nc)
 {
 	size_t p = *pos;
 	size_t resume = 0;	/* where the caller continues, once known */
 	size_t total = 0;	/* uncompressed octets so far */
+	size_t first_target = 0, before_jump = 0;
 	unsigned hops = 0;
 	uint16_t visited[MAX_POINTER_HOPS];	/* pointer targets followed */
 
@@ -98,6 +130,21 @@ static int read_name(const uint8_t *msg, size_t len, size_t *pos,
 				*fault_at = p;
 				return DR_MAL_POINTER_LOOP;
 			}
+			if (!out) {
+				int known = cache_len(nc, target);
+				if (known >= 0) {
+					if (total + (size_t)known > DR_NAME_MAX) {
+						*fault_at = p;
+						return DR_MAL_NAME_TOO_LONG;
+					}
+					total += (size_t)known;
+					goto done;
+				}
+			}
+			if (!hops) {
+				first_target = target;
+				before_jump = total;
+			}
 			visited[hops++] = (uint16_t)target;
 			p = target;
 			break;
@@ -107,6 +154,10 @@ static int read_name(const uint8_t *msg, size_t len, size_t *pos,
 			return DR_MAL_BAD_LABEL;
 		}
 	}
+	if (hops)
+		cache_add(nc, first_target, total - before_jump);
+done:
+	cache_add(nc, *pos, total);
 	if (out_len)
 		*out_len = (uint8_t)total;
 	*pos = resume;
@@ -198,12 +249,14 @@ int dr_dns_parse(const uint8_t *msg, size_t len, struct dr_dns *d)
 	size_t pos = DNS_HEADER_LEN;
 	size_t at = 0;
 	int rc;
+	struct name_cache nc;
+	nc.n = 0;
 
 	for (unsigned i = 0; i < d->qdcount; i++) {
 		if (i == 0) {
-			rc = read_name(msg, len, &pos, d->qname, &d->qname_len, &at);
+			rc = read_name(msg, len, &pos, d->qname, &d->qname_len, &at, &nc);
 		} else {
-			rc = read_name(msg, len, &pos, NULL, NULL, &at);
+			rc = read_name(msg, len, &pos, NULL, NULL, &at, &nc);
 		}
 		if (rc)
 			return fault(d, rc, at);
@@ -221,7 +274,7 @@ int dr_dns_parse(const uint8_t *msg, size_t len, struct dr_dns *d)
 	unsigned additional_from = (unsigned)d->ancount + d->nscount;
 	for (unsigned i = 0; i < rrs; i++) {
 		size_t owner = pos;
-		rc = read_name(msg, len, &pos, NULL, NULL, &at);
+		rc = read_name(msg, len, &pos, NULL, NULL, &at, &nc);
 		if (rc)
 			return fault(d, rc, at);
 		if (len - pos < 10)

@@ -188,20 +188,22 @@ void dr_tcp_add(struct dr_tcp_table *t, const struct dr_tcp_segment *seg,
 			s->next_seq = seq;
 			s->synced = 1;
 		}
-		int32_t diff = (int32_t)(seq - s->next_seq);
-		if (diff > 0) {
+		/* Sequence space wraps: compare in modular arithmetic. */
+		uint32_t ahead = seq - s->next_seq;	/* new data starts this far on */
+		if (ahead != 0 && ahead < 0x80000000u) {
 			t->counts.gap++;
 			if (s->have)
 				t->counts.unfinished++;
 			s->have = 0;
-		} else if (diff < 0) {
-			uint32_t old = (uint32_t)-diff;
+			s->next_seq = seq;
+		} else if (ahead != 0) {
+			uint32_t old = s->next_seq - seq;	/* bytes already seen */
 			if (old >= n)
 				goto out;	/* a pure retransmission */
 			p += old;
 			n -= old;
 		}
-		s->next_seq = seq + (diff < 0 ? (uint32_t)-diff : 0) + n;
+		s->next_seq += n;
 		consume(t, s, p, n, fn, ctx);
 	}
 out:

@@ -55,7 +55,7 @@ void dr_topk_fini(struct dr_topk *t)
 size_t dr_topk_mem(const struct dr_topk *t)
 {
 	return (size_t)t->capacity * (t->key_size + t->extra_size + 8 + 8 + 4 + 2 + 4 + 4) +
-	       ((size_t)t->slots_mask + 1) * 4;
+	       ((size_t)t->slots_mask + 1) * sizeof(*t->slots);
 }
 
 static void heap_swap(struct dr_topk *t, uint32_t a, uint32_t b)
@@ -93,18 +93,32 @@ static void sift_up(struct dr_topk *t, uint32_t pos)
 	}
 }
 
-static uint32_t *find_slot(struct dr_topk *t, const void *key, uint32_t key_len,
+static int key_eq(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+	if (n <= 17) {	/* addresses: no call into memcmp */
+		for (uint32_t i = 0; i < n; i++)
+			if (a[i] != b[i])
+				return 0;
+		return 1;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
+/* The slot holding key, or the empty slot where it would go. The hash is
+ * kept in the slot, so a probe past other keys touches no entry. */
+static uint64_t *find_slot(struct dr_topk *t, const void *key, uint32_t key_len,
 			   uint32_t hash)
 {
 	uint32_t s = hash & t->slots_mask;
 	for (;;) {
-		uint32_t e = t->slots[s];
-		if (e == 0)
+		uint64_t v = t->slots[s];
+		if (v == 0)
 			return &t->slots[s];
-		e--;
-		if (t->hash[e] == hash && t->key_len[e] == key_len &&
-		    memcmp(dr_topk_key(t, e), key, key_len) == 0)
-			return &t->slots[s];
+		if ((uint32_t)(v >> 32) == hash) {
+			uint32_t e = (uint32_t)v - 1;
+			if (t->key_len[e] == key_len && key_eq(dr_topk_key(t, e), key, key_len))
+				return &t->slots[s];
+		}
 		s = (s + 1) & t->slots_mask;
 	}
 }
@@ -113,15 +127,15 @@ static uint32_t *find_slot(struct dr_topk *t, const void *key, uint32_t key_len,
 static void unindex(struct dr_topk *t, uint32_t e)
 {
 	uint32_t s = t->hash[e] & t->slots_mask;
-	while (t->slots[s] != e + 1)
+	while ((uint32_t)t->slots[s] != e + 1)
 		s = (s + 1) & t->slots_mask;
 	uint32_t hole = s;
 	for (;;) {
 		s = (s + 1) & t->slots_mask;
-		uint32_t o = t->slots[s];
+		uint64_t o = t->slots[s];
 		if (o == 0)
 			break;
-		uint32_t home = t->hash[o - 1] & t->slots_mask;
+		uint32_t home = (uint32_t)(o >> 32) & t->slots_mask;
 		/* Move o into the hole unless its home lies in (hole, s]. */
 		if (((s - home) & t->slots_mask) >= ((s - hole) & t->slots_mask)) {
 			t->slots[hole] = o;
@@ -137,10 +151,10 @@ uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
 	if (key_len > t->key_size)
 		key_len = t->key_size;
 	t->total += inc;
-	uint32_t *slot = find_slot(t, key, key_len, hash);
+	uint64_t *slot = find_slot(t, key, key_len, hash);
 	uint32_t e;
 	if (*slot) {
-		e = *slot - 1;
+		e = (uint32_t)*slot - 1;
 		t->count[e] += inc;
 		sift_down(t, t->heap_pos[e]);
 		*fresh = 0;
@@ -161,7 +175,7 @@ uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
 		t->evictions++;
 		slot = find_slot(t, key, key_len, hash);
 	}
-	*slot = e + 1;
+	*slot = (uint64_t)hash << 32 | (e + 1);
 	memcpy(t->keys + (size_t)e * t->key_size, key, key_len);
 	t->key_len[e] = (uint16_t)key_len;
 	t->hash[e] = hash;

@@ -24,7 +24,7 @@ struct dr_topk {
 	uint16_t *key_len;
 	uint32_t *heap;		/* min-heap of entry indexes by count */
 	uint32_t *heap_pos;	/* entry -> position in heap */
-	uint32_t *slots;	/* hash index: entry + 1, 0 = empty */
+	uint64_t *slots;	/* hash index: hash << 32 | entry + 1; 0 = empty */
 };
 
 /* Returns 0 or DR_ENOMEM. */

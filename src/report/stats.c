@@ -8,6 +8,7 @@
 #include <libpsl.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "core/errors.h"
@@ -40,9 +41,11 @@ int dr_stats_init(struct dr_stats *s, const struct dr_stats_config *cfg)
 	uint32_t names = cfg->max_names ? cfg->max_names : 16384;
 	s->sports = calloc(65536, sizeof(uint64_t));
 	s->dports = calloc(65536, sizeof(uint64_t));
+	s->sports_lo = calloc(65536, sizeof(uint16_t));
+	s->dports_lo = calloc(65536, sizeof(uint16_t));
 	s->qtypes = calloc(65536, sizeof(uint64_t));
 	s->regdom = calloc(1, sizeof(*s->regdom));
-	if (!s->sports || !s->dports || !s->qtypes || !s->regdom ||
+	if (!s->sports || !s->dports || !s->sports_lo || !s->dports_lo || !s->qtypes || !s->regdom ||
 	    dr_topk_init(&s->sources, addrs, ADDR_KEY, sizeof(struct dr_source_rate)) ||
 	    dr_topk_init(&s->destinations, addrs, ADDR_KEY, 0) ||
 	    dr_topk_init(&s->qnames, names, DR_NAME_MAX, 0) ||
@@ -67,6 +70,9 @@ void dr_stats_fini(struct dr_stats *s)
 	dr_topk_fini(&s->domains);
 	free(s->sports);
 	free(s->dports);
+	free(s->sports_lo);
+	free(s->dports_lo);
+	s->sports_lo = s->dports_lo = NULL;
 	free(s->qtypes);
 	free(s->regdom);
 	if (s->psl)
@@ -78,7 +84,8 @@ void dr_stats_fini(struct dr_stats *s)
 
 size_t dr_stats_mem(const struct dr_stats *s)
 {
-	return sizeof(*s) + 3 * 65536 * sizeof(uint64_t) + sizeof(*s->regdom) +
+	return sizeof(*s) + 3 * 65536 * sizeof(uint64_t) + 2 * 65536 * sizeof(uint16_t) +
+	       sizeof(*s->regdom) +
 	       dr_topk_mem(&s->sources) + dr_topk_mem(&s->destinations) +
 	       dr_topk_mem(&s->qnames) + dr_topk_mem(&s->domains);
 }
@@ -201,8 +208,10 @@ void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
 	struct dr_source_rate *rate = NULL;
 	add_address(&s->sources, &s->sources_hll, r->family, r->src, qr ? NULL : &rate);
 	add_address(&s->destinations, &s->destinations_hll, r->family, r->dst, NULL);
-	s->sports[r->sport]++;
-	s->dports[r->dport]++;
+	if (++s->sports_lo[r->sport] == 0)
+		s->sports[r->sport] += 65536;
+	if (++s->dports_lo[r->dport] == 0)
+		s->dports[r->dport] += 65536;
 	s->opcodes[dr_dns_opcode(d)]++;
 
 	if (qr) {
@@ -271,6 +280,15 @@ void dr_stats_qps_distribution(const struct dr_stats *s,
 			b--;
 		sources[b]++;
 		queries[b] += r->queries;
+	}
+}
+
+void dr_stats_finish(struct dr_stats *s)
+{
+	for (unsigned p = 0; p < 65536; p++) {
+		s->sports[p] += s->sports_lo[p];
+		s->dports[p] += s->dports_lo[p];
+		s->sports_lo[p] = s->dports_lo[p] = 0;
 	}
 }
 

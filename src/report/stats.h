@@ -43,7 +43,8 @@ struct dr_stats {
 	/* tables */
 	struct dr_topk sources, destinations, qnames, domains;
 	struct dr_hll sources_hll, destinations_hll, qnames_hll, domains_hll;
-	uint64_t *sports, *dports;		/* 65536 each */
+	uint16_t *sports_lo, *dports_lo;	/* 65536 each: low 16 bits... */
+	uint64_t *sports, *dports;		/* ...and the rest; see dr_stats_finish */
 	uint64_t *qtypes;			/* 65536 */
 	uint64_t rcodes[4096];
 	uint64_t opcodes[16];
@@ -65,6 +66,11 @@ void dr_stats_fini(struct dr_stats *s);
 void dr_stats_qps_distribution(const struct dr_stats *s,
 			       uint64_t sources[DR_QPS_BUCKETS],
 			       uint64_t queries[DR_QPS_BUCKETS]);
+
+/* Port counters are split so the per-packet increment touches 128 KiB,
+ * not 512 KiB: 16 bits counted always, 2^16 carried on wrap. */
+/* Folds the 16-bit port counters into the 64-bit ones (before reporting). */
+void dr_stats_finish(struct dr_stats *s);
 
 /* Distinct keys seen by a table: exact while nothing was evicted. */
 uint64_t dr_stats_distinct(const struct dr_topk *t, const struct dr_hll *h);

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Speed of dnsradar against baselines measured in the same run:
+#   minimal loop  mmap the capture, walk every packet to its DNS header and
+#                 the first question's type (bench/minloop.c)
+#   tcpdump       tcpdump -r FILE -w /dev/null
+#   tshark        tshark decoding DNS fields, on a slice of the capture
+#   analyze       dnsradar analyze (all tables)
+#   records       dnsradar records > /dev/null
+# Every command runs REPEAT times (default 3) with the file in the page
+# cache; the best time counts. Prints a markdown table for
+# docs/performance.md. A benchmark is not a test: nothing here fails on
+# a number.
+#
+#   bench/run.sh [PACKETS] [REPEAT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packets=${1:-1000000}
+repeat=${2:-3}
+out=bench/out
+mkdir -p "$out"
+cap=$out/bench-$packets.pcap
+slice=$out/slice-50000.pcap
+
+[ -x build/dnsradar ] || sh scripts/build.sh build >/dev/null
+[ -f "$cap" ] || python3 tools/gencap.py bench "$cap" "$packets"
+[ -f "$slice" ] || editcap -r "$cap" "$slice" 1-50000 >/dev/null
+cat "$cap" "$slice" >/dev/null	# into the page cache
+
+# best_time CMD...: the least wall-clock seconds over $repeat runs
+best_time() {
+	local best="" t0 t1 t
+	for _ in $(seq "$repeat"); do
+		t0=$(date +%s%N)
+		"$@" >/dev/null 2>&1
+		t1=$(date +%s%N)
+		t=$(( t1 - t0 ))
+		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+	done
+	echo "$best"
+}
+
+minloop_ns() {
+	# minloop times itself (no process start-up); 10 passes per run
+	local best="" t
+	for _ in $(seq "$repeat"); do
+		t=$(./build/bench/minloop "$cap" 10 | awk '{printf "%d", $6 * 1e9 / 10}')
+		if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+	done
+	echo "$best"
+}
+
+n_slice=50000
+t_min=$(minloop_ns)
+t_analyze=$(best_time ./build/dnsradar analyze --no-progress "$cap")
+t_records=$(best_time ./build/dnsradar records --no-progress "$cap")
+t_tcpdump=$(best_time tcpdump -r "$cap" -w /dev/null)
+t_tshark=$(best_time tshark -n -r "$slice" -T fields -e dns.id -e dns.qry.name -e dns.qry.type)
+
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / (t / 1e9) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }
+
+r_min=$(rate "$packets" "$t_min")
+r_analyze=$(rate "$packets" "$t_analyze")
+r_records=$(rate "$packets" "$t_records")
+r_tcpdump=$(rate "$packets" "$t_tcpdump")
+r_tshark=$(rate "$n_slice" "$t_tshark")
+
+echo "capture: $cap ($packets packets, $(stat -c %s "$cap") bytes); best of $repeat"
+echo "machine: $(nproc) cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo
+echo "| what | packets/s | vs. minimal loop |"
+echo "|---|---:|---:|"
+echo "| minimal loop (bench/minloop.c) | $r_min | 1.000 |"
+echo "| dnsradar analyze | $r_analyze | $(ratio "$r_min" "$r_analyze") |"
+echo "| dnsradar records > /dev/null (lines/s) | $r_records | $(ratio "$r_min" "$r_records") |"
+echo "| tcpdump -r FILE -w /dev/null | $r_tcpdump | $(ratio "$r_min" "$r_tcpdump") |"
+echo "| tshark, DNS fields, $n_slice-packet slice | $r_tshark | $(ratio "$r_min" "$r_tshark") |"
+echo
+echo "analyze vs tshark: $(awk -v a="$r_analyze" -v b="$r_tshark" 'BEGIN { printf "%.0fx", a / b }')"

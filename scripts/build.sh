@@ -1,0 +1,9 @@
+#!/bin/sh
+# Configures and builds dnsradar into build/ (or the directory given), with
+# -Werror. Extra arguments go to cmake, e.g. -DDNSRADAR_SANITIZE=ON.
+set -eu
+cd "$(dirname "$0")/.."
+dir=${1:-build}
+[ $# -gt 0 ] && shift
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+cmake --build "$dir" -j "$(nproc)"
