@@ -306,21 +306,12 @@ static int next_pcapng(struct dr_pcapfile *f, struct dr_pcap_record *rec)
 				return -1;
 			continue;
 		case NG_EPB:
-			if (n < 20)
-				return damaged(f, "an enhanced packet block is too short");
-			ifid = rd32(f, body);
-			hi = rd32(f, body + 4);
-			lo = rd32(f, body + 8);
-			caplen = rd32(f, body + 12);
-			len = rd32(f, body + 16);
-			pkt = body + 20;
-			if (caplen > n - 20)
-				return damaged(f, "a packet runs past its block");
-			break;
 		case NG_OPB:
+			/* Same layout past the interface: EPB has a 4-octet
+			 * interface id, the obsolete block 2 octets + drops. */
 			if (n < 20)
 				return damaged(f, "a packet block is too short");
-			ifid = rd16(f, body);
+			ifid = type == NG_EPB ? rd32(f, body) : rd16(f, body);
 			hi = rd32(f, body + 4);
 			lo = rd32(f, body + 8);
 			caplen = rd32(f, body + 12);

@@ -38,6 +38,13 @@ void dr_topk_fini(struct dr_topk *t);
 uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
 		     uint32_t hash, uint64_t inc, int *fresh);
 
+/* Starts loading the hash slot a key will probe, so several tables' cache
+ * misses overlap instead of following one another. */
+static inline void dr_topk_prefetch(const struct dr_topk *t, uint32_t hash)
+{
+	__builtin_prefetch(&t->slots[hash & t->slots_mask]);
+}
+
 /* Writes up to n entry indexes, highest count first (ties by key bytes, so
  * the order is deterministic). Returns how many were written. */
 uint32_t dr_topk_top(const struct dr_topk *t, uint32_t *out, uint32_t n);

@@ -162,19 +162,27 @@ static void count_rate(int64_t sec, int64_t *cur, uint64_t *in_sec, uint64_t *pe
 	(*in_sec)++;
 }
 
-static void add_address(struct dr_topk *t, struct dr_hll *h, int family,
-			const uint8_t *addr, struct dr_source_rate **rate)
-{
+/* An address as a table key: family, then 4 or 16 octets. */
+struct addr_key {
 	uint8_t key[ADDR_KEY];
+	uint32_t len;
+	uint64_t hash;
+};
+
+static void addr_key(struct addr_key *k, int family, const uint8_t *addr)
+{
 	size_t n = family == 4 ? 4 : 16;
-	key[0] = (uint8_t)family;
-	memcpy(key + 1, addr, n);
-	uint64_t hash = XXH3_64bits(key, n + 1);
-	dr_hll_add(h, hash);
+	k->key[0] = (uint8_t)family;
+	memcpy(k->key + 1, addr, n);
+	k->len = (uint32_t)n + 1;
+	k->hash = XXH3_64bits(k->key, k->len);
+}
+
+static uint32_t add_address(struct dr_topk *t, struct dr_hll *h, const struct addr_key *k)
+{
 	int fresh;
-	uint32_t e = dr_topk_add(t, key, (uint32_t)n + 1, (uint32_t)hash, 1, &fresh);
-	if (rate)
-		*rate = dr_topk_extra(t, e);
+	dr_hll_add(h, k->hash);
+	return dr_topk_add(t, k->key, k->len, (uint32_t)k->hash, 1, &fresh);
 }
 
 void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
@@ -205,9 +213,26 @@ void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
 	s->edns += d->edns;
 	s->edns_do += d->edns_do;
 
-	struct dr_source_rate *rate = NULL;
-	add_address(&s->sources, &s->sources_hll, r->family, r->src, qr ? NULL : &rate);
-	add_address(&s->destinations, &s->destinations_hll, r->family, r->dst, NULL);
+	/* Hash every key first and prefetch its slot, so the tables' cache
+	 * misses overlap. */
+	struct addr_key src, dst;
+	addr_key(&src, r->family, r->src);
+	addr_key(&dst, r->family, r->dst);
+	dr_topk_prefetch(&s->sources, (uint32_t)src.hash);
+	dr_topk_prefetch(&s->destinations, (uint32_t)dst.hash);
+	uint8_t name[DR_NAME_MAX];
+	uint64_t name_hash = 0;
+	if (d->has_question) {
+		memcpy(name, d->qname, d->qname_len);
+		dr_name_lower(name, d->qname_len);
+		name_hash = XXH3_64bits(name, d->qname_len);
+		dr_topk_prefetch(&s->qnames, (uint32_t)name_hash);
+		__builtin_prefetch(&s->regdom->slot[name_hash & (REGDOM_SLOTS - 1)]);
+	}
+
+	uint32_t src_entry = add_address(&s->sources, &s->sources_hll, &src);
+	struct dr_source_rate *rate = qr ? NULL : dr_topk_extra(&s->sources, src_entry);
+	add_address(&s->destinations, &s->destinations_hll, &dst);
 	if (++s->sports_lo[r->sport] == 0)
 		s->sports[r->sport] += 65536;
 	if (++s->dports_lo[r->dport] == 0)
@@ -246,10 +271,7 @@ void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
 	if (!d->has_question)
 		return;
 	s->qtypes[d->qtype]++;
-	uint8_t name[DR_NAME_MAX];
-	memcpy(name, d->qname, d->qname_len);
-	dr_name_lower(name, d->qname_len);
-	uint64_t hash = XXH3_64bits(name, d->qname_len);
+	uint64_t hash = name_hash;
 	dr_hll_add(&s->qnames_hll, hash);
 	int fresh;
 	dr_topk_add(&s->qnames, name, d->qname_len, (uint32_t)hash, 1, &fresh);

@@ -16,7 +16,7 @@ struct pb {
 static inline void pb_u8(struct pb *p, unsigned v) { p->b[p->n++] = (uint8_t)v; }
 static inline void pb_u16(struct pb *p, unsigned v) { pb_u8(p, v >> 8); pb_u8(p, v & 0xff); }
 static inline void pb_u32(struct pb *p, uint32_t v) { pb_u16(p, v >> 16); pb_u16(p, v & 0xffff); }
-static inline void pb_mem(struct pb *p, const void *m, size_t n) { memcpy(p->b + p->n, m, n); p->n += n; }
+static inline void pb_mem(struct pb *p, const void *m, size_t n) { if (n) memcpy(p->b + p->n, m, n); p->n += n; }
 static inline void pb_set16(struct pb *p, size_t at, unsigned v) { p->b[at] = (uint8_t)(v >> 8); p->b[at + 1] = (uint8_t)v; }
 
 /* A DNS query for name/type, id given. Returns its length. */
