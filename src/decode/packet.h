@@ -29,39 +29,40 @@ enum dr_link {
 	DR_LINK_LINUX_SLL2 = 276,
 };
 
-/* Counters of what the decoder saw and what it dropped, and why. */
+/* Counters of what the decoder saw and what it dropped, and why:
+ * X(name, is a loss or damage the report should mention, description). */
 #define DR_DECODE_COUNTERS(X) \
-	X(frames,            "frames read") \
-	X(bytes,             "bytes on the wire") \
-	X(link_unsupported,  "frames of an unsupported link type") \
-	X(not_ip,            "frames carrying no IP") \
-	X(ip_bad,            "IP headers damaged or cut short") \
-	X(ip_short,          "IP datagrams cut short by the snap length") \
-	X(ipv4,              "IPv4 datagrams") \
-	X(ipv6,              "IPv6 datagrams") \
-	X(tunnel,            "datagrams unwrapped from a tunnel") \
-	X(udp,               "UDP datagrams") \
-	X(tcp,               "TCP segments") \
-	X(other_transport,   "datagrams of another transport") \
-	X(other_port,        "UDP/TCP on ports that are not DNS") \
-	X(frag_seen,         "IP fragments") \
-	X(frag_reassembled,  "datagrams reassembled from fragments") \
-	X(frag_timeout,      "fragment sets dropped: timed out") \
-	X(frag_evicted,      "fragment sets dropped: table full") \
-	X(frag_memory,       "fragments dropped: memory cap reached") \
-	X(frag_overlap,      "fragments dropped: overlapping data") \
-	X(frag_bad,          "fragments dropped: bad offset or length") \
-	X(frag_unfinished,   "fragment sets incomplete at end of input") \
-	X(tcp_messages,      "DNS messages reassembled from TCP") \
-	X(tcp_gap,           "TCP streams resynchronised after a gap") \
-	X(tcp_evicted,       "TCP streams dropped: table full") \
-	X(tcp_memory,        "TCP data dropped: memory cap reached") \
-	X(tcp_unfinished,    "TCP messages incomplete at end of stream") \
-	X(dns_messages,      "DNS messages") \
-	X(dns_malformed,     "DNS messages not well formed")
+	X(frames,            0, "frames read") \
+	X(bytes,             0, "bytes on the wire") \
+	X(link_unsupported,  1, "frames of an unsupported link type") \
+	X(not_ip,            0, "frames carrying no IP") \
+	X(ip_bad,            1, "IP headers damaged or cut short") \
+	X(ip_short,          1, "IP datagrams cut short by the snap length") \
+	X(ipv4,              0, "IPv4 datagrams") \
+	X(ipv6,              0, "IPv6 datagrams") \
+	X(tunnel,            0, "datagrams unwrapped from a tunnel") \
+	X(udp,               0, "UDP datagrams") \
+	X(tcp,               0, "TCP segments") \
+	X(other_transport,   0, "datagrams of another transport") \
+	X(other_port,        0, "UDP/TCP on ports that are not DNS") \
+	X(frag_seen,         0, "IP fragments") \
+	X(frag_reassembled,  0, "datagrams reassembled from fragments") \
+	X(frag_timeout,      1, "fragment sets dropped: timed out") \
+	X(frag_evicted,      1, "fragment sets dropped: table full") \
+	X(frag_memory,       1, "fragments dropped: memory cap reached") \
+	X(frag_overlap,      1, "fragments dropped: overlapping data") \
+	X(frag_bad,          1, "fragments dropped: bad offset or length") \
+	X(frag_unfinished,   1, "fragment sets incomplete at end of input") \
+	X(tcp_messages,      0, "DNS messages reassembled from TCP") \
+	X(tcp_gap,           1, "TCP streams resynchronised after a gap") \
+	X(tcp_evicted,       1, "TCP streams dropped: table full") \
+	X(tcp_memory,        1, "TCP data dropped: memory cap reached") \
+	X(tcp_unfinished,    1, "TCP messages incomplete at end of stream") \
+	X(dns_messages,      0, "DNS messages") \
+	X(dns_malformed,     0, "DNS messages not well formed")
 
 struct dr_decode_stats {
-#define DR_COUNTER_FIELD(name, text) uint64_t name;
+#define DR_COUNTER_FIELD(name, problem, text) uint64_t name;
 	DR_DECODE_COUNTERS(DR_COUNTER_FIELD)
 #undef DR_COUNTER_FIELD
 };

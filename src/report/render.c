@@ -167,35 +167,23 @@ static void text_summary(struct dr_out *o, const struct dr_report *r)
 	}
 }
 
-/* Lists the decoder's drops and oddities, only when there are any. */
+/* Lists the decoder's drops and damage, only when there are any. */
 static void text_input_notes(struct dr_out *o, const struct dr_report *r)
 {
 	static const struct {
 		size_t off;
+		int problem;
 		const char *text;
 	} notes[] = {
-#define DR_NOTE(name, text) {offsetof(struct dr_decode_stats, name), text},
+#define DR_NOTE(name, problem, text) {offsetof(struct dr_decode_stats, name), problem, text},
 		DR_DECODE_COUNTERS(DR_NOTE)
 #undef DR_NOTE
-	};
-	static const char *const worth[] = {
-		"link_unsupported", "ip_bad", "ip_short", "frag_timeout", "frag_evicted",
-		"frag_memory", "frag_overlap", "frag_bad", "frag_unfinished", "tcp_gap",
-		"tcp_evicted", "tcp_memory", "tcp_unfinished",
-	};
-	static const char *const names[] = {
-#define DR_NAME(name, text) #name,
-		DR_DECODE_COUNTERS(DR_NAME)
-#undef DR_NAME
 	};
 	int printed = 0;
 	char a[64];
 	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++) {
-		int interesting = 0;
-		for (size_t w = 0; w < sizeof(worth) / sizeof(worth[0]); w++)
-			interesting |= strcmp(names[i], worth[w]) == 0;
 		uint64_t v = *(const uint64_t *)((const char *)r->decode + notes[i].off);
-		if (!interesting || !v)
+		if (!notes[i].problem || !v)
 			continue;
 		if (!printed)
 			line(o, "\nInput notes\n");
@@ -380,7 +368,7 @@ static void json_decode(struct dr_out *o, const struct dr_report *r)
 {
 	int f = 1;
 	dr_out_char(o, '{');
-#define DR_JSON_COUNTER(name, text) json_u(o, #name, r->decode->name, &f);
+#define DR_JSON_COUNTER(name, problem, text) json_u(o, #name, r->decode->name, &f);
 	DR_DECODE_COUNTERS(DR_JSON_COUNTER)
 #undef DR_JSON_COUNTER
 	json_u(o, "bpf_filtered", r->filtered, &f);
