@@ -1,11 +1,9 @@
 /* Aggregates for the analyze report. The hot path is dr_stats_add: one
  * hash per key (xxHash3), Space-Saving tables for the unbounded key spaces
  * (addresses, names) and flat arrays for the bounded ones (ports, types).
- * Registered domains come from libpsl through a small direct-mapped cache,
- * keyed by the name's hash, so a repeated name costs no PSL look-up. */
+ * Registered domains come from lib/regdom (libpsl behind a cache). */
 #include "report/stats.h"
 
-#include <libpsl.h>
 #include <stdlib.h>
 #include <string.h>
 #define XXH_INLINE_ALL
@@ -14,7 +12,6 @@
 #include "core/errors.h"
 
 #define ADDR_KEY 17		/* family + 16 address bytes */
-#define REGDOM_SLOTS 16384	/* power of two */
 
 const uint32_t dr_size_bucket_max[DR_SIZE_BUCKETS] = {
 	128, 256, 512, 1024, 1232, 1472, 2048, 4096, 8192, 65535,
@@ -22,16 +19,6 @@ const uint32_t dr_size_bucket_max[DR_SIZE_BUCKETS] = {
 
 const uint32_t dr_qps_bucket_min[DR_QPS_BUCKETS] = {
 	1, 2, 10, 100, 1000, 10000, 100000,
-};
-
-struct regdom_slot {
-	uint64_t hash;		/* 0 = empty */
-	int16_t offset;		/* wire offset of the registered domain, -1 none */
-};
-
-struct dr_regdom_cache {
-	struct regdom_slot slot[REGDOM_SLOTS];
-	uint64_t lookups, misses;
 };
 
 int dr_stats_init(struct dr_stats *s, const struct dr_stats_config *cfg)
@@ -44,7 +31,7 @@ int dr_stats_init(struct dr_stats *s, const struct dr_stats_config *cfg)
 	s->sports_lo = calloc(65536, sizeof(uint16_t));
 	s->dports_lo = calloc(65536, sizeof(uint16_t));
 	s->qtypes = calloc(65536, sizeof(uint64_t));
-	s->regdom = calloc(1, sizeof(*s->regdom));
+	s->regdom = dr_regdom_new();
 	if (!s->sports || !s->dports || !s->sports_lo || !s->dports_lo || !s->qtypes || !s->regdom ||
 	    dr_topk_init(&s->sources, addrs, ADDR_KEY, sizeof(struct dr_source_rate)) ||
 	    dr_topk_init(&s->destinations, addrs, ADDR_KEY, 0) ||
@@ -57,8 +44,6 @@ int dr_stats_init(struct dr_stats *s, const struct dr_stats_config *cfg)
 	dr_hll_init(&s->destinations_hll);
 	dr_hll_init(&s->qnames_hll);
 	dr_hll_init(&s->domains_hll);
-	/* The newest of the built-in list and the system's publicsuffix. */
-	s->psl = (struct psl_ctx_st *)psl_latest(NULL);
 	return 0;
 }
 
@@ -74,12 +59,9 @@ void dr_stats_fini(struct dr_stats *s)
 	free(s->dports_lo);
 	s->sports_lo = s->dports_lo = NULL;
 	free(s->qtypes);
-	free(s->regdom);
-	if (s->psl)
-		psl_free((psl_ctx_t *)s->psl);
+	dr_regdom_free(s->regdom);
 	s->sports = s->dports = s->qtypes = NULL;
 	s->regdom = NULL;
-	s->psl = NULL;
 }
 
 size_t dr_stats_mem(const struct dr_stats *s)
@@ -88,64 +70,6 @@ size_t dr_stats_mem(const struct dr_stats *s)
 	       sizeof(*s->regdom) +
 	       dr_topk_mem(&s->sources) + dr_topk_mem(&s->destinations) +
 	       dr_topk_mem(&s->qnames) + dr_topk_mem(&s->domains);
-}
-
-/* Wire offset at which the registered domain of a lower-cased wire name
- * starts, or -1 when it has none (a public suffix, the root, or bytes that
- * cannot be part of a host name). */
-static int regdom_compute(const struct dr_stats *s, const uint8_t *wire, size_t len)
-{
-	char text[DR_NAME_MAX + 1];
-	uint8_t wire_at[128];	/* label index -> wire offset */
-	uint8_t text_at[128];	/* label index -> text offset */
-	size_t o = 0, p = 0;
-	unsigned labels = 0;
-
-	if (!s->psl)
-		return -1;
-	while (p < len && wire[p] != 0 && labels < 128) {
-		size_t lab = wire[p];
-		if (p + 1 + lab > len)
-			return -1;
-		if (o)
-			text[o++] = '.';
-		wire_at[labels] = (uint8_t)p;
-		text_at[labels] = (uint8_t)o;
-		labels++;
-		for (size_t i = 0; i < lab; i++) {
-			uint8_t ch = wire[p + 1 + i];
-			if (ch <= 0x20 || ch >= 0x7f || ch == '.')
-				return -1;
-			text[o++] = (char)ch;
-		}
-		p += 1 + lab;
-	}
-	if (labels == 0)
-		return -1;
-	text[o] = 0;
-	const char *rd = psl_registrable_domain((const psl_ctx_t *)s->psl, text);
-	if (!rd)
-		return -1;
-	size_t at = (size_t)(rd - text);
-	for (unsigned i = 0; i < labels; i++)
-		if (text_at[i] == at)
-			return wire_at[i];
-	return -1;
-}
-
-static int regdom_offset(struct dr_stats *s, uint64_t hash, const uint8_t *wire, size_t len)
-{
-	struct dr_regdom_cache *c = s->regdom;
-	struct regdom_slot *slot = &c->slot[hash & (REGDOM_SLOTS - 1)];
-	uint64_t tag = hash | 1;	/* never 0 */
-	c->lookups++;
-	if (slot->hash == tag)
-		return slot->offset;
-	c->misses++;
-	int off = regdom_compute(s, wire, len);
-	slot->hash = tag;
-	slot->offset = (int16_t)off;
-	return off;
 }
 
 static void count_rate(int64_t sec, int64_t *cur, uint64_t *in_sec, uint64_t *peak,
@@ -227,7 +151,7 @@ void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
 		dr_name_lower(name, d->qname_len);
 		name_hash = XXH3_64bits(name, d->qname_len);
 		dr_topk_prefetch(&s->qnames, (uint32_t)name_hash);
-		__builtin_prefetch(&s->regdom->slot[name_hash & (REGDOM_SLOTS - 1)]);
+		dr_regdom_prefetch(s->regdom, name_hash);
 	}
 
 	uint32_t src_entry = add_address(&s->sources, &s->sources_hll, &src);
@@ -276,7 +200,7 @@ void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
 	int fresh;
 	dr_topk_add(&s->qnames, name, d->qname_len, (uint32_t)hash, 1, &fresh);
 
-	int off = regdom_offset(s, hash, name, d->qname_len);
+	int off = dr_regdom_offset(s->regdom, hash, name, d->qname_len);
 	const uint8_t *dom = off >= 0 ? name + off : name;
 	size_t dlen = off >= 0 ? d->qname_len - (size_t)off : d->qname_len;
 	uint64_t dhash = off > 0 ? XXH3_64bits(dom, dlen) : hash;

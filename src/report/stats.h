@@ -7,9 +7,9 @@
 
 #include "core/record.h"
 #include "lib/hll.h"
+#include "lib/regdom.h"
 #include "lib/topk.h"
 
-struct psl_ctx_st;
 
 /* Response-size buckets: upper bounds (inclusive) in octets. */
 #define DR_SIZE_BUCKETS 10
@@ -29,7 +29,6 @@ struct dr_source_rate {
 	uint64_t queries;
 };
 
-struct dr_regdom_cache;
 
 struct dr_stats {
 	/* summary */
@@ -50,8 +49,7 @@ struct dr_stats {
 	uint64_t opcodes[16];
 	uint64_t resp_size[DR_SIZE_BUCKETS], resp_size_bytes[DR_SIZE_BUCKETS];
 	uint64_t no_domain;	/* queries whose name has no registered domain */
-	struct psl_ctx_st *psl;
-	struct dr_regdom_cache *regdom;
+	struct dr_regdom *regdom;
 };
 
 extern const uint32_t dr_size_bucket_max[DR_SIZE_BUCKETS];

@@ -1,0 +1,78 @@
+/* Registered-domain look-ups through libpsl with a direct-mapped cache. */
+#include "lib/regdom.h"
+
+#include <libpsl.h>
+#include <stdlib.h>
+
+#include "decode/dns.h"
+
+struct dr_regdom *dr_regdom_new(void)
+{
+	struct dr_regdom *rd = calloc(1, sizeof(*rd));
+	if (rd)
+		rd->psl = psl_latest(NULL);
+	return rd;
+}
+
+void dr_regdom_free(struct dr_regdom *rd)
+{
+	if (!rd)
+		return;
+	if (rd->psl)
+		psl_free(rd->psl);
+	free(rd);
+}
+
+static int compute(const struct dr_regdom *rd, const uint8_t *wire, size_t len)
+{
+	char text[DR_NAME_MAX + 1];
+	uint8_t wire_at[128];	/* label index -> wire offset */
+	uint8_t text_at[128];	/* label index -> text offset */
+	size_t o = 0, p = 0;
+	unsigned labels = 0;
+
+	if (!rd->psl)
+		return -1;
+	while (p < len && wire[p] != 0 && labels < 128) {
+		size_t lab = wire[p];
+		if (p + 1 + lab > len)
+			return -1;
+		if (o)
+			text[o++] = '.';
+		wire_at[labels] = (uint8_t)p;
+		text_at[labels] = (uint8_t)o;
+		labels++;
+		for (size_t i = 0; i < lab; i++) {
+			uint8_t ch = wire[p + 1 + i];
+			if (ch <= 0x20 || ch >= 0x7f || ch == '.')
+				return -1;
+			text[o++] = (char)ch;
+		}
+		p += 1 + lab;
+	}
+	if (labels == 0)
+		return -1;
+	text[o] = 0;
+	const char *found = psl_registrable_domain(rd->psl, text);
+	if (!found)
+		return -1;
+	size_t at = (size_t)(found - text);
+	for (unsigned i = 0; i < labels; i++)
+		if (text_at[i] == at)
+			return wire_at[i];
+	return -1;
+}
+
+int dr_regdom_offset(struct dr_regdom *rd, uint64_t hash, const uint8_t *wire, size_t wire_len)
+{
+	uint64_t tag = hash | 1;	/* never 0, the empty slot */
+	size_t i = hash & (DR_REGDOM_SLOTS - 1);
+	rd->lookups++;
+	if (rd->slot[i].tag == tag)
+		return rd->slot[i].offset;
+	rd->misses++;
+	int off = compute(rd, wire, wire_len);
+	rd->slot[i].tag = tag;
+	rd->slot[i].offset = (int16_t)off;
+	return off;
+}
