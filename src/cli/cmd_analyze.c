@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "detect/engine.h"
 #include "report/render.h"
 #include "report/stats.h"
 #include "report/tables.h"
@@ -12,7 +13,7 @@
 #define DEFAULT_TOP 10
 #define MAX_TOP 10000
 
-enum { OPT_FORMAT = 0x200, OPT_TOP };
+enum { OPT_FORMAT = 0x200, OPT_TOP, OPT_LOCAL, OPT_RESOLVER, OPT_CONFIG, OPT_SET, OPT_STATS };
 
 static void usage(FILE *out)
 {
@@ -29,6 +30,19 @@ static void usage(FILE *out)
 		"  --format text|json    text for people (default), one JSON document\n"
 		"                        {summary, decode, top, alerts} for machines\n"
 		"  --top N               rows per top-N table (default %d)\n"
+		"  --stats               also print the memory budget of every detector\n"
+		"                        and table (fixed at start)\n"
+		"\n"
+		"Detection (alerts come first in the report):\n"
+		"  --local CIDR          the operator's own address space; repeatable\n"
+		"  --resolver ADDR[/LEN] hosts allowed to answer DNS; repeatable\n"
+		"  --config FILE         read 'local = CIDR', 'resolver = ADDR' and\n"
+		"                        'DETECTOR.THRESHOLD = VALUE' lines\n"
+		"  --set DETECTOR.THRESHOLD=VALUE\n"
+		"                        change a threshold, e.g. --set flood.source_pps=5000;\n"
+		"                        DETECTOR.enabled=0 turns a detector off. Detectors:\n"
+		"                        reflection, amplification, random_subdomain, flood,\n"
+		"                        loop; thresholds in docs/detectors.md\n"
 		"\n"
 		DR_COMMON_HELP
 		"\n"
@@ -45,27 +59,41 @@ static void add_message(void *ctx, const struct dr_record *r)
 	dr_stats_add(ctx, r);
 }
 
+static void detect_message(void *ctx, const struct dr_record *r)
+{
+	dr_engine_record(ctx, r);
+}
+
 static int run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		DR_COMMON_LONGOPTS,
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"top", required_argument, NULL, OPT_TOP},
+		{"local", required_argument, NULL, OPT_LOCAL},
+		{"resolver", required_argument, NULL, OPT_RESOLVER},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"set", required_argument, NULL, OPT_SET},
+		{"stats", no_argument, NULL, OPT_STATS},
 		{NULL, 0, NULL, 0},
 	};
 	struct dr_pipeline *p = calloc(1, sizeof(*p));
 	struct dr_stats *stats = calloc(1, sizeof(*stats));
+	struct dr_engine *engine = calloc(1, sizeof(*engine));
+	char err[1024];
+	int show_stats = 0, have_engine = 0;
 	char **where = calloc((size_t)argc + 1, sizeof(*where));
 	unsigned nwhere = 0;
 	int json = 0, opt, ret = DR_EXIT_USAGE, have_stats = 0;
 	long top = DEFAULT_TOP;
 
-	if (!p || !stats || !where) {
+	if (!p || !stats || !where || !engine) {
 		dr_cli_error("out of memory");
 		ret = DR_EXIT_FAIL;
 		goto out;
 	}
 	dr_pipeline_init(p);
+	dr_engine_defaults(engine);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		char *end;
@@ -93,6 +121,24 @@ static int run(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_LOCAL:
+		case OPT_RESOLVER:
+		case OPT_CONFIG:
+		case OPT_SET: {
+			int bad = opt == OPT_LOCAL ? dr_roles_add_local(&engine->roles, optarg, err, sizeof(err))
+				: opt == OPT_RESOLVER ? dr_roles_add_resolver(&engine->roles, optarg, err, sizeof(err))
+				: opt == OPT_CONFIG ? dr_engine_load_config(engine, optarg, err, sizeof(err))
+				: dr_engine_set(engine, optarg, err, sizeof(err));
+			if (bad) {
+				dr_cli_error("%s%s", opt == OPT_SET ? "--set " : "", err);
+				dr_cli_usage_hint("analyze");
+				goto out;
+			}
+			break;
+		}
+		case OPT_STATS:
+			show_stats = 1;
+			break;
 		default:
 			if (dr_cli_common(p, opt, optarg) != 0) {
 				dr_cli_usage_hint("analyze");
@@ -118,7 +164,16 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 	have_stats = 1;
+	have_engine = 1;
+	if (dr_engine_start(engine, p->dns_ports) < 0) {
+		dr_cli_error("out of memory for the detectors");
+		ret = DR_EXIT_FAIL;
+		goto out;
+	}
+	p->every_fn = detect_message;
+	p->every_ctx = engine;
 	int rc = dr_pipeline_run(p, add_message, stats);
+	dr_engine_finish(engine);
 	if (rc < 0) {
 		dr_cli_error("%s", p->error);
 		goto out;
@@ -134,7 +189,8 @@ static int run(int argc, char **argv)
 	struct dr_report report = {
 		.stats = stats, .tables = &tables, .decode = &p->stats,
 		.filtered = p->filtered, .files = p->files, .nfiles = p->nfiles,
-		.where = where, .nwhere = nwhere,
+		.where = where, .nwhere = nwhere, .engine = engine, .show_stats = show_stats,
+		.decode_mem = p->decode_mem,
 	};
 	struct dr_out o;
 	if (dr_out_init(&o, stdout, 1u << 16) < 0) {
@@ -159,6 +215,9 @@ static int run(int argc, char **argv)
 		ret = DR_EXIT_OK;
 	}
 out:
+	if (have_engine)
+		dr_engine_fini(engine);
+	free(engine);
 	if (have_stats)
 		dr_stats_fini(stats);
 	free(stats);

@@ -1,6 +1,8 @@
 /* Renders an analysis as an aligned text report or as one JSON document. */
 #include "report/render.h"
 
+#include "detect/common.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -199,6 +201,64 @@ static void text_input_notes(struct dr_out *o, const struct dr_report *r)
 	}
 }
 
+/* Alerts first: who, what, since when, how big, what to do next. */
+static void text_alerts(struct dr_out *o, const struct dr_report *r)
+{
+	const struct dr_alerts *al = &r->engine->alerts;
+	char a[64], b[64], c[64], rate[32];
+	if (!al->n) {
+		line(o, "\nAlerts\n  none: no detector fired\n");
+		return;
+	}
+	line(o, "\nAlerts (%u)\n", al->n);
+	for (unsigned i = 0; i < al->n; i++) {
+		const struct dr_alert *x = &al->a[i];
+		char sev[16];
+		snprintf(sev, sizeof(sev), "%s", dr_severity_name(x->severity));
+		for (char *s = sev; *s; s++)
+			*s = (char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s);
+		line(o, "\n  %-8s %s %s\n", sev, x->type, x->key);
+		fmt_time(a, sizeof(a), x->start, 1);
+		fmt_time(b, sizeof(b), x->end, (int64_t)x->start / 86400 != (int64_t)x->end / 86400);
+		line(o, "    since  %s UTC, last seen %s (%.1f s)\n", a, b, x->end - x->start);
+		fmt_count(a, sizeof(a), x->packets);
+		fmt_bytes(b, sizeof(b), x->bytes);
+		fmt_count(c, sizeof(c), (uint64_t)x->peak_pps);
+		dr_fmt_bps(rate, sizeof(rate), x->peak_bps);
+		line(o, "    size   %s packets, %s; peak %s packets/s, %s\n", a, b, c, rate);
+		line(o, "    what   %s\n", x->summary);
+		line(o, "    do     %s\n", x->action);
+	}
+	if (al->dropped)
+		line(o, "\n  (%llu more firings were lost: the alert list is full)\n",
+		     (unsigned long long)al->dropped);
+}
+
+/* --stats: what every part holds; all of it is fixed at start. */
+static void text_memory(struct dr_out *o, const struct dr_report *r)
+{
+	char a[64];
+	size_t total = 0;
+	line(o, "\nMemory budget (fixed at start)\n");
+	for (unsigned i = 0; i < r->engine->n; i++) {
+		size_t m = dr_engine_mem(r->engine, i);
+		fmt_bytes(a, sizeof(a), m);
+		line(o, "  %-18s %10s%s\n", dr_detectors[i]->name, a,
+		     r->engine->state[i] ? "" : " (disabled)");
+		total += m;
+	}
+	size_t rest[3] = {r->decode_mem, dr_stats_mem(r->stats),
+			  sizeof(struct dr_alert) * DR_ALERTS_MAX + sizeof(struct dr_regdom)};
+	static const char *const names[3] = {"decoder", "report tables", "alerts + PSL cache"};
+	for (unsigned i = 0; i < 3; i++) {
+		fmt_bytes(a, sizeof(a), rest[i]);
+		line(o, "  %-18s %10s\n", names[i], a);
+		total += rest[i];
+	}
+	fmt_bytes(a, sizeof(a), total);
+	line(o, "  %-18s %10s\n", "total", a);
+}
+
 static void text_table(struct dr_out *o, const struct dr_table *t)
 {
 	char count[80], share[32], extra[64];
@@ -264,7 +324,9 @@ void dr_render_text(struct dr_out *o, const struct dr_report *r)
 	line(o, "dnsradar analyze: %u file%s, %s packets\n\n", r->nfiles,
 	     r->nfiles == 1 ? "" : "s", a);
 	text_summary(o, r);
-	line(o, "\nAlerts\n  none: no detector has fired\n");
+	text_alerts(o, r);
+	if (r->show_stats)
+		text_memory(o, r);
 	for (unsigned i = 0; i < r->tables->n; i++)
 		text_table(o, &r->tables->t[i]);
 	text_input_notes(o, r);
@@ -406,6 +468,53 @@ static void json_table(struct dr_out *o, const struct dr_table *t)
 	dr_out_str(o, "]}");
 }
 
+static void json_alerts(struct dr_out *o, const struct dr_report *r)
+{
+	const struct dr_alerts *al = &r->engine->alerts;
+	dr_out_char(o, '[');
+	for (unsigned i = 0; i < al->n; i++) {
+		const struct dr_alert *x = &al->a[i];
+		int f = 1;
+		if (i)
+			dr_out_char(o, ',');
+		dr_out_char(o, '{');
+		json_key(o, "type", &f);
+		dr_out_json_str(o, x->type, strlen(x->type));
+		json_key(o, "key", &f);
+		dr_out_json_str(o, x->key, strlen(x->key));
+		json_d(o, "start", x->start, 6, &f);
+		json_d(o, "end", x->end, 6, &f);
+		json_key(o, "severity", &f);
+		dr_out_str(o, "\"");
+		dr_out_str(o, dr_severity_name(x->severity));
+		dr_out_str(o, "\"");
+		json_u(o, "packets", x->packets, &f);
+		json_u(o, "bytes", x->bytes, &f);
+		json_d(o, "peak_pps", x->peak_pps, 1, &f);
+		json_d(o, "peak_bps", x->peak_bps, 1, &f);
+		json_key(o, "summary", &f);
+		dr_out_json_str(o, x->summary, strlen(x->summary));
+		json_key(o, "action", &f);
+		dr_out_json_str(o, x->action, strlen(x->action));
+		json_key(o, "evidence", &f);
+		dr_out_str(o, x->evidence[0] ? x->evidence : "{}");
+		dr_out_char(o, '}');
+	}
+	dr_out_char(o, ']');
+}
+
+static void json_memory(struct dr_out *o, const struct dr_report *r)
+{
+	int f = 1;
+	dr_out_str(o, ",\"stats\":{\"memory\":{");
+	for (unsigned i = 0; i < r->engine->n; i++)
+		json_u(o, dr_detectors[i]->name, dr_engine_mem(r->engine, i), &f);
+	json_u(o, "decoder", r->decode_mem, &f);
+	json_u(o, "report_tables", dr_stats_mem(r->stats), &f);
+	json_u(o, "alerts_psl", sizeof(struct dr_alert) * DR_ALERTS_MAX + sizeof(struct dr_regdom), &f);
+	dr_out_str(o, "}}");
+}
+
 void dr_render_json(struct dr_out *o, const struct dr_report *r)
 {
 	dr_out_str(o, "{\"summary\":");
@@ -418,5 +527,9 @@ void dr_render_json(struct dr_out *o, const struct dr_report *r)
 		json_key(o, r->tables->t[i].id, &f);
 		json_table(o, &r->tables->t[i]);
 	}
-	dr_out_str(o, "},\"alerts\":[]}\n");
+	dr_out_str(o, "},\"alerts\":");
+	json_alerts(o, r);
+	if (r->show_stats)
+		json_memory(o, r);
+	dr_out_str(o, "}\n");
 }

@@ -4,6 +4,7 @@
 #define DR_REPORT_RENDER_H
 
 #include "decode/packet.h"
+#include "detect/engine.h"
 #include "lib/outbuf.h"
 #include "report/stats.h"
 #include "report/tables.h"
@@ -17,6 +18,9 @@ struct dr_report {
 	unsigned nfiles;
 	char *const *where;		/* the --where conditions as given */
 	unsigned nwhere;
+	const struct dr_engine *engine;	/* alerts, detectors' memory */
+	int show_stats;			/* --stats */
+	size_t decode_mem;		/* the decoder's budget */
 };
 
 void dr_render_text(struct dr_out *o, const struct dr_report *r);

@@ -1,0 +1,54 @@
+/* Detectors: one constant struct of operations each, listed in one table
+ * (detect/table.c). A detector sees records in time order and a tick for
+ * every second of traffic time that ends; it never reads a clock, so a
+ * capture analysed offline gives the alerts live traffic would. All of its
+ * state is sized in init and never grows. */
+#ifndef DR_DETECT_DETECTOR_H
+#define DR_DETECT_DETECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/record.h"
+#include "detect/alert.h"
+#include "detect/roles.h"
+#include "lib/regdom.h"
+
+#define DR_PARAMS_MAX 16
+
+/* A threshold: its name (after "DETECTOR."), default and meaning. */
+struct dr_param {
+	const char *name;
+	double def;
+	const char *help;
+};
+
+/* What the engine lends a detector on every call. */
+struct dr_detect_env {
+	const struct dr_roles *roles;	/* --local, --resolver */
+	struct dr_alerts *alerts;	/* where alerts go */
+	const double *param;		/* values, in the detector's params order */
+	struct dr_regdom *regdom;	/* shared registered-domain cache */
+	const uint8_t *dns_ports;	/* bitmap of ports that carry DNS */
+};
+
+struct dr_detector {
+	const char *name;		/* the alert type */
+	const char *summary;		/* one line for --help and docs */
+	const struct dr_param *params;
+	unsigned nparams;
+	/* Allocates all state; NULL when out of memory. */
+	void *(*init)(const struct dr_detect_env *env);
+	/* One DNS message (or junk at a DNS port); r is borrowed. */
+	void (*on_record)(void *state, const struct dr_record *r, const struct dr_detect_env *env);
+	/* The second `sec` of traffic time is over: judge its windows. */
+	void (*on_tick)(void *state, int64_t sec, const struct dr_detect_env *env);
+	/* Bytes the state holds (fixed at init). */
+	size_t (*mem)(const void *state);
+	void (*fini)(void *state);
+};
+
+extern const struct dr_detector *const dr_detectors[];
+extern const unsigned dr_ndetectors;
+
+#endif

@@ -1,0 +1,207 @@
+/* Drives the detectors: dispatches records, and ticks each second of
+ * traffic time as the records' own timestamps pass it. */
+#include "detect/engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+
+void dr_engine_defaults(struct dr_engine *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->n = dr_ndetectors < DR_DETECTORS_MAX ? dr_ndetectors : DR_DETECTORS_MAX;
+	for (unsigned i = 0; i < e->n; i++) {
+		e->enabled[i] = 1;
+		for (unsigned p = 0; p < dr_detectors[i]->nparams; p++)
+			e->values[i][p] = dr_detectors[i]->params[p].def;
+	}
+}
+
+/* Removes leading and trailing blanks in place. */
+static void trim(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = 0;
+	size_t lead = strspn(s, " \t");
+	memmove(s, s + lead, n - lead + 1);
+}
+
+int dr_engine_set(struct dr_engine *e, const char *assignment, char *errbuf, size_t errlen)
+{
+	const char *dot = strchr(assignment, '.');
+	const char *eq = strchr(assignment, '=');
+	if (!dot || !eq || dot > eq) {
+		snprintf(errbuf, errlen, "'%s': expected DETECTOR.PARAM=VALUE, e.g. "
+			 "reflection.min_rps=10", assignment);
+		return -1;
+	}
+	char name[64], param[64], value[64];
+	snprintf(name, sizeof(name), "%.*s", (int)(dot - assignment), assignment);
+	snprintf(param, sizeof(param), "%.*s", (int)(eq - dot - 1), dot + 1);
+	snprintf(value, sizeof(value), "%s", eq + 1);
+	/* config files write "a.b = 1" */
+	trim(name);
+	trim(param);
+	trim(value);
+	char *end;
+	errno = 0;
+	double v = strtod(value, &end);
+	if (!*value || *end || errno) {
+		snprintf(errbuf, errlen, "'%s': '%s' is not a number", assignment, value);
+		return -1;
+	}
+	for (unsigned i = 0; i < e->n; i++) {
+		const struct dr_detector *d = dr_detectors[i];
+		if (strcmp(d->name, name) != 0)
+			continue;
+		if (strcmp(param, "enabled") == 0) {
+			e->enabled[i] = v != 0;
+			return 0;
+		}
+		for (unsigned p = 0; p < d->nparams; p++) {
+			if (strcmp(d->params[p].name, param) == 0) {
+				if (v < 0) {
+					snprintf(errbuf, errlen, "'%s': thresholds are not negative",
+						 assignment);
+					return -1;
+				}
+				e->values[i][p] = v;
+				return 0;
+			}
+		}
+		snprintf(errbuf, errlen, "'%s': %s has no threshold '%s' (see docs/detectors.md)",
+			 assignment, name, param);
+		return -1;
+	}
+	snprintf(errbuf, errlen, "'%s': no detector '%s'; there are reflection, "
+		 "amplification, random_subdomain, flood and loop", assignment, name);
+	return -1;
+}
+
+int dr_engine_load_config(struct dr_engine *e, const char *path, char *errbuf, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[512], why[400];
+	unsigned lineno = 0;
+	int rc = 0;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		char *s = line + strspn(line, " \t\r\n");
+		size_t n = strlen(s);
+		while (n && strchr(" \t\r\n", s[n - 1]))
+			s[--n] = 0;
+		if (!*s)
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(errbuf, errlen, "%s:%u: expected NAME = VALUE", path, lineno);
+			rc = -1;
+			break;
+		}
+		char key[64];
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - s), s);
+		size_t kn = strlen(key);
+		while (kn && (key[kn - 1] == ' ' || key[kn - 1] == '\t'))
+			key[--kn] = 0;
+		char *val = eq + 1 + strspn(eq + 1, " \t");
+		int bad;
+		if (strcmp(key, "local") == 0)
+			bad = dr_roles_add_local(&e->roles, val, why, sizeof(why));
+		else if (strcmp(key, "resolver") == 0)
+			bad = dr_roles_add_resolver(&e->roles, val, why, sizeof(why));
+		else
+			bad = dr_engine_set(e, s, why, sizeof(why));
+		if (bad) {
+			snprintf(errbuf, errlen, "%s:%u: %s", path, lineno, why);
+			rc = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int dr_engine_start(struct dr_engine *e, const uint8_t *dns_ports)
+{
+	if (dr_alerts_init(&e->alerts) < 0)
+		return DR_ENOMEM;
+	e->regdom = dr_regdom_new();
+	if (!e->regdom)
+		return DR_ENOMEM;
+	for (unsigned i = 0; i < e->n; i++) {
+		e->env[i] = (struct dr_detect_env){
+			.roles = &e->roles, .alerts = &e->alerts, .param = e->values[i],
+			.regdom = e->regdom, .dns_ports = dns_ports,
+		};
+		if (!e->enabled[i])
+			continue;
+		e->state[i] = dr_detectors[i]->init(&e->env[i]);
+		if (!e->state[i])
+			return DR_ENOMEM;
+	}
+	return 0;
+}
+
+static void tick(struct dr_engine *e, int64_t sec)
+{
+	for (unsigned i = 0; i < e->n; i++)
+		if (e->state[i])
+			dr_detectors[i]->on_tick(e->state[i], sec, &e->env[i]);
+}
+
+void dr_engine_record(struct dr_engine *e, const struct dr_record *r)
+{
+	if (!e->started) {
+		e->started = 1;
+		e->sec = r->ts_sec;
+	}
+	if (r->ts_sec > e->sec) {
+		/* Judge the seconds that ended; a long silence needs only a
+		 * few ticks to close every window. */
+		int64_t s = e->sec, stop = r->ts_sec;
+		if (stop - s > DR_TICKS_PER_GAP)
+			s = stop - DR_TICKS_PER_GAP;
+		tick(e, e->sec);
+		for (s = s > e->sec ? s : e->sec + 1; s < stop; s++)
+			tick(e, s);
+		e->sec = r->ts_sec;
+	}
+	for (unsigned i = 0; i < e->n; i++)
+		if (e->state[i])
+			dr_detectors[i]->on_record(e->state[i], r, &e->env[i]);
+}
+
+void dr_engine_finish(struct dr_engine *e)
+{
+	if (e->started)
+		tick(e, e->sec);
+	dr_alerts_sort(&e->alerts);
+}
+
+size_t dr_engine_mem(const struct dr_engine *e, unsigned i)
+{
+	return e->state[i] ? dr_detectors[i]->mem(e->state[i]) : 0;
+}
+
+void dr_engine_fini(struct dr_engine *e)
+{
+	for (unsigned i = 0; i < e->n; i++) {
+		if (e->state[i])
+			dr_detectors[i]->fini(e->state[i]);
+		e->state[i] = NULL;
+	}
+	dr_alerts_fini(&e->alerts);
+	dr_regdom_free(e->regdom);
+	e->regdom = NULL;
+}

@@ -1,0 +1,53 @@
+/* The detection engine: the detector table, their thresholds, the network
+ * roles, the alert list, and the ticks that record time drives. */
+#ifndef DR_DETECT_ENGINE_H
+#define DR_DETECT_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detect/detector.h"
+
+#define DR_DETECTORS_MAX 8
+#define DR_TICKS_PER_GAP 64	/* seconds ticked through one gap at most */
+
+struct dr_engine {
+	unsigned n;
+	int enabled[DR_DETECTORS_MAX];
+	double values[DR_DETECTORS_MAX][DR_PARAMS_MAX];
+	void *state[DR_DETECTORS_MAX];
+	struct dr_detect_env env[DR_DETECTORS_MAX];
+	struct dr_roles roles;
+	struct dr_alerts alerts;
+	struct dr_regdom *regdom;
+	int started;
+	int64_t sec;		/* the second being counted */
+};
+
+/* Defaults for every threshold; every detector enabled. No allocation. */
+void dr_engine_defaults(struct dr_engine *e);
+
+/* "DETECTOR.PARAM=VALUE" (or DETECTOR.enabled=0|1). 0, or -1 with the
+ * reason in errbuf. */
+int dr_engine_set(struct dr_engine *e, const char *assignment, char *errbuf, size_t errlen);
+
+/* Reads a config file: "local = CIDR", "resolver = IP", and
+ * "DETECTOR.PARAM = VALUE" lines; '#' starts a comment. 0, or -1 with
+ * "FILE:LINE: reason" in errbuf. */
+int dr_engine_load_config(struct dr_engine *e, const char *path, char *errbuf, size_t errlen);
+
+/* Allocates every enabled detector's state. 0 or DR_ENOMEM. */
+int dr_engine_start(struct dr_engine *e, const uint8_t *dns_ports);
+
+/* Feeds one record (in time order). */
+void dr_engine_record(struct dr_engine *e, const struct dr_record *r);
+
+/* Ends the last second: its windows are judged, alerts sorted. */
+void dr_engine_finish(struct dr_engine *e);
+
+/* Bytes detector i holds; 0 when disabled. */
+size_t dr_engine_mem(const struct dr_engine *e, unsigned i);
+
+void dr_engine_fini(struct dr_engine *e);
+
+#endif

@@ -1,0 +1,71 @@
+/* Keyed one-second windows over a Space-Saving table. */
+#include "detect/kwin.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+
+int dr_ktable_init(struct dr_ktable *k, uint32_t capacity, uint32_t key_size,
+		   uint32_t entry_size, uint32_t window_size)
+{
+	memset(k, 0, sizeof(*k));
+	if (dr_topk_init(&k->t, capacity, key_size, entry_size) < 0)
+		return DR_ENOMEM;
+	k->window_size = window_size;
+	k->touched_cap = capacity * 2;
+	k->touched = malloc((size_t)k->touched_cap * sizeof(*k->touched));
+	if (!k->touched) {
+		dr_topk_fini(&k->t);
+		return DR_ENOMEM;
+	}
+	return 0;
+}
+
+void dr_ktable_fini(struct dr_ktable *k)
+{
+	dr_topk_fini(&k->t);
+	free(k->touched);
+	memset(k, 0, sizeof(*k));
+}
+
+size_t dr_ktable_mem(const struct dr_ktable *k)
+{
+	return dr_topk_mem(&k->t) + (size_t)k->touched_cap * sizeof(*k->touched);
+}
+
+void *dr_ktable_hit(struct dr_ktable *k, const void *key, uint32_t key_len, uint64_t hash,
+		    int64_t now, double ts, uint64_t bytes)
+{
+	int fresh;
+	uint32_t e = dr_topk_add(&k->t, key, key_len, (uint32_t)hash, 1, &fresh);
+	struct dr_kwin *w = dr_topk_extra(&k->t, e);
+	if (fresh || w->sec != now) {
+		int64_t judged = fresh ? 0 : w->judged;
+		memset(w, 0, k->window_size);
+		w->sec = now;
+		w->judged = judged;
+		w->first = ts;
+		if (k->ntouched < k->touched_cap)
+			k->touched[k->ntouched++] = e;
+	}
+	w->last = ts;
+	w->pkts++;
+	w->bytes += bytes;
+	return w;
+}
+
+void *dr_ktable_next(struct dr_ktable *k, int64_t sec, const uint8_t **key, uint32_t *key_len)
+{
+	while (k->ntouched) {
+		uint32_t e = k->touched[--k->ntouched];
+		struct dr_kwin *w = dr_topk_extra(&k->t, e);
+		if (w->sec != sec || w->judged == sec)
+			continue;
+		w->judged = sec;
+		*key = dr_topk_key(&k->t, e);
+		*key_len = k->t.key_len[e];
+		return w;
+	}
+	return NULL;
+}

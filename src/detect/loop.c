@@ -1,0 +1,226 @@
+/* loop: two UDP services trading errors forever ("machine pong", Loop DoS,
+ * CVE-2024-2169). In the seed a TFTP client answered every FORMERR of an
+ * authoritative server with "RRQ must be sent first", from one port, with
+ * identical IP TTLs, at 35,000 packets/s.
+ *
+ * A conversation is (server, peer, peer port) where the server's side is a
+ * DNS port. Per second it counts packets each way, inbound packets that no
+ * client sends (responses or malformed messages arriving at port 53,
+ * QTYPE 0), and outbound error answers (FORMERR, SERVFAIL, NOTIMP, REFUSED
+ * or malformed). It fires when both directions run at min_pps or more and
+ * bad_share of each direction is such, for min_seconds in a row. Key: the
+ * remote peer. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/common.h"
+#include "detect/detector.h"
+#include "detect/kwin.h"
+#include "lib/strbuf.h"
+
+enum { P_MIN_PPS, P_BAD_SHARE, P_MIN_SECONDS, P_CONVERSATIONS, P_COUNT };
+
+static const struct dr_param params[P_COUNT] = {
+	[P_MIN_PPS] = {"min_pps", 20, "packets/s each way before a conversation can be a loop"},
+	[P_BAD_SHARE] = {"bad_share", 0.8, "share of each direction that must be errors or junk"},
+	[P_MIN_SECONDS] = {"min_seconds", 3, "consecutive seconds the exchange must last"},
+	[P_CONVERSATIONS] = {"conversations", 65536, "conversations tracked at once (memory)"},
+};
+
+#define KEY_LEN (2 * DR_AKEY + 2)
+#define SAMPLE 48
+
+struct conv {
+	struct dr_kwin w;
+	uint64_t in, out, in_bad, out_err;
+	/* persistent */
+	uint32_t streak;
+	int64_t streak_sec;
+	uint16_t peer_port;
+	uint8_t ttl_min, ttl_max, have_ttl;
+	uint16_t last_rcode;
+	uint16_t last_qtype;
+	uint8_t sample_len;
+	char sample[SAMPLE];	/* printable bytes of an inbound junk payload */
+};
+
+struct loop {
+	struct dr_ktable convs;
+};
+
+static void *loop_init(const struct dr_detect_env *env)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	if (dr_ktable_init(&l->convs, (uint32_t)env->param[P_CONVERSATIONS], KEY_LEN,
+			   sizeof(struct conv), offsetof(struct conv, streak)) < 0) {
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+static void loop_fini(void *st)
+{
+	struct loop *l = st;
+	dr_ktable_fini(&l->convs);
+	free(l);
+}
+
+static size_t loop_mem(const void *st)
+{
+	const struct loop *l = st;
+	return sizeof(*l) + dr_ktable_mem(&l->convs);
+}
+
+static int inbound_bad(const struct dr_record *r)
+{
+	const struct dr_dns *d = &r->dns;
+	return d->malformed || dr_dns_qr(d) || (d->has_question && d->qtype == 0);
+}
+
+static int outbound_error(const struct dr_record *r)
+{
+	const struct dr_dns *d = &r->dns;
+	unsigned rc = d->rcode_ext;
+	return d->malformed || rc == 1 || rc == 2 || rc == 4 || rc == 5;
+}
+
+/* Keeps the printable run of a payload, skipping a DNS-sized header. */
+static void sample_payload(struct conv *c, const struct dr_record *r)
+{
+	const uint8_t *p = r->payload;
+	size_t n = r->payload_len, o = 0;
+	for (size_t i = 0; i < n && o < SAMPLE - 1; i++) {
+		if (isprint(p[i]))
+			c->sample[o++] = (char)p[i];
+		else if (o && c->sample[o - 1] != ' ')
+			c->sample[o++] = ' ';
+	}
+	while (o && c->sample[o - 1] == ' ')
+		o--;
+	c->sample[o] = 0;
+	c->sample_len = (uint8_t)o;
+}
+
+static void loop_record(void *st, const struct dr_record *r, const struct dr_detect_env *env)
+{
+	struct loop *l = st;
+	int dport_dns = dr_port_test(env->dns_ports, r->dport);
+	int sport_dns = dr_port_test(env->dns_ports, r->sport);
+	int inbound;	/* peer -> server */
+	if (dport_dns && sport_dns)
+		inbound = memcmp(r->dst, r->src, 16) < 0;	/* 53 <-> 53: lower is server */
+	else
+		inbound = dport_dns;
+	const uint8_t *server = inbound ? r->dst : r->src;
+	const uint8_t *peer = inbound ? r->src : r->dst;
+	uint16_t peer_port = inbound ? r->sport : r->dport;
+
+	uint8_t key[KEY_LEN];
+	struct dr_akey a;
+	dr_akey_set(&a, r->family, server);
+	memcpy(key, a.b, DR_AKEY);
+	dr_akey_set(&a, r->family, peer);
+	memcpy(key + DR_AKEY, a.b, DR_AKEY);
+	key[2 * DR_AKEY] = (uint8_t)(peer_port >> 8);
+	key[2 * DR_AKEY + 1] = (uint8_t)peer_port;
+	uint64_t hash = dr_hash64(key, KEY_LEN);
+
+	struct conv *c = dr_ktable_hit(&l->convs, key, KEY_LEN, hash, r->ts_sec,
+				       dr_record_time(r), r->ip_len ? r->ip_len : r->payload_len);
+	c->peer_port = peer_port;
+	if (inbound) {
+		c->in++;
+		if (inbound_bad(r)) {
+			c->in_bad++;
+			if (r->dns.has_question)
+				c->last_qtype = r->dns.qtype;
+			if (!c->sample_len || r->dns.malformed)
+				sample_payload(c, r);
+		}
+		if (!c->have_ttl || r->ip_ttl < c->ttl_min)
+			c->ttl_min = r->ip_ttl;
+		if (!c->have_ttl || r->ip_ttl > c->ttl_max)
+			c->ttl_max = r->ip_ttl;
+		c->have_ttl = 1;
+	} else {
+		c->out++;
+		if (outbound_error(r)) {
+			c->out_err++;
+			c->last_rcode = r->dns.rcode_ext;
+		}
+	}
+}
+
+static void loop_tick(void *st, int64_t sec, const struct dr_detect_env *env)
+{
+	struct loop *l = st;
+	const double *p = env->param;
+	const uint8_t *key;
+	uint32_t klen;
+	struct conv *c;
+
+	while ((c = dr_ktable_next(&l->convs, sec, &key, &klen))) {
+		double in = (double)c->in, out = (double)c->out;
+		int cond = in >= p[P_MIN_PPS] && out >= p[P_MIN_PPS] &&
+			   (double)c->in_bad >= p[P_BAD_SHARE] * in &&
+			   (double)c->out_err >= p[P_BAD_SHARE] * out;
+		if (!cond) {
+			c->streak = 0;
+			continue;
+		}
+		c->streak = c->streak_sec == sec - 1 ? c->streak + 1 : 1;
+		c->streak_sec = sec;
+		if (c->streak < (uint32_t)p[P_MIN_SECONDS])
+			continue;
+
+		char server[64], peer[64], rate[32], ev[DR_EVIDENCE_MAX], summary[512], action[512];
+		dr_akey_text(key, server);
+		dr_akey_text(key + DR_AKEY, peer);
+		double bps = (double)c->w.bytes * 8;
+		dr_fmt_bps(rate, sizeof(rate), bps);
+		const char *rcode = dr_rcode_name(c->last_rcode);
+		int ttl_constant = c->ttl_min == c->ttl_max;
+		struct dr_sb sb;
+		dr_sb_init(&sb, ev, sizeof(ev));
+		dr_sb_printf(&sb, "{\"server\":");
+		dr_sb_json_str(&sb, server);
+		dr_sb_printf(&sb, ",\"server_port\":53,\"peer\":");
+		dr_sb_json_str(&sb, peer);
+		dr_sb_printf(&sb, ",\"peer_port\":%u,\"pps_to_server\":%.0f,\"pps_to_peer\":%.0f,"
+			     "\"rcode\":", c->peer_port, in, out);
+		dr_sb_json_str(&sb, rcode ? rcode : "other");
+		dr_sb_printf(&sb, ",\"qtype\":%u,\"payload\":", c->last_qtype);
+		dr_sb_json_str(&sb, c->sample);
+		dr_sb_printf(&sb, ",\"ttl_constant\":%s,\"ttl_min\":%u,\"ttl_max\":%u}",
+			     ttl_constant ? "true" : "false", c->ttl_min, c->ttl_max);
+		snprintf(summary, sizeof(summary),
+			 "%s port %u and %s port 53 bounce %.0f + %.0f packets/s (%s) of errors at each "
+			 "other: %s answers, payload \"%.40s\", IP TTL %s", peer, c->peer_port, server,
+			 in, out, rate, rcode ? rcode : "error", c->sample,
+			 ttl_constant ? "constant (one real host, not spoofed)" : "varying");
+		snprintf(action, sizeof(action),
+			 "break the loop: enable response rate limiting (RRL) on %s, a single dropped "
+			 "answer ends it; or drop udp from %s port %u to port 53; last resort: null-route %s",
+			 server, peer, c->peer_port, peer);
+		struct dr_fire fi = {
+			.type = "loop", .key = peer, .first = c->w.first, .last = c->w.last,
+			.packets = c->w.pkts, .bytes = c->w.bytes, .pps = (double)c->w.pkts, .bps = bps,
+			.severity = in + out >= 10000 ? DR_SEV_HIGH : DR_SEV_MEDIUM,
+			.evidence = ev, .summary = summary, .action = action,
+		};
+		dr_alert_fire(env->alerts, &fi);
+	}
+}
+
+const struct dr_detector dr_detect_loop = {
+	.name = "loop",
+	.summary = "request loops: a DNS server and a peer port trading errors (Loop DoS)",
+	.params = params, .nparams = P_COUNT,
+	.init = loop_init, .on_record = loop_record, .on_tick = loop_tick,
+	.mem = loop_mem, .fini = loop_fini,
+};

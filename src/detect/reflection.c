@@ -1,0 +1,222 @@
+/* reflection: a host of ours answering DNS for attackers. Only resolvers
+ * should send DNS responses (the ISP seed: a customer's router reflecting
+ * 25 Mbit/s, invisible in aggregate graphs; the VPS seed: about 20 large
+ * answers a second to one spoofed "client").
+ *
+ * Per responder and second: responses sent and their bytes, queries it
+ * received and their bytes, destinations, the heaviest destination and
+ * question, and answers with RA set. It fires, for min_seconds in a row:
+ *   by role     with --local: a local host that is not a --resolver sends
+ *               min_rps_local responses/s or more out of the local space;
+ *   by pattern  any host (an allowed resolver too) sends min_rps
+ *               responses/s, top_share of them the same question to the
+ *               same destination, amplified min_factor times (or, when its
+ *               queries are not seen, averaging min_size octets).
+ * Key: the responder. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/common.h"
+#include "detect/detector.h"
+#include "detect/kwin.h"
+#include "lib/strbuf.h"
+
+enum { P_MIN_RPS_LOCAL, P_MIN_RPS, P_TOP_SHARE, P_MIN_FACTOR, P_MIN_SIZE, P_MIN_SECONDS,
+       P_RESPONDERS, P_COUNT };
+
+static const struct dr_param params[P_COUNT] = {
+	[P_MIN_RPS_LOCAL] = {"min_rps_local", 5, "responses/s a local non-resolver may not send out"},
+	[P_MIN_RPS] = {"min_rps", 10, "responses/s for the pattern rule (any responder)"},
+	[P_TOP_SHARE] = {"top_share", 0.5, "share of responses that are the same question to the same destination"},
+	[P_MIN_FACTOR] = {"min_factor", 5, "response bytes per query byte"},
+	[P_MIN_SIZE] = {"min_size", 400, "average response size when queries are not seen"},
+	[P_MIN_SECONDS] = {"min_seconds", 3, "consecutive seconds the condition must hold"},
+	[P_RESPONDERS] = {"responders", 65536, "responders tracked at once (memory)"},
+};
+
+struct responder {
+	struct dr_kwin w;
+	uint64_t resp, resp_bytes, queries, query_bytes, ra, outward;
+	struct dr_few dests;
+	struct dr_top4 victims;
+	uint64_t q_hash;	/* the majority question (Boyer-Moore) */
+	uint32_t q_votes;
+	uint64_t q_same;	/* responses to it since it was elected */
+	/* persistent */
+	uint32_t streak;
+	int64_t streak_sec;
+	uint16_t qtype;
+	char qname[80];
+};
+
+struct reflection {
+	struct dr_ktable responders;
+};
+
+static void *refl_init(const struct dr_detect_env *env)
+{
+	struct reflection *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	if (dr_ktable_init(&r->responders, (uint32_t)env->param[P_RESPONDERS], DR_AKEY,
+			   sizeof(struct responder), offsetof(struct responder, streak)) < 0) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void refl_fini(void *st)
+{
+	struct reflection *r = st;
+	dr_ktable_fini(&r->responders);
+	free(r);
+}
+
+static size_t refl_mem(const void *st)
+{
+	const struct reflection *r = st;
+	return sizeof(*r) + dr_ktable_mem(&r->responders);
+}
+
+static void refl_record(void *st, const struct dr_record *r, const struct dr_detect_env *env)
+{
+	struct reflection *rf = st;
+	const struct dr_dns *d = &r->dns;
+	double ts = dr_record_time(r);
+	struct dr_akey k;
+
+	if (dr_port_test(env->dns_ports, r->sport) && dr_dns_qr(d)) {
+		struct dr_akey dst;
+		dr_akey_set(&k, r->family, r->src);
+		dr_akey_set(&dst, r->family, r->dst);
+		struct responder *s = dr_ktable_hit(&rf->responders, k.b, k.len, k.hash, r->ts_sec,
+						    ts, r->ip_len ? r->ip_len : r->payload_len);
+		s->resp++;
+		s->resp_bytes += r->payload_len;
+		s->ra += dr_dns_ra(d);
+		if (!dr_roles_is_local(env->roles, r->family, r->dst))
+			s->outward++;
+		dr_few_add(&s->dests, dst.hash);
+		dr_top4_add(&s->victims, dst.b);
+		/* The same question to the same destination, over and over. */
+		uint64_t qh = d->has_question ? dr_hash64(d->qname, d->qname_len) ^ d->qtype : 0;
+		qh ^= dst.hash;
+		int fresh_candidate = s->q_votes == 0;
+		if (fresh_candidate) {
+			s->q_hash = qh;
+			s->q_votes = 1;
+			s->q_same = 1;	/* counted from the candidate's election on */
+		} else if (s->q_hash == qh) {
+			s->q_votes++;
+			s->q_same++;
+		} else {
+			s->q_votes--;
+		}
+		if (s->q_hash == qh && d->has_question && (fresh_candidate || !s->qname[0])) {
+			char text[DR_NAME_TEXT_MAX];
+			dr_name_to_text(d->qname, d->qname_len, text);
+			dr_copy_cut(s->qname, sizeof(s->qname), text);
+			s->qtype = d->qtype;
+		}
+	} else if (dr_port_test(env->dns_ports, r->dport) && !dr_dns_qr(d)) {
+		dr_akey_set(&k, r->family, r->dst);
+		struct responder *s = dr_ktable_hit(&rf->responders, k.b, k.len, k.hash, r->ts_sec,
+						    ts, 0);
+		s->queries++;
+		s->query_bytes += r->payload_len;
+	}
+}
+
+static void refl_tick(void *st, int64_t sec, const struct dr_detect_env *env)
+{
+	struct reflection *rf = st;
+	const double *p = env->param;
+	const struct dr_roles *roles = env->roles;
+	const uint8_t *key;
+	uint32_t klen;
+	struct responder *s;
+
+	while ((s = dr_ktable_next(&rf->responders, sec, &key, &klen))) {
+		double resp = (double)s->resp;
+		double factor = s->query_bytes ? (double)s->resp_bytes / (double)s->query_bytes : 0;
+		double avg = resp ? (double)s->resp_bytes / resp : 0;
+		int by_role = roles->nlocal && dr_roles_is_local(roles, key[0], key + 1) &&
+			      !dr_roles_is_resolver(roles, key[0], key + 1) &&
+			      (double)s->outward >= p[P_MIN_RPS_LOCAL];
+		int by_pattern = resp >= p[P_MIN_RPS] &&
+				 (double)s->q_same >= p[P_TOP_SHARE] * resp &&
+				 (s->query_bytes ? factor >= p[P_MIN_FACTOR] : avg >= p[P_MIN_SIZE]);
+		if (!by_role && !by_pattern) {
+			s->streak = 0;
+			s->qname[0] = 0;
+			continue;
+		}
+		s->streak = s->streak_sec == sec - 1 ? s->streak + 1 : 1;
+		s->streak_sec = sec;
+		if (s->streak < (uint32_t)p[P_MIN_SECONDS])
+			continue;
+
+		char who[64], victim[64], rate[32], ev[DR_EVIDENCE_MAX], summary[512], action[512];
+		dr_akey_text(key, who);
+		double bps = (double)s->w.bytes * 8;
+		dr_fmt_bps(rate, sizeof(rate), bps);
+		const char *qt = dr_qtype_name(s->qtype);
+		const char *more = s->dests.n >= DR_FEW_MAX ? "+" : "";
+		struct dr_sb sb;
+		dr_sb_init(&sb, ev, sizeof(ev));
+		dr_sb_printf(&sb, "{\"rule\":\"%s\",\"victims\":[", by_role ? "local non-resolver"
+									       : "repeated large answers");
+		for (unsigned i = 0, first = 1; i < DR_FEW_TOP; i++) {
+			if (!s->victims.count[i])
+				continue;
+			dr_akey_text(s->victims.key[i], victim);
+			dr_sb_printf(&sb, "%s{\"address\":", first ? "" : ",");
+			dr_sb_json_str(&sb, victim);
+			dr_sb_printf(&sb, ",\"responses\":%u}", s->victims.count[i]);
+			first = 0;
+		}
+		dr_sb_printf(&sb, "],\"destinations\":%u,\"destinations_at_least\":%s,\"questions\":[{"
+			     "\"qname\":", s->dests.n, *more ? "true" : "false");
+		dr_sb_json_str(&sb, s->qname);
+		dr_sb_printf(&sb, ",\"qtype\":");
+		dr_sb_json_str(&sb, qt ? qt : "other");
+		dr_sb_printf(&sb, ",\"share\":%.3f}],\"amplification_factor\":", resp ? (double)s->q_same / resp : 0);
+		if (s->query_bytes)
+			dr_sb_printf(&sb, "%.1f", factor);
+		else
+			dr_sb_printf(&sb, "null");
+		dr_sb_printf(&sb, ",\"responses_per_s\":%.0f,\"queries_per_s\":%llu,\"average_size\":%.0f,"
+			     "\"recursion_available_share\":%.3f}", resp,
+			     (unsigned long long)s->queries, avg, resp ? (double)s->ra / resp : 0);
+		unsigned top = dr_top4_best(&s->victims);
+		dr_akey_text(s->victims.key[top], victim);
+		char amplified[32] = "";
+		if (s->query_bytes)
+			snprintf(amplified, sizeof(amplified), ", amplified %.1fx", factor);
+		snprintf(summary, sizeof(summary),
+			 "%s answers DNS for others: %.0f responses/s (%s) to %u%s destinations, mostly "
+			 "%s; question %s %s%s", who, resp, rate, s->dests.n, more, victim,
+			 s->qname[0] ? s->qname : "(various)", qt ? qt : "", amplified);
+		snprintf(action, sizeof(action),
+			 "stop %s from answering outsiders: close port 53 or recursion to the Internet "
+			 "(firewall/ACL), or enable response rate limiting; then find out who runs it "
+			 "(an open resolver, a reset home router)", who);
+		struct dr_fire fi = {
+			.type = "reflection", .key = who, .first = s->w.first, .last = s->w.last,
+			.packets = s->resp, .bytes = s->w.bytes, .pps = resp, .bps = bps,
+			.severity = bps >= 1e8 ? DR_SEV_HIGH : bps >= 1e6 ? DR_SEV_MEDIUM : DR_SEV_LOW,
+			.evidence = ev, .summary = summary, .action = action,
+		};
+		dr_alert_fire(env->alerts, &fi);
+	}
+}
+
+const struct dr_detector dr_detect_reflection = {
+	.name = "reflection",
+	.summary = "hosts of ours answering DNS for attackers (open resolvers, reflectors)",
+	.params = params, .nparams = P_COUNT,
+	.init = refl_init, .on_record = refl_record, .on_tick = refl_tick,
+	.mem = refl_mem, .fini = refl_fini,
+};

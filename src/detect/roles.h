@@ -1,0 +1,29 @@
+/* Network roles: the operator's own address space (--local) and the hosts
+ * allowed to answer DNS (--resolver). */
+#ifndef DR_DETECT_ROLES_H
+#define DR_DETECT_ROLES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DR_ROLES_MAX 256
+
+struct dr_prefix {
+	uint8_t family, len;
+	uint8_t addr[16];
+};
+
+struct dr_roles {
+	unsigned nlocal, nresolvers;
+	struct dr_prefix local[DR_ROLES_MAX];
+	struct dr_prefix resolvers[DR_ROLES_MAX];
+};
+
+/* Adds "ADDR[/LEN]"; 0, or -1 with the reason in errbuf. */
+int dr_roles_add_local(struct dr_roles *r, const char *cidr, char *errbuf, size_t errlen);
+int dr_roles_add_resolver(struct dr_roles *r, const char *cidr, char *errbuf, size_t errlen);
+
+int dr_roles_is_local(const struct dr_roles *r, int family, const uint8_t *addr);
+int dr_roles_is_resolver(const struct dr_roles *r, int family, const uint8_t *addr);
+
+#endif
