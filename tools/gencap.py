@@ -6,11 +6,19 @@
   gencap.py edge DIR                  captures of the cases the decoder must
                                       handle: link types, VLANs, fragments,
                                       TCP, IPv6 extension headers, damage
+  gencap.py scenario NAME OUT.pcap    a labelled attack scenario on benign
+                                      background with the usual traps; also
+                                      writes OUT.truth (JSON: the analyze
+                                      flags and the alerts expected, with the
+                                      time each attack begins). NAME is one of
+                                      benign, reflection, amplification,
+                                      random_subdomain, flood, loop
 
 Everything is derived from a fixed seed, so the same command always writes
 the same bytes. No third-party packages: pcap and DNS are packed by hand.
 """
 import heapq
+import json
 import os
 import random
 import struct
@@ -309,6 +317,174 @@ def edge(directory):
     p.close()
 
 
+# ---- labelled scenarios -------------------------------------------------
+
+# The operator's space, its recursive resolvers and its authoritative server:
+# every host allowed to answer DNS.
+ROLE_FLAGS = ["--local", "10.0.0.0/8", "--local", "2001:db8::/32",
+              "--resolver", "10.0.0.53", "--resolver", "2001:db8::53",
+              "--resolver", "10.0.0.80"]
+RESOLVER4 = [10, 0, 0, 53]
+RESOLVER6 = [0x20, 0x01, 0x0d, 0xb8] + [0] * 11 + [0x53]
+AUTH_NS = [10, 0, 0, 80]	# an authoritative server of the operator's
+T0 = 1700100000.0
+
+
+def arrivals(rng, rate, start, seconds):
+    """Poisson arrival times at `rate` per second in [start, start+seconds)."""
+    t = start
+    while True:
+        t += rng.expovariate(rate)
+        if t >= start + seconds:
+            return
+        yield t
+
+
+def fragments4(src, dst, proto, payload, ident, ttl=57, mtu_payload=1480):
+    """IPv4 fragments of one datagram, first to last."""
+    out = []
+    for off in range(0, len(payload), mtu_payload):
+        chunk = payload[off:off + mtu_payload]
+        more = 0x2000 if off + mtu_payload < len(payload) else 0
+        out.append(ipv4(src, dst, proto, chunk, ident=ident, ttl=ttl, frag=more | (off // 8)))
+    return out
+
+
+def exchange(out, t, client, server, sport, q, r, delay, v6=False, ttl=64):
+    if v6:
+        out.add(t, ether(ipv6(client, server, 17, udp(sport, 53, q), hops=ttl), 0x86dd))
+        out.add(t + delay, ether(ipv6(server, client, 17, udp(53, sport, r)), 0x86dd))
+    else:
+        out.add(t, ether(ipv4(client, server, 17, udp(sport, 53, q), ttl=ttl)))
+        out.add(t + delay, ether(ipv4(server, client, 17, udp(53, sport, r), ttl=61)))
+
+
+def background(out, rng, start, seconds):
+    """An ISP's ordinary DNS, with every trap that fools naive detectors."""
+    clients = [[10, 1, rng.randrange(256), rng.randrange(1, 255)] for _ in range(250)]
+    clients6 = [[0x20, 0x01, 0x0d, 0xb8, 0, 1] + [rng.randrange(256) for _ in range(10)]
+                for _ in range(40)]
+    auth = [[198, 51, 100, i] for i in range(1, 60)] + [[192, 0, 2, i] for i in range(1, 40)]
+    names = ["www.example.com", "mail.example.net", "api.example.org", "shop.example",
+             "static.example.com", "login.example.net", "news.example.de"]
+    # ordinary clients
+    for t in arrivals(rng, 150, start, seconds):
+        q = dns_query(rng.getrandbits(16), rng.choice(names), rng.choice([1, 28, 65]))
+        exchange(out, t, rng.choice(clients), RESOLVER4, rng.randrange(1024, 65536), q,
+                 dns_response(q, answers=rng.randrange(1, 4)), rng.uniform(0.001, 0.02))
+    # trap: a CGNAT address, hundreds of queries per second
+    for t in arrivals(rng, 300, start, seconds):
+        q = dns_query(rng.getrandbits(16), rng.choice(names), rng.choice([1, 28]))
+        exchange(out, t, [10, 64, 0, 1], RESOLVER4, rng.randrange(1024, 65536), q,
+                 dns_response(q, answers=2), rng.uniform(0.001, 0.02))
+    # trap: the busy resolver fetching large DNSSEC answers, many fragmented
+    for t in arrivals(rng, 120, start, seconds):
+        server = rng.choice(auth)
+        q = dns_query(rng.getrandbits(16), rng.choice(names), rng.choice([48, 43, 1]), do=True)
+        r = dns_response(q, answers=rng.randrange(2, 8), rdata_len=rng.choice([200, 300, 400]))
+        sport = rng.randrange(1024, 65536)
+        out.add(t, ether(ipv4(RESOLVER4, server, 17, udp(sport, 53, q))))
+        for i, frag in enumerate(fragments4(server, RESOLVER4, 17, udp(53, sport, r),
+                                            rng.getrandbits(16))):
+            out.add(t + 0.01 + i * 0.0001, ether(frag))
+    # trap: a mail server's DNSBL look-ups: unique names, mostly NXDOMAIN
+    for t in arrivals(rng, 160, start, seconds):
+        ip = [rng.randrange(1, 224) for _ in range(4)]
+        name = "%d.%d.%d.%d.zen.dnsbl-example.org" % tuple(reversed(ip))
+        q = dns_query(rng.getrandbits(16), name, 1, edns=False)
+        exchange(out, t, [10, 0, 1, 25], RESOLVER4, rng.randrange(1024, 65536), q,
+                 dns_response(q, rcode=3 if rng.random() < 0.9 else 0), rng.uniform(0.002, 0.03))
+    # trap: CDN-style unique host names that do resolve
+    for t in arrivals(rng, 150, start, seconds):
+        name = "%016x.edge.cdn-example.net" % rng.getrandbits(64)
+        q = dns_query(rng.getrandbits(16), name, 1)
+        exchange(out, t, rng.choice(clients), RESOLVER4, rng.randrange(1024, 65536), q,
+                 dns_response(q, answers=2), rng.uniform(0.002, 0.03))
+    # IPv6 clients of the IPv6 resolver
+    for t in arrivals(rng, 60, start, seconds):
+        q = dns_query(rng.getrandbits(16), rng.choice(names), 28)
+        exchange(out, t, rng.choice(clients6), RESOLVER6, rng.randrange(1024, 65536), q,
+                 dns_response(q), rng.uniform(0.001, 0.02), v6=True)
+    # the aggregate: jumbo-frame bulk traffic, stored cut to its headers
+    bulk = ether(ipv4([10, 2, 0, 7], [198, 51, 100, 77], 6,
+                      tcp(443, 50000, 1, 0x10, b"\0" * 8946)))
+    for t in arrivals(rng, 2000, start, seconds):
+        out.add(t, bulk, caplen=54)
+
+
+def scenario(name, path):
+    rng = random.Random("scenario-" + name)
+    out = Pcap(path)
+    seconds, attack_at = 20.0, T0 + 5.0
+    background(out, rng, T0, seconds)
+    expected = []
+    if name == "reflection":
+        # a customer's reset router answering ". ANY" for spoofed victims abroad,
+        # about 25 Mbit/s of answers
+        router = [10, 20, 30, 40]
+        victims = [[198, 18, 0, 10], [198, 18, 7, 20], [198, 19, 1, 30]]
+        for t in arrivals(rng, 2800, attack_at, 8.0):
+            victim = rng.choice(victims)
+            q = dns_query(rng.getrandbits(16), ".", 255, edns=True)
+            r = dns_response(q, answers=10, rdata_len=100)
+            out.add(t, ether(ipv4(victim, router, 17, udp(3074, 53, q), ttl=49)))
+            out.add(t + 0.0004, ether(ipv4(router, victim, 17, udp(53, 3074, r), ttl=64)))
+        expected.append(("reflection", "10.20.30.40"))
+    elif name == "amplification":
+        victim = [10, 0, 9, 9]
+        reflectors = [[203, 0, 113, i] for i in range(1, 120)] + \
+            [[100, 100, i, 1] for i in range(1, 40)]
+        for t in arrivals(rng, 400, attack_at, 10.0):
+            src = rng.choice(reflectors)
+            q = dns_query(rng.getrandbits(16), "big-zone.example", 46, do=True)
+            r = dns_response(q, answers=9, rdata_len=300)
+            for i, frag in enumerate(fragments4(src, victim, 17, udp(53, 27015, r),
+                                                rng.getrandbits(16))):
+                out.add(t + i * 0.0001, ether(frag))
+        expected.append(("amplification", "10.0.9.9"))
+    elif name == "random_subdomain":
+        resolvers = [[198, 51, 100 + i % 3, 10 + i] for i in range(40)]
+        alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+        for t in arrivals(rng, 600, attack_at, 10.0):
+            label = "".join(rng.choice(alphabet) for _ in range(12))
+            q = dns_query(rng.getrandbits(16), label + ".victim-example.com", 1)
+            exchange(out, t, rng.choice(resolvers), AUTH_NS, rng.randrange(1024, 65536), q,
+                     dns_response(q, rcode=3, aa=True), 0.0005)
+        expected.append(("random_subdomain", "victim-example.com"))
+    elif name == "flood":
+        # a compromised web application's PHP "UDP flood" to port 53
+        web, target = [10, 0, 5, 80], [198, 51, 100, 200]
+        junk = b"X" * 512
+        for t in arrivals(rng, 3000, attack_at, 8.0):
+            out.add(t, ether(ipv4(web, target, 17, udp(47000, 53, junk))))
+        expected.append(("flood", "10.0.5.80"))
+    elif name == "loop":
+        # "machine pong": a TFTP client answering FORMERR with an error, forever
+        peer, port = [203, 0, 113, 9], 22772
+        q = dns_query(0x4d2, "example.com", 1, edns=False)
+        exchange(out, attack_at - 0.5, peer, AUTH_NS, port, q, dns_response(q, answers=2),
+                 0.0003, ttl=52)
+        err = b"\x00\x05\x00\x00RRQ must be sent first\x00"
+        formerr = struct.pack("!HHHHHH", 0x0005, 0x8001, 0, 0, 0, 0)
+        t = attack_at
+        while t < attack_at + 10.0:
+            out.add(t, ether(ipv4(peer, AUTH_NS, 17, udp(port, 53, err), ttl=52)))
+            out.add(t + 0.0003, ether(ipv4(AUTH_NS, peer, 17, udp(53, port, formerr), ttl=64)))
+            t += 0.002
+        expected.append(("loop", "203.0.113.9"))
+    elif name != "benign":
+        raise SystemExit("unknown scenario %r" % name)
+    out.close()
+    truth = {
+        "scenario": name,
+        "flags": ROLE_FLAGS,
+        "expected": [{"type": ty, "key": k, "attack_start": attack_at} for ty, k in expected],
+    }
+    with open(path + ".truth", "w") as f:
+        json.dump(truth, f, indent=1)
+        f.write("\n")
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__)
@@ -320,6 +496,11 @@ def main():
         bench(path, int(sys.argv[3]) if len(sys.argv) > 3 else 1000000)
     elif mode == "edge":
         edge(path)
+    elif mode == "scenario":
+        if len(sys.argv) < 4:
+            print(__doc__)
+            return 2
+        scenario(sys.argv[2], sys.argv[3])
     else:
         print(__doc__)
         return 2

@@ -8,6 +8,8 @@
  *   per target  a target receiving more than target_pps and target_factor
  *               times its learnt baseline from sources none of which sends
  *               half of it -> key: the target
+ * A flood is one-way: a source whose packets the target mostly answers is
+ * in an exchange (a busy client, or a loop: see loop.c), not flooding.
  * Either must hold for min_seconds consecutive seconds. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +36,7 @@ static const struct dr_param params[P_COUNT] = {
 
 struct src_entry {
 	struct dr_kwin w;
-	uint64_t junk;
+	uint64_t sent, sent_bytes, junk, answers;
 	struct dr_top4 targets;
 	/* persistent */
 	uint32_t streak;
@@ -43,7 +45,7 @@ struct src_entry {
 
 struct dst_entry {
 	struct dr_kwin w;
-	uint64_t junk;
+	uint64_t received, received_bytes, junk, answers;
 	struct dr_few sources;
 	struct dr_top4 top;
 	/* persistent */
@@ -94,20 +96,37 @@ static int is_junk(const struct dr_record *r)
 static void flood_record(void *st, const struct dr_record *r, const struct dr_detect_env *env)
 {
 	struct flood *f = st;
-	if (!dr_port_test(env->dns_ports, r->dport))
-		return;		/* only traffic towards a DNS port */
 	double ts = dr_record_time(r);
 	uint32_t bytes = r->ip_len ? r->ip_len : r->payload_len;
 	int64_t now = r->ts_sec;
 	struct dr_akey src, dst;
+	if (!dr_port_test(env->dns_ports, r->dport)) {
+		if (dr_port_test(env->dns_ports, r->sport)) {
+			/* an answer: the source it goes to is in an exchange */
+			dr_akey_set(&dst, r->family, r->dst);
+			struct src_entry *s = dr_ktable_hit(&f->sources, dst.b, dst.len, dst.hash,
+							    now, ts, 0);
+			s->answers++;
+			/* ...and the target that answers is not drowning */
+			dr_akey_set(&src, r->family, r->src);
+			struct dst_entry *t = dr_ktable_hit(&f->targets, src.b, src.len, src.hash,
+							    now, ts, 0);
+			t->answers++;
+		}
+		return;
+	}
 	dr_akey_set(&src, r->family, r->src);
 	dr_akey_set(&dst, r->family, r->dst);
 
 	struct src_entry *s = dr_ktable_hit(&f->sources, src.b, src.len, src.hash, now, ts, bytes);
+	s->sent++;
+	s->sent_bytes += bytes;
 	s->junk += is_junk(r);
 	dr_top4_add(&s->targets, dst.b);
 
 	struct dst_entry *t = dr_ktable_hit(&f->targets, dst.b, dst.len, dst.hash, now, ts, bytes);
+	t->received++;
+	t->received_bytes += bytes;
 	t->junk += is_junk(r);
 	dr_few_add(&t->sources, src.hash);
 	dr_top4_add(&t->top, src.b);
@@ -130,19 +149,19 @@ static const char *payload_kind(uint64_t junk, uint64_t pkts)
 }
 
 static void fire(const struct dr_detect_env *env, const char *key, const struct dr_kwin *w,
-		 uint64_t junk, const char *target, unsigned nsources, const struct dr_top4 *top,
-		 int by_source)
+		 uint64_t pkts, uint64_t bytes, uint64_t junk, const char *target, unsigned nsources,
+		 const struct dr_top4 *top, int by_source)
 {
 	char ev[DR_EVIDENCE_MAX], summary[512], action[512], rate[32], who[64];
 	struct dr_sb sb;
-	double pps = (double)w->pkts, bps = (double)w->bytes * 8;
+	double pps = (double)pkts, bps = (double)bytes * 8;
 	dr_fmt_bps(rate, sizeof(rate), bps);
 	dr_sb_init(&sb, ev, sizeof(ev));
 	dr_sb_printf(&sb, "{\"target\":");
 	dr_sb_json_str(&sb, target);
 	dr_sb_printf(&sb, ",\"pps\":%.0f,\"bps\":%.0f,\"payload\":", pps, bps);
-	dr_sb_json_str(&sb, payload_kind(junk, w->pkts));
-	dr_sb_printf(&sb, ",\"junk_share\":%.3f", w->pkts ? (double)junk / (double)w->pkts : 0);
+	dr_sb_json_str(&sb, payload_kind(junk, pkts));
+	dr_sb_printf(&sb, ",\"junk_share\":%.3f", pkts ? (double)junk / (double)pkts : 0);
 	if (!by_source) {
 		dr_sb_printf(&sb, ",\"sources\":%u%s,\"top_sources\":[", nsources,
 			     nsources >= DR_FEW_MAX ? ",\"sources_at_least\":true" : "");
@@ -160,7 +179,7 @@ static void fire(const struct dr_detect_env *env, const char *key, const struct 
 	if (by_source) {
 		snprintf(summary, sizeof(summary),
 			 "%s floods %s port 53 with %.0f packets/s (%s), %s", key, target, pps, rate,
-			 payload_kind(junk, w->pkts));
+			 payload_kind(junk, pkts));
 		snprintf(action, sizeof(action),
 			 "drop it at the edge: nft add rule inet filter input ip saddr %s udp dport 53 drop "
 			 "(ip6 saddr for IPv6); then find the compromised host or script behind it",
@@ -168,14 +187,14 @@ static void fire(const struct dr_detect_env *env, const char *key, const struct 
 	} else {
 		snprintf(summary, sizeof(summary),
 			 "%s receives %.0f packets/s (%s) on port 53 from %u%s sources, %s", key, pps, rate,
-			 nsources, nsources >= DR_FEW_MAX ? "+" : "", payload_kind(junk, w->pkts));
+			 nsources, nsources >= DR_FEW_MAX ? "+" : "", payload_kind(junk, pkts));
 		snprintf(action, sizeof(action),
 			 "rate-limit port 53 towards %s (nftables limit, dnsdist dynamic blocks) and ask "
 			 "upstream to filter or blackhole the flood", key);
 	}
 	struct dr_fire fi = {
 		.type = "flood", .key = key, .first = w->first, .last = w->last,
-		.packets = w->pkts, .bytes = w->bytes, .pps = pps, .bps = bps,
+		.packets = pkts, .bytes = bytes, .pps = pps, .bps = bps,
 		.severity = bps >= 1e9 ? DR_SEV_CRITICAL : bps >= 1e8 ? DR_SEV_HIGH : DR_SEV_MEDIUM,
 		.evidence = ev, .summary = summary, .action = action,
 	};
@@ -193,20 +212,21 @@ static void flood_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 	struct dst_entry *t;
 
 	while ((s = dr_ktable_next(&f->sources, sec, &key, &klen))) {
-		double pps = (double)s->w.pkts;
-		int cond = pps >= p[P_SOURCE_PPS] ||
-			   (pps >= p[P_JUNK_PPS] && (double)s->junk >= p[P_JUNK_SHARE] * pps);
+		double pps = (double)s->sent;
+		int cond = (pps >= p[P_SOURCE_PPS] ||
+			    (pps >= p[P_JUNK_PPS] && (double)s->junk >= p[P_JUNK_SHARE] * pps)) &&
+			   s->answers * 2 < s->sent;
 		if (!cond || streak(&s->streak, &s->streak_sec, sec) < (int)p[P_MIN_SECONDS])
 			continue;
 		dr_akey_text(key, who);
 		dr_akey_text(s->targets.key[dr_top4_best(&s->targets)], target);
-		fire(env, who, &s->w, s->junk, target, 1, NULL, 1);
+		fire(env, who, &s->w, s->sent, s->sent_bytes, s->junk, target, 1, NULL, 1);
 	}
 	while ((t = dr_ktable_next(&f->targets, sec, &key, &klen))) {
-		double pps = (double)t->w.pkts;
+		double pps = (double)t->received;
 		unsigned best = dr_top4_best(&t->top);
-		int spread = t->top.count[best] * 2 < t->w.pkts;
-		int cond = pps >= p[P_TARGET_PPS] && spread &&
+		int spread = t->top.count[best] * 2 < t->received;
+		int cond = pps >= p[P_TARGET_PPS] && spread && t->answers * 2 < t->received &&
 			   (t->warm < 5 || pps >= p[P_TARGET_FACTOR] * t->baseline);
 		if (!cond) {
 			t->baseline = t->warm ? 0.9 * t->baseline + 0.1 * pps : pps;
@@ -216,7 +236,8 @@ static void flood_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 		if (streak(&t->streak, &t->streak_sec, sec) < (int)p[P_MIN_SECONDS])
 			continue;
 		dr_akey_text(key, who);
-		fire(env, who, &t->w, t->junk, who, t->sources.n, &t->top, 0);
+		fire(env, who, &t->w, t->received, t->received_bytes, t->junk, who, t->sources.n,
+		     &t->top, 0);
 	}
 }
 
