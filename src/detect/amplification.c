@@ -110,9 +110,11 @@ static void amp_record(void *st, const struct dr_record *r, const struct dr_dete
 			d->qtype = r->dns.qtype;
 		}
 	} else if (to_dns && !dr_dns_qr(&r->dns)) {	/* a query: from its source */
+		/* counted only for destinations already tracked */
 		dr_akey_set(&k, r->family, r->src);
-		struct dest *d = dr_ktable_hit(&a->dests, k.b, k.len, k.hash, r->ts_sec, ts, 0);
-		d->queries++;
+		struct dest *d = dr_ktable_find(&a->dests, k.b, k.len, k.hash, r->ts_sec, ts);
+		if (d)
+			d->queries++;
 	}
 }
 

@@ -104,14 +104,16 @@ static void flood_record(void *st, const struct dr_record *r, const struct dr_de
 		if (dr_port_test(env->dns_ports, r->sport)) {
 			/* an answer: the source it goes to is in an exchange */
 			dr_akey_set(&dst, r->family, r->dst);
-			struct src_entry *s = dr_ktable_hit(&f->sources, dst.b, dst.len, dst.hash,
-							    now, ts, 0);
-			s->answers++;
+			struct src_entry *s = dr_ktable_find(&f->sources, dst.b, dst.len, dst.hash,
+							     now, ts);
+			if (s)
+				s->answers++;
 			/* ...and the target that answers is not drowning */
 			dr_akey_set(&src, r->family, r->src);
-			struct dst_entry *t = dr_ktable_hit(&f->targets, src.b, src.len, src.hash,
-							    now, ts, 0);
-			t->answers++;
+			struct dst_entry *t = dr_ktable_find(&f->targets, src.b, src.len, src.hash,
+							     now, ts);
+			if (t)
+				t->answers++;
 		}
 		return;
 	}

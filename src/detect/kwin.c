@@ -6,12 +6,28 @@
 
 #include "core/errors.h"
 
+static uint32_t stalest(const struct dr_topk *t, const uint32_t *cand, unsigned n, void *ctx)
+{
+	(void)ctx;
+	uint32_t best = cand[0];
+	const struct dr_kwin *bw = dr_topk_extra(t, best);
+	for (unsigned i = 1; i < n; i++) {
+		const struct dr_kwin *w = dr_topk_extra(t, cand[i]);
+		if (w->sec < bw->sec || (w->sec == bw->sec && t->count[cand[i]] < t->count[best])) {
+			best = cand[i];
+			bw = w;
+		}
+	}
+	return best;
+}
+
 int dr_ktable_init(struct dr_ktable *k, uint32_t capacity, uint32_t key_size,
 		   uint32_t entry_size, uint32_t window_size)
 {
 	memset(k, 0, sizeof(*k));
 	if (dr_topk_init(&k->t, capacity, key_size, entry_size) < 0)
 		return DR_ENOMEM;
+	dr_topk_set_lazy(&k->t, stalest, NULL);
 	k->window_size = window_size;
 	k->touched_cap = capacity * 2;
 	k->touched = malloc((size_t)k->touched_cap * sizeof(*k->touched));
@@ -52,6 +68,25 @@ void *dr_ktable_hit(struct dr_ktable *k, const void *key, uint32_t key_len, uint
 	w->last = ts;
 	w->pkts++;
 	w->bytes += bytes;
+	return w;
+}
+
+void *dr_ktable_find(struct dr_ktable *k, const void *key, uint32_t key_len, uint64_t hash,
+		     int64_t now, double ts)
+{
+	int64_t e = dr_topk_find(&k->t, key, key_len, (uint32_t)hash);
+	if (e < 0)
+		return NULL;
+	struct dr_kwin *w = dr_topk_extra(&k->t, (uint32_t)e);
+	if (w->sec != now) {
+		int64_t judged = w->judged;
+		memset(w, 0, k->window_size);
+		w->sec = now;
+		w->judged = judged;
+		w->first = w->last = ts;
+		if (k->ntouched < k->touched_cap)
+			k->touched[k->ntouched++] = (uint32_t)e;
+	}
 	return w;
 }
 

@@ -5,7 +5,9 @@
  * then the fields that count one window (reset when a new second starts:
  * the first window_size bytes), then fields that persist across windows
  * (baselines, streaks). The table lists the entries touched in the current
- * second, so a tick judges only those. */
+ * second, so a tick judges only those. When full, it evicts, among 8
+ * sampled entries, the one whose window is oldest (then the lightest):
+ * detectors need recent heavy keys, not Space-Saving's error bound. */
 #ifndef DR_DETECT_KWIN_H
 #define DR_DETECT_KWIN_H
 
@@ -37,6 +39,11 @@ void dr_ktable_fini(struct dr_ktable *k);
  * evicted since) starts with every field zero. */
 void *dr_ktable_hit(struct dr_ktable *k, const void *key, uint32_t key_len, uint64_t hash,
 		    int64_t now, double ts, uint64_t bytes);
+
+/* The entry of key if it is tracked, else NULL; counts nothing. Lets a
+ * detector add to a key's window without creating keys for everyone. */
+void *dr_ktable_find(struct dr_ktable *k, const void *key, uint32_t key_len, uint64_t hash,
+		     int64_t now, double ts);
 
 /* Returns the next entry touched in second `sec` not yet judged, marking it
  * judged, or NULL when all are done (the touched list is then cleared).

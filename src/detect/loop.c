@@ -4,12 +4,12 @@
  * identical IP TTLs, at 35,000 packets/s.
  *
  * A conversation is (server, peer, peer port) where the server's side is a
- * DNS port. Per second it counts packets each way, inbound packets that no
+ * DNS port. Only packets that can be part of a loop are counted, so that
+ * ordinary clients on ephemeral ports cost nothing: inbound packets no
  * client sends (responses or malformed messages arriving at port 53,
- * QTYPE 0), and outbound error answers (FORMERR, SERVFAIL, NOTIMP, REFUSED
- * or malformed). It fires when both directions run at min_pps or more and
- * bad_share of each direction is such, for min_seconds in a row. Key: the
- * remote peer. */
+ * QTYPE 0) and outbound error answers (FORMERR, SERVFAIL, NOTIMP, REFUSED
+ * or malformed). It fires when both run at min_pps or more, for
+ * min_seconds in a row. Key: the remote peer. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +20,10 @@
 #include "detect/kwin.h"
 #include "lib/strbuf.h"
 
-enum { P_MIN_PPS, P_BAD_SHARE, P_MIN_SECONDS, P_CONVERSATIONS, P_COUNT };
+enum { P_MIN_PPS, P_MIN_SECONDS, P_CONVERSATIONS, P_COUNT };
 
 static const struct dr_param params[P_COUNT] = {
-	[P_MIN_PPS] = {"min_pps", 20, "packets/s each way before a conversation can be a loop"},
-	[P_BAD_SHARE] = {"bad_share", 0.8, "share of each direction that must be errors or junk"},
+	[P_MIN_PPS] = {"min_pps", 20, "error or junk packets/s each way before a conversation can be a loop"},
 	[P_MIN_SECONDS] = {"min_seconds", 3, "consecutive seconds the exchange must last"},
 	[P_CONVERSATIONS] = {"conversations", 65536, "conversations tracked at once (memory)"},
 };
@@ -34,7 +33,7 @@ static const struct dr_param params[P_COUNT] = {
 
 struct conv {
 	struct dr_kwin w;
-	uint64_t in, out, in_bad, out_err;
+	uint64_t in, out;	/* junk in, errors out */
 	/* persistent */
 	uint32_t streak;
 	int64_t streak_sec;
@@ -116,6 +115,8 @@ static void loop_record(void *st, const struct dr_record *r, const struct dr_det
 		inbound = memcmp(r->dst, r->src, 16) < 0;	/* 53 <-> 53: lower is server */
 	else
 		inbound = dport_dns;
+	if (inbound ? !inbound_bad(r) : !outbound_error(r))
+		return;		/* ordinary traffic cannot feed a loop */
 	const uint8_t *server = inbound ? r->dst : r->src;
 	const uint8_t *peer = inbound ? r->src : r->dst;
 	uint16_t peer_port = inbound ? r->sport : r->dport;
@@ -135,13 +136,10 @@ static void loop_record(void *st, const struct dr_record *r, const struct dr_det
 	c->peer_port = peer_port;
 	if (inbound) {
 		c->in++;
-		if (inbound_bad(r)) {
-			c->in_bad++;
-			if (r->dns.has_question)
-				c->last_qtype = r->dns.qtype;
-			if (!c->sample_len || r->dns.malformed)
-				sample_payload(c, r);
-		}
+		if (r->dns.has_question)
+			c->last_qtype = r->dns.qtype;
+		if (!c->sample_len || r->dns.malformed)
+			sample_payload(c, r);
 		if (!c->have_ttl || r->ip_ttl < c->ttl_min)
 			c->ttl_min = r->ip_ttl;
 		if (!c->have_ttl || r->ip_ttl > c->ttl_max)
@@ -149,10 +147,7 @@ static void loop_record(void *st, const struct dr_record *r, const struct dr_det
 		c->have_ttl = 1;
 	} else {
 		c->out++;
-		if (outbound_error(r)) {
-			c->out_err++;
-			c->last_rcode = r->dns.rcode_ext;
-		}
+		c->last_rcode = r->dns.rcode_ext;
 	}
 }
 
@@ -166,9 +161,7 @@ static void loop_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 
 	while ((c = dr_ktable_next(&l->convs, sec, &key, &klen))) {
 		double in = (double)c->in, out = (double)c->out;
-		int cond = in >= p[P_MIN_PPS] && out >= p[P_MIN_PPS] &&
-			   (double)c->in_bad >= p[P_BAD_SHARE] * in &&
-			   (double)c->out_err >= p[P_BAD_SHARE] * out;
+		int cond = in >= p[P_MIN_PPS] && out >= p[P_MIN_PPS];
 		if (!cond) {
 			c->streak = 0;
 			continue;

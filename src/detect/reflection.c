@@ -121,11 +121,14 @@ static void refl_record(void *st, const struct dr_record *r, const struct dr_det
 			s->qtype = d->qtype;
 		}
 	} else if (dr_port_test(env->dns_ports, r->dport) && !dr_dns_qr(d)) {
+		/* counted only for responders already tracked */
 		dr_akey_set(&k, r->family, r->dst);
-		struct responder *s = dr_ktable_hit(&rf->responders, k.b, k.len, k.hash, r->ts_sec,
-						    ts, 0);
-		s->queries++;
-		s->query_bytes += r->payload_len;
+		struct responder *s = dr_ktable_find(&rf->responders, k.b, k.len, k.hash,
+						     r->ts_sec, ts);
+		if (s) {
+			s->queries++;
+			s->query_bytes += r->payload_len;
+		}
 	}
 }
 

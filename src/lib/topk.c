@@ -145,6 +145,34 @@ static void unindex(struct dr_topk *t, uint32_t e)
 	t->slots[hole] = 0;
 }
 
+void dr_topk_set_lazy(struct dr_topk *t, dr_topk_victim_fn victim, void *ctx)
+{
+	t->victim = victim;
+	t->victim_ctx = ctx;
+	t->rng = 2463534242u;
+}
+
+int64_t dr_topk_find(struct dr_topk *t, const void *key, uint32_t key_len, uint32_t hash)
+{
+	if (key_len > t->key_size)
+		key_len = t->key_size;
+	uint64_t *slot = find_slot(t, key, key_len, hash);
+	return *slot ? (int64_t)((uint32_t)*slot - 1) : -1;
+}
+
+/* Lazy mode: sample 8 entries (xorshift), let the owner choose. */
+static uint32_t lazy_victim(struct dr_topk *t)
+{
+	uint32_t cand[8];
+	for (unsigned i = 0; i < 8; i++) {
+		t->rng ^= t->rng << 13;
+		t->rng ^= t->rng >> 17;
+		t->rng ^= t->rng << 5;
+		cand[i] = t->rng % t->used;
+	}
+	return t->victim(t, cand, 8, t->victim_ctx);
+}
+
 uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
 		     uint32_t hash, uint64_t inc, int *fresh)
 {
@@ -156,7 +184,8 @@ uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
 	if (*slot) {
 		e = (uint32_t)*slot - 1;
 		t->count[e] += inc;
-		sift_down(t, t->heap_pos[e]);
+		if (!t->victim)
+			sift_down(t, t->heap_pos[e]);
 		*fresh = 0;
 		return e;
 	}
@@ -168,9 +197,9 @@ uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
 		t->used++;
 	} else {
 		/* Replace the smallest: the newcomer inherits its count as
-		 * the error bound (Space-Saving). */
-		e = t->heap[0];
-		base = t->count[e];
+		 * the error bound (Space-Saving); lazy tables sample. */
+		e = t->victim ? lazy_victim(t) : t->heap[0];
+		base = t->victim ? 0 : t->count[e];
 		unindex(t, e);
 		t->evictions++;
 		slot = find_slot(t, key, key_len, hash);
@@ -183,7 +212,9 @@ uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
 	t->error[e] = base;
 	if (t->extra_size)
 		memset(dr_topk_extra(t, e), 0, t->extra_size);
-	if (base)
+	if (t->victim)
+		;	/* no order kept */
+	else if (base)
 		sift_down(t, t->heap_pos[e]);
 	else
 		sift_up(t, t->heap_pos[e]);

@@ -8,8 +8,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct dr_topk;
+
+/* Chooses which of n candidate entries a full table evicts (lazy mode). */
+typedef uint32_t (*dr_topk_victim_fn)(const struct dr_topk *t, const uint32_t *cand,
+				      unsigned n, void *ctx);
+
 struct dr_topk {
 	uint32_t capacity;	/* entries */
+	dr_topk_victim_fn victim;	/* lazy mode: no heap, sampled eviction */
+	void *victim_ctx;
+	uint32_t rng;
 	uint32_t used;
 	uint32_t key_size;	/* bytes reserved per key */
 	uint32_t extra_size;	/* bytes of caller data per entry, zeroed on insert */
@@ -31,6 +40,14 @@ struct dr_topk {
 int dr_topk_init(struct dr_topk *t, uint32_t capacity, uint32_t key_size,
 		 uint32_t extra_size);
 void dr_topk_fini(struct dr_topk *t);
+
+/* Lazy mode, for tables that need bounded memory more than Space-Saving's
+ * error bound: counts are not kept in order; a full table evicts the entry
+ * `victim` picks among 8 sampled ones. Call right after init. */
+void dr_topk_set_lazy(struct dr_topk *t, dr_topk_victim_fn victim, void *ctx);
+
+/* The entry of key, or -1 when absent; nothing is counted or created. */
+int64_t dr_topk_find(struct dr_topk *t, const void *key, uint32_t key_len, uint32_t hash);
 
 /* Adds inc to key (key_len <= key_size bytes, hash its 32-bit hash).
  * Returns the entry index; *fresh is set when the entry was (re)created,
