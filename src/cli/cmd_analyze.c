@@ -13,7 +13,8 @@
 #define DEFAULT_TOP 10
 #define MAX_TOP 10000
 
-enum { OPT_FORMAT = 0x200, OPT_TOP, OPT_LOCAL, OPT_RESOLVER, OPT_CONFIG, OPT_SET, OPT_STATS };
+enum { OPT_FORMAT = 0x200, OPT_TOP, OPT_LOCAL, OPT_RESOLVER, OPT_CONFIG, OPT_SET, OPT_STATS,
+       OPT_THRESHOLDS };
 
 static void usage(FILE *out)
 {
@@ -43,6 +44,7 @@ static void usage(FILE *out)
 		"                        DETECTOR.enabled=0 turns a detector off. Detectors:\n"
 		"                        reflection, amplification, random_subdomain, flood,\n"
 		"                        loop; thresholds in docs/detectors.md\n"
+		"  --thresholds          list every threshold with its value and exit\n"
 		"\n"
 		DR_COMMON_HELP
 		"\n"
@@ -52,6 +54,21 @@ static void usage(FILE *out)
 		"  dnsradar analyze --where src=192.0.2.1 capture.pcap\n"
 		"  dnsradar records --where src=192.0.2.1 --where dport=53 capture.pcap\n",
 		DEFAULT_TOP);
+}
+
+/* --thresholds: every threshold with its value (after --config and --set
+ * given before it), in the form --set and config files take. */
+static void print_thresholds(const struct dr_engine *e)
+{
+	for (unsigned i = 0; i < e->n; i++) {
+		const struct dr_detector *d = dr_detectors[i];
+		printf("%s: %s%s\n", d->name, d->summary, e->enabled[i] ? "" : " (disabled)");
+		for (unsigned p = 0; p < d->nparams; p++) {
+			char name[64];
+			snprintf(name, sizeof(name), "%s.%s", d->name, d->params[p].name);
+			printf("  %-34s %-8g %s\n", name, e->values[i][p], d->params[p].help);
+		}
+	}
 }
 
 static void add_message(void *ctx, const struct dr_record *r)
@@ -75,6 +92,7 @@ static int run(int argc, char **argv)
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"set", required_argument, NULL, OPT_SET},
 		{"stats", no_argument, NULL, OPT_STATS},
+		{"thresholds", no_argument, NULL, OPT_THRESHOLDS},
 		{NULL, 0, NULL, 0},
 	};
 	struct dr_pipeline *p = calloc(1, sizeof(*p));
@@ -139,6 +157,10 @@ static int run(int argc, char **argv)
 		case OPT_STATS:
 			show_stats = 1;
 			break;
+		case OPT_THRESHOLDS:
+			print_thresholds(engine);
+			ret = DR_EXIT_OK;
+			goto out;
 		default:
 			if (dr_cli_common(p, opt, optarg) != 0) {
 				dr_cli_usage_hint("analyze");

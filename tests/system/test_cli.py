@@ -285,7 +285,7 @@ def test_dns_port():
 
 def test_analyze_json_contract():
     doc = analyze_json(SAMPLE)
-    assert set(doc) >= {"summary", "top", "alerts"} and doc["alerts"] == []
+    assert set(doc) >= {"summary", "top", "alerts"}
     s = doc["summary"]
     _, recs, _ = records(SAMPLE)
     assert s["dns_messages"] == len(recs)
@@ -346,6 +346,56 @@ def test_analyze_empty_result():
     assert doc["summary"]["first"] is None
     rc, out, _ = run("analyze", "--where", "src=192.0.2.254", SAMPLE)
     assert rc == 0 and "no DNS messages" in out
+
+
+# ---- detection options -------------------------------------------------
+
+def test_thresholds_documented():
+    """Every threshold, with its default, is in docs/detectors.md."""
+    rc, out, _ = run("analyze", "--thresholds")
+    assert rc == 0
+    with open(os.path.join(SOURCE, "docs", "detectors.md")) as f:
+        doc = f.read()
+    rows = [line.split() for line in out.splitlines() if line.startswith("  ")]
+    assert len(rows) >= 25
+    for name, default, *_ in rows:
+        assert "| `%s` | %s |" % (name, default) in doc, name
+    rc, out, _ = run("analyze", "--set", "flood.source_pps=1234", "--thresholds")
+    assert "flood.source_pps                   1234 " in out
+
+
+def test_detection_options():
+    rc, _, err = run("analyze", "--set", "flood.nope=1", SAMPLE)
+    assert rc == 2
+    one_line_error(err.splitlines()[0], "no threshold 'nope'")
+    rc, _, err = run("analyze", "--local", "10.0.0.0/40", SAMPLE)
+    assert rc == 2 and "--local" in err
+    rc, _, err = run("analyze", "--config", "/nonexistent.conf", SAMPLE)
+    assert rc == 2 and "/nonexistent.conf" in err
+    conf = tmp("dr.conf", b"local = 10.0.0.0/8\nresolver = 10.3.9.200\n")
+    doc = analyze_json("--config", conf, SAMPLE)
+    # the sample's reflector, declared a resolver: only the pattern rule
+    assert [a["evidence"]["rule"] for a in doc["alerts"]] == ["repeated large answers"]
+    doc = analyze_json("--set", "reflection.enabled=0", SAMPLE)
+    assert doc["alerts"] == []
+    rc, out, _ = run("analyze", "--stats", SAMPLE)
+    assert rc == 0 and "Memory budget" in out and "random_subdomain" in out
+    doc = analyze_json("--stats", SAMPLE)
+    assert doc["stats"]["memory"]["flood"] > 0
+
+
+def test_sample_alert():
+    """The sample's '. ANY' burst at one reflector is reported."""
+    doc = analyze_json(SAMPLE)
+    assert [(a["type"], a["key"]) for a in doc["alerts"]] == [("reflection", "10.3.9.200")]
+    a = doc["alerts"][0]
+    assert a["evidence"]["questions"][0]["qname"] == "."
+    assert a["evidence"]["questions"][0]["qtype"] == "ANY"
+    assert a["evidence"]["victims"][0]["address"] == "203.0.113.77"
+    rc, out, _ = run("analyze", SAMPLE)
+    alerts = out.split("Alerts (1)")[1].split("Top sources")[0]
+    for word in ("reflection 10.3.9.200", "since", "size", "what", "do "):
+        assert word in alerts, word
 
 
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
