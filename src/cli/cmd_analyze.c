@@ -76,7 +76,7 @@ static void add_message(void *ctx, const struct dr_record *r)
 	dr_stats_add(ctx, r);
 }
 
-static void detect_message(void *ctx, const struct dr_record *r)
+static void detect_message(void *ctx, struct dr_record *r)
 {
 	dr_engine_record(ctx, r);
 }
@@ -179,19 +179,19 @@ static int run(int argc, char **argv)
 	p->files = argv + optind;
 	p->nfiles = (unsigned)(argc - optind);
 
-	struct dr_stats_config cfg = {0};
-	if (dr_stats_init(stats, &cfg) < 0) {
-		dr_cli_error("out of memory for the report tables");
-		ret = DR_EXIT_FAIL;
-		goto out;
-	}
-	have_stats = 1;
 	have_engine = 1;
 	if (dr_engine_start(engine, p->dns_ports) < 0) {
 		dr_cli_error("out of memory for the detectors");
 		ret = DR_EXIT_FAIL;
 		goto out;
 	}
+	struct dr_stats_config cfg = {.regdom = engine->regdom};
+	if (dr_stats_init(stats, &cfg) < 0) {
+		dr_cli_error("out of memory for the report tables");
+		ret = DR_EXIT_FAIL;
+		goto out;
+	}
+	have_stats = 1;
 	p->every_fn = detect_message;
 	p->every_ctx = engine;
 	int rc = dr_pipeline_run(p, add_message, stats);

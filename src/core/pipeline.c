@@ -24,8 +24,8 @@ struct run_ctx {
 static void filtered_message(void *arg, const struct dr_record *r)
 {
 	struct run_ctx *rc = arg;
-	if (rc->p->every_fn)
-		rc->p->every_fn(rc->p->every_ctx, r);
+	if (rc->p->every_fn)	/* the record is the decoder's scratch space */
+		rc->p->every_fn(rc->p->every_ctx, (struct dr_record *)r);
 	if (rc->p->where.n && !dr_where_match(&rc->p->where, r))
 		return;
 	rc->p->matched++;

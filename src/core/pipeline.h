@@ -16,7 +16,9 @@ struct dr_pipeline {
 	uint8_t dns_ports[8192];	/* bitmap; port 53 set by init */
 	struct dr_where where;
 	int progress;			/* 1: draw on stderr if it is a terminal */
-	dr_message_fn every_fn;		/* optional: sees every message, before --where */
+	/* optional: sees every message before --where, and may annotate it
+	 * (its keys) for the consumer that follows */
+	void (*every_fn)(void *ctx, struct dr_record *r);
 	void *every_ctx;
 	struct dr_decode_config decode;
 	/* filled by the run */

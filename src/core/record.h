@@ -7,6 +7,28 @@
 
 #include "decode/dns.h"
 
+#define DR_AKEY 17	/* an address as a key: family, then 4 or 16 octets */
+
+/* An address as a table key, with its hash. */
+struct dr_akey {
+	uint8_t b[DR_AKEY];
+	uint32_t len;
+	uint64_t hash;
+};
+
+/* Keys derived from a record once, for every table that counts it (see
+ * core/keys.h): hashing and the PSL look-up are done one time, not once
+ * per consumer. Valid when `ready` is set. */
+struct dr_keys {
+	uint8_t ready;
+	uint8_t qname_len;
+	int16_t zone;		/* wire offset of the registered domain, -1: none */
+	struct dr_akey src, dst;
+	uint64_t qname_hash;	/* of the lower-cased name */
+	uint64_t zone_hash;	/* of the zone, or of the whole name when none */
+	uint8_t qname[DR_NAME_MAX];	/* lower-cased wire form */
+};
+
 struct dr_record {
 	uint64_t frame;		/* 1-based index of the packet in its file */
 	uint32_t file;		/* index of the input file, 0-based */
@@ -23,6 +45,7 @@ struct dr_record {
 	const uint8_t *payload;	/* the DNS message, borrowed */
 	uint32_t payload_len;
 	struct dr_dns dns;
+	struct dr_keys keys;	/* filled on demand by dr_keys_fill() */
 };
 
 /* Seconds since the epoch as a double, for rates and spans. */

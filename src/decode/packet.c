@@ -104,6 +104,7 @@ static void emit(struct dr_decoder *d, const uint8_t *msg, uint32_t len)
 	struct dr_record *r = &d->rec;
 	r->payload = msg;
 	r->payload_len = len;
+	r->keys.ready = 0;
 	d->stats.dns_messages++;
 	if (dr_dns_parse(msg, len, &r->dns))
 		d->stats.dns_malformed++;

@@ -81,19 +81,16 @@ static void amp_record(void *st, const struct dr_record *r, const struct dr_dete
 	int from_dns = dr_port_test(env->dns_ports, r->sport);
 	int to_dns = dr_port_test(env->dns_ports, r->dport);
 	double ts = dr_record_time(r);
-	struct dr_akey k;
+	const struct dr_akey *src = &r->keys.src, *dst = &r->keys.dst;
 
 	if (from_dns && dr_dns_qr(&r->dns)) {	/* a response: to its destination */
-		struct dr_akey src;
-		dr_akey_set(&k, r->family, r->dst);
-		dr_akey_set(&src, r->family, r->src);
-		struct dest *d = dr_ktable_hit(&a->dests, k.b, k.len, k.hash, r->ts_sec, ts,
+		struct dest *d = dr_ktable_hit(&a->dests, dst->b, dst->len, dst->hash, r->ts_sec, ts,
 					       r->ip_len ? r->ip_len : r->payload_len);
 		d->resp++;
 		d->resp_bytes += r->payload_len;
 		d->frag += r->fragmented;
-		dr_few_add(&d->reflectors, src.hash);
-		dr_top4_add(&d->top, src.b);
+		dr_few_add(&d->reflectors, src->hash);
+		dr_top4_add(&d->top, src->b);
 		/* the victim's port, by majority vote (Boyer-Moore) */
 		if (d->top_port_count == 0) {
 			d->top_port = r->dport;
@@ -111,8 +108,7 @@ static void amp_record(void *st, const struct dr_record *r, const struct dr_dete
 		}
 	} else if (to_dns && !dr_dns_qr(&r->dns)) {	/* a query: from its source */
 		/* counted only for destinations already tracked */
-		dr_akey_set(&k, r->family, r->src);
-		struct dest *d = dr_ktable_find(&a->dests, k.b, k.len, k.hash, r->ts_sec, ts);
+		struct dest *d = dr_ktable_find(&a->dests, src->b, src->len, src->hash, r->ts_sec, ts);
 		if (d)
 			d->queries++;
 	}

@@ -8,29 +8,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/keys.h"
 #include "core/record.h"
 #include "decode/packet.h"
 #include "lib/hash.h"
 #include "lib/outbuf.h"
-
-#define DR_AKEY 17
-
-/* An address as a key: family then 4 or 16 octets. */
-struct dr_akey {
-	uint8_t b[DR_AKEY];
-	uint32_t len;
-	uint64_t hash;
-};
-
-static inline void dr_akey_set(struct dr_akey *k, int family, const uint8_t *addr)
-{
-	uint32_t n = family == 4 ? 4 : 16;
-	memset(k->b, 0, sizeof(k->b));
-	k->b[0] = (uint8_t)family;
-	memcpy(k->b + 1, addr, n);
-	k->len = n + 1;
-	k->hash = dr_hash64(k->b, k->len);
-}
 
 /* Copies src into dst[cap], cut short if need be; always terminated. */
 static inline void dr_copy_cut(char *dst, size_t cap, const char *src)

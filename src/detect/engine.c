@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/errors.h"
+#include "core/keys.h"
 
 void dr_engine_defaults(struct dr_engine *e)
 {
@@ -160,8 +161,9 @@ static void tick(struct dr_engine *e, int64_t sec)
 			dr_detectors[i]->on_tick(e->state[i], sec, &e->env[i]);
 }
 
-void dr_engine_record(struct dr_engine *e, const struct dr_record *r)
+void dr_engine_record(struct dr_engine *e, struct dr_record *r)
 {
+	dr_keys_fill(r, e->regdom);
 	if (!e->started) {
 		e->started = 1;
 		e->sec = r->ts_sec;

@@ -39,8 +39,9 @@ int dr_engine_load_config(struct dr_engine *e, const char *path, char *errbuf, s
 /* Allocates every enabled detector's state. 0 or DR_ENOMEM. */
 int dr_engine_start(struct dr_engine *e, const uint8_t *dns_ports);
 
-/* Feeds one record (in time order). */
-void dr_engine_record(struct dr_engine *e, const struct dr_record *r);
+/* Feeds one record (in time order); fills its keys (core/keys.h) first,
+ * so they serve whoever counts it next. */
+void dr_engine_record(struct dr_engine *e, struct dr_record *r);
 
 /* Ends the last second: its windows are judged, alerts sorted. */
 void dr_engine_finish(struct dr_engine *e);

@@ -99,39 +99,34 @@ static void flood_record(void *st, const struct dr_record *r, const struct dr_de
 	double ts = dr_record_time(r);
 	uint32_t bytes = r->ip_len ? r->ip_len : r->payload_len;
 	int64_t now = r->ts_sec;
-	struct dr_akey src, dst;
+	const struct dr_akey *src = &r->keys.src, *dst = &r->keys.dst;
 	if (!dr_port_test(env->dns_ports, r->dport)) {
 		if (dr_port_test(env->dns_ports, r->sport)) {
 			/* an answer: the source it goes to is in an exchange */
-			dr_akey_set(&dst, r->family, r->dst);
-			struct src_entry *s = dr_ktable_find(&f->sources, dst.b, dst.len, dst.hash,
+			struct src_entry *s = dr_ktable_find(&f->sources, dst->b, dst->len, dst->hash,
 							     now, ts);
 			if (s)
 				s->answers++;
 			/* ...and the target that answers is not drowning */
-			dr_akey_set(&src, r->family, r->src);
-			struct dst_entry *t = dr_ktable_find(&f->targets, src.b, src.len, src.hash,
+			struct dst_entry *t = dr_ktable_find(&f->targets, src->b, src->len, src->hash,
 							     now, ts);
 			if (t)
 				t->answers++;
 		}
 		return;
 	}
-	dr_akey_set(&src, r->family, r->src);
-	dr_akey_set(&dst, r->family, r->dst);
-
-	struct src_entry *s = dr_ktable_hit(&f->sources, src.b, src.len, src.hash, now, ts, bytes);
+	struct src_entry *s = dr_ktable_hit(&f->sources, src->b, src->len, src->hash, now, ts, bytes);
 	s->sent++;
 	s->sent_bytes += bytes;
 	s->junk += is_junk(r);
-	dr_top4_add(&s->targets, dst.b);
+	dr_top4_add(&s->targets, dst->b);
 
-	struct dst_entry *t = dr_ktable_hit(&f->targets, dst.b, dst.len, dst.hash, now, ts, bytes);
+	struct dst_entry *t = dr_ktable_hit(&f->targets, dst->b, dst->len, dst->hash, now, ts, bytes);
 	t->received++;
 	t->received_bytes += bytes;
 	t->junk += is_junk(r);
-	dr_few_add(&t->sources, src.hash);
-	dr_top4_add(&t->top, src.b);
+	dr_few_add(&t->sources, src->hash);
+	dr_top4_add(&t->top, src->b);
 }
 
 static int streak(uint32_t *n, int64_t *at, int64_t sec)

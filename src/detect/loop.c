@@ -117,16 +117,13 @@ static void loop_record(void *st, const struct dr_record *r, const struct dr_det
 		inbound = dport_dns;
 	if (inbound ? !inbound_bad(r) : !outbound_error(r))
 		return;		/* ordinary traffic cannot feed a loop */
-	const uint8_t *server = inbound ? r->dst : r->src;
-	const uint8_t *peer = inbound ? r->src : r->dst;
+	const struct dr_akey *server = inbound ? &r->keys.dst : &r->keys.src;
+	const struct dr_akey *peer = inbound ? &r->keys.src : &r->keys.dst;
 	uint16_t peer_port = inbound ? r->sport : r->dport;
 
 	uint8_t key[KEY_LEN];
-	struct dr_akey a;
-	dr_akey_set(&a, r->family, server);
-	memcpy(key, a.b, DR_AKEY);
-	dr_akey_set(&a, r->family, peer);
-	memcpy(key + DR_AKEY, a.b, DR_AKEY);
+	memcpy(key, server->b, DR_AKEY);
+	memcpy(key + DR_AKEY, peer->b, DR_AKEY);
 	key[2 * DR_AKEY] = (uint8_t)(peer_port >> 8);
 	key[2 * DR_AKEY + 1] = (uint8_t)peer_port;
 	uint64_t hash = dr_hash64(key, KEY_LEN);

@@ -103,20 +103,18 @@ static unsigned label_class(const uint8_t *p, size_t n)
 
 static void rsd_record(void *st, const struct dr_record *r, const struct dr_detect_env *env)
 {
+	(void)env;
 	struct rsd *z = st;
 	const struct dr_dns *d = &r->dns;
 	if (!d->has_question || dr_dns_opcode(d) != 0 || d->malformed)
 		return;
-	uint8_t name[DR_NAME_MAX];
-	memcpy(name, d->qname, d->qname_len);
-	dr_name_lower(name, d->qname_len);
-	uint64_t hash = dr_hash64(name, d->qname_len);
-	int off = dr_regdom_offset(env->regdom, hash, name, d->qname_len);
+	const struct dr_keys *k = &r->keys;
+	int off = k->zone;
 	if (off <= 0)
 		return;		/* no zone, or nothing left of it */
-	const uint8_t *zone = name + off;
-	uint32_t zlen = d->qname_len - (uint32_t)off;
-	struct zone *e = dr_ktable_hit(&z->zones, zone, zlen, dr_hash64(zone, zlen), r->ts_sec,
+	const uint8_t *name = k->qname;
+	uint32_t zlen = k->qname_len - (uint32_t)off;
+	struct zone *e = dr_ktable_hit(&z->zones, name + off, zlen, k->zone_hash, r->ts_sec,
 				       dr_record_time(r), r->payload_len);
 	if (dr_dns_qr(d)) {
 		e->responses++;
@@ -130,12 +128,11 @@ static void rsd_record(void *st, const struct dr_record *r, const struct dr_dete
 	unsigned cls = label_class(name + 1, lab);
 	e->alphabet[cls]++;
 	e->numeric += cls == A_DIGIT;
-	struct dr_akey src, net;
-	dr_akey_set(&src, r->family, r->src);
+	struct dr_akey net;
 	uint8_t masked[16] = {0};
 	memcpy(masked, r->src, r->family == 4 ? 3 : 6);	/* /24 or /48 */
 	dr_akey_set(&net, r->family, masked);
-	dr_top4_add(&e->resolvers, src.b);
+	dr_top4_add(&e->resolvers, k->src.b);
 	dr_top4_add(&e->nets, net.b);
 	if (e->nsamples < SAMPLES) {
 		char text[DR_NAME_TEXT_MAX];

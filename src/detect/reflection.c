@@ -85,24 +85,21 @@ static void refl_record(void *st, const struct dr_record *r, const struct dr_det
 	struct reflection *rf = st;
 	const struct dr_dns *d = &r->dns;
 	double ts = dr_record_time(r);
-	struct dr_akey k;
+	const struct dr_akey *src = &r->keys.src, *dst = &r->keys.dst;
 
 	if (dr_port_test(env->dns_ports, r->sport) && dr_dns_qr(d)) {
-		struct dr_akey dst;
-		dr_akey_set(&k, r->family, r->src);
-		dr_akey_set(&dst, r->family, r->dst);
-		struct responder *s = dr_ktable_hit(&rf->responders, k.b, k.len, k.hash, r->ts_sec,
-						    ts, r->ip_len ? r->ip_len : r->payload_len);
+		struct responder *s = dr_ktable_hit(&rf->responders, src->b, src->len, src->hash,
+						    r->ts_sec, ts, r->ip_len ? r->ip_len : r->payload_len);
 		s->resp++;
 		s->resp_bytes += r->payload_len;
 		s->ra += dr_dns_ra(d);
 		if (!dr_roles_is_local(env->roles, r->family, r->dst))
 			s->outward++;
-		dr_few_add(&s->dests, dst.hash);
-		dr_top4_add(&s->victims, dst.b);
+		dr_few_add(&s->dests, dst->hash);
+		dr_top4_add(&s->victims, dst->b);
 		/* The same question to the same destination, over and over. */
-		uint64_t qh = d->has_question ? dr_hash64(d->qname, d->qname_len) ^ d->qtype : 0;
-		qh ^= dst.hash;
+		uint64_t qh = d->has_question ? r->keys.qname_hash ^ d->qtype : 0;
+		qh ^= dst->hash;
 		int fresh_candidate = s->q_votes == 0;
 		if (fresh_candidate) {
 			s->q_hash = qh;
@@ -122,8 +119,7 @@ static void refl_record(void *st, const struct dr_record *r, const struct dr_det
 		}
 	} else if (dr_port_test(env->dns_ports, r->dport) && !dr_dns_qr(d)) {
 		/* counted only for responders already tracked */
-		dr_akey_set(&k, r->family, r->dst);
-		struct responder *s = dr_ktable_find(&rf->responders, k.b, k.len, k.hash,
+		struct responder *s = dr_ktable_find(&rf->responders, dst->b, dst->len, dst->hash,
 						     r->ts_sec, ts);
 		if (s) {
 			s->queries++;

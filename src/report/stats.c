@@ -6,10 +6,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 #include "core/errors.h"
+#include "core/keys.h"
 
 #define ADDR_KEY 17		/* family + 16 address bytes */
 
@@ -31,8 +30,8 @@ int dr_stats_init(struct dr_stats *s, const struct dr_stats_config *cfg)
 	s->sports_lo = calloc(65536, sizeof(uint16_t));
 	s->dports_lo = calloc(65536, sizeof(uint16_t));
 	s->qtypes = calloc(65536, sizeof(uint64_t));
-	s->regdom = dr_regdom_new();
-	if (!s->sports || !s->dports || !s->sports_lo || !s->dports_lo || !s->qtypes || !s->regdom ||
+	s->regdom = cfg->regdom;
+	if (!s->sports || !s->dports || !s->sports_lo || !s->dports_lo || !s->qtypes ||
 	    dr_topk_init(&s->sources, addrs, ADDR_KEY, sizeof(struct dr_source_rate)) ||
 	    dr_topk_init(&s->destinations, addrs, ADDR_KEY, 0) ||
 	    dr_topk_init(&s->qnames, names, DR_NAME_MAX, 0) ||
@@ -59,7 +58,6 @@ void dr_stats_fini(struct dr_stats *s)
 	free(s->dports_lo);
 	s->sports_lo = s->dports_lo = NULL;
 	free(s->qtypes);
-	dr_regdom_free(s->regdom);
 	s->sports = s->dports = s->qtypes = NULL;
 	s->regdom = NULL;
 }
@@ -67,7 +65,6 @@ void dr_stats_fini(struct dr_stats *s)
 size_t dr_stats_mem(const struct dr_stats *s)
 {
 	return sizeof(*s) + 3 * 65536 * sizeof(uint64_t) + 2 * 65536 * sizeof(uint16_t) +
-	       sizeof(*s->regdom) +
 	       dr_topk_mem(&s->sources) + dr_topk_mem(&s->destinations) +
 	       dr_topk_mem(&s->qnames) + dr_topk_mem(&s->domains);
 }
@@ -86,27 +83,11 @@ static void count_rate(int64_t sec, int64_t *cur, uint64_t *in_sec, uint64_t *pe
 	(*in_sec)++;
 }
 
-/* An address as a table key: family, then 4 or 16 octets. */
-struct addr_key {
-	uint8_t key[ADDR_KEY];
-	uint32_t len;
-	uint64_t hash;
-};
-
-static void addr_key(struct addr_key *k, int family, const uint8_t *addr)
-{
-	size_t n = family == 4 ? 4 : 16;
-	k->key[0] = (uint8_t)family;
-	memcpy(k->key + 1, addr, n);
-	k->len = (uint32_t)n + 1;
-	k->hash = XXH3_64bits(k->key, k->len);
-}
-
-static uint32_t add_address(struct dr_topk *t, struct dr_hll *h, const struct addr_key *k)
+static uint32_t add_address(struct dr_topk *t, struct dr_hll *h, const struct dr_akey *k)
 {
 	int fresh;
 	dr_hll_add(h, k->hash);
-	return dr_topk_add(t, k->key, k->len, (uint32_t)k->hash, 1, &fresh);
+	return dr_topk_add(t, k->b, k->len, (uint32_t)k->hash, 1, &fresh);
 }
 
 void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
@@ -137,26 +118,24 @@ void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
 	s->edns += d->edns;
 	s->edns_do += d->edns_do;
 
-	/* Hash every key first and prefetch its slot, so the tables' cache
-	 * misses overlap. */
-	struct addr_key src, dst;
-	addr_key(&src, r->family, r->src);
-	addr_key(&dst, r->family, r->dst);
-	dr_topk_prefetch(&s->sources, (uint32_t)src.hash);
-	dr_topk_prefetch(&s->destinations, (uint32_t)dst.hash);
-	uint8_t name[DR_NAME_MAX];
-	uint64_t name_hash = 0;
+	/* Keys are hashed once per record (core/keys.h); prefetch every
+	 * table's slot first so their cache misses overlap. */
+	struct dr_keys local;
+	const struct dr_keys *k = &r->keys;
+	if (!k->ready) {
+		dr_keys_compute(r, &local, s->regdom);
+		k = &local;
+	}
+	dr_topk_prefetch(&s->sources, (uint32_t)k->src.hash);
+	dr_topk_prefetch(&s->destinations, (uint32_t)k->dst.hash);
 	if (d->has_question) {
-		memcpy(name, d->qname, d->qname_len);
-		dr_name_lower(name, d->qname_len);
-		name_hash = XXH3_64bits(name, d->qname_len);
-		dr_topk_prefetch(&s->qnames, (uint32_t)name_hash);
-		dr_regdom_prefetch(s->regdom, name_hash);
+		dr_topk_prefetch(&s->qnames, (uint32_t)k->qname_hash);
+		dr_topk_prefetch(&s->domains, (uint32_t)k->zone_hash);
 	}
 
-	uint32_t src_entry = add_address(&s->sources, &s->sources_hll, &src);
+	uint32_t src_entry = add_address(&s->sources, &s->sources_hll, &k->src);
 	struct dr_source_rate *rate = qr ? NULL : dr_topk_extra(&s->sources, src_entry);
-	add_address(&s->destinations, &s->destinations_hll, &dst);
+	add_address(&s->destinations, &s->destinations_hll, &k->dst);
 	if (++s->sports_lo[r->sport] == 0)
 		s->sports[r->sport] += 65536;
 	if (++s->dports_lo[r->dport] == 0)
@@ -195,19 +174,16 @@ void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
 	if (!d->has_question)
 		return;
 	s->qtypes[d->qtype]++;
-	uint64_t hash = name_hash;
-	dr_hll_add(&s->qnames_hll, hash);
 	int fresh;
-	dr_topk_add(&s->qnames, name, d->qname_len, (uint32_t)hash, 1, &fresh);
-
-	int off = dr_regdom_offset(s->regdom, hash, name, d->qname_len);
-	const uint8_t *dom = off >= 0 ? name + off : name;
-	size_t dlen = off >= 0 ? d->qname_len - (size_t)off : d->qname_len;
-	uint64_t dhash = off > 0 ? XXH3_64bits(dom, dlen) : hash;
+	dr_hll_add(&s->qnames_hll, k->qname_hash);
+	dr_topk_add(&s->qnames, k->qname, k->qname_len, (uint32_t)k->qname_hash, 1, &fresh);
+	int off = k->zone;
+	const uint8_t *dom = off >= 0 ? k->qname + off : k->qname;
+	size_t dlen = off >= 0 ? (size_t)(k->qname_len - off) : k->qname_len;
 	if (off < 0)
 		s->no_domain++;
-	dr_hll_add(&s->domains_hll, dhash);
-	dr_topk_add(&s->domains, dom, (uint32_t)dlen, (uint32_t)dhash, 1, &fresh);
+	dr_hll_add(&s->domains_hll, k->zone_hash);
+	dr_topk_add(&s->domains, dom, (uint32_t)dlen, (uint32_t)k->zone_hash, 1, &fresh);
 }
 
 void dr_stats_qps_distribution(const struct dr_stats *s,

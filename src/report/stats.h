@@ -19,6 +19,7 @@
 struct dr_stats_config {
 	uint32_t max_addresses;	/* capacity of the source/destination tables */
 	uint32_t max_names;	/* capacity of the name/domain tables */
+	struct dr_regdom *regdom;	/* registered domains (borrowed); may be NULL */
 };
 
 /* Per-source state kept beside its count in the source table. */
@@ -49,7 +50,7 @@ struct dr_stats {
 	uint64_t opcodes[16];
 	uint64_t resp_size[DR_SIZE_BUCKETS], resp_size_bytes[DR_SIZE_BUCKETS];
 	uint64_t no_domain;	/* queries whose name has no registered domain */
-	struct dr_regdom *regdom;
+	struct dr_regdom *regdom;	/* borrowed, for records whose keys are not filled */
 };
 
 extern const uint32_t dr_size_bucket_max[DR_SIZE_BUCKETS];
@@ -57,6 +58,8 @@ extern const uint32_t dr_qps_bucket_min[DR_QPS_BUCKETS];
 
 /* Returns 0, or DR_ENOMEM. */
 int dr_stats_init(struct dr_stats *s, const struct dr_stats_config *cfg);
+/* Counts one message. Uses r->keys when filled (core/keys.h), else
+ * derives them itself. */
 void dr_stats_add(struct dr_stats *s, const struct dr_record *r);
 void dr_stats_fini(struct dr_stats *s);
 
