@@ -4,7 +4,8 @@
 #                 the first question's type (bench/minloop.c)
 #   tcpdump       tcpdump -r FILE -w /dev/null
 #   tshark        tshark decoding DNS fields, on a slice of the capture
-#   analyze       dnsradar analyze (all tables)
+#   analyze       dnsradar analyze (all tables, all detectors), and with
+#                 the detectors turned off
 #   records       dnsradar records > /dev/null
 # Every command runs REPEAT times (default 3) as a whole process, one pass
 # over the file, with the file in the page cache; the best time counts.
@@ -44,6 +45,10 @@ best_time() {
 n_slice=50000
 t_min=$(best_time ./build/bench/minloop "$cap")
 t_analyze=$(best_time ./build/dnsradar analyze --no-progress "$cap")
+off=""
+for d in reflection amplification random_subdomain flood loop; do off="$off --set $d.enabled=0"; done
+# shellcheck disable=SC2086
+t_tables=$(best_time ./build/dnsradar analyze --no-progress $off "$cap")
 t_records=$(best_time ./build/dnsradar records --no-progress "$cap")
 t_tcpdump=$(best_time tcpdump -r "$cap" -w /dev/null)
 t_tshark=$(best_time tshark -n -r "$slice" -T fields -e dns.id -e dns.qry.name -e dns.qry.type)
@@ -53,6 +58,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }
 
 r_min=$(rate "$packets" "$t_min")
 r_analyze=$(rate "$packets" "$t_analyze")
+r_tables=$(rate "$packets" "$t_tables")
 r_records=$(rate "$packets" "$t_records")
 r_tcpdump=$(rate "$packets" "$t_tcpdump")
 r_tshark=$(rate "$n_slice" "$t_tshark")
@@ -63,7 +69,8 @@ echo
 echo "| what | packets/s | vs. minimal loop |"
 echo "|---|---:|---:|"
 echo "| minimal loop (bench/minloop.c) | $r_min | 1.000 |"
-echo "| dnsradar analyze | $r_analyze | $(ratio "$r_min" "$r_analyze") |"
+echo "| dnsradar analyze, all detectors | $r_analyze | $(ratio "$r_min" "$r_analyze") |"
+echo "| dnsradar analyze, detectors off | $r_tables | $(ratio "$r_min" "$r_tables") |"
 echo "| dnsradar records > /dev/null (lines/s) | $r_records | $(ratio "$r_min" "$r_records") |"
 echo "| tcpdump -r FILE -w /dev/null | $r_tcpdump | $(ratio "$r_min" "$r_tcpdump") |"
 echo "| tshark, DNS fields, $n_slice-packet slice | $r_tshark | $(ratio "$r_min" "$r_tshark") |"
