@@ -45,46 +45,22 @@ struct dest {
 	char qname[80];
 };
 
-struct amp {
-	struct dr_ktable dests;
-};
-
 static void *amp_init(const struct dr_detect_env *env)
 {
-	struct amp *a = calloc(1, sizeof(*a));
-	if (!a)
-		return NULL;
-	if (dr_ktable_init(&a->dests, (uint32_t)env->param[P_DESTINATIONS], DR_AKEY,
-			   sizeof(struct dest), offsetof(struct dest, streak)) < 0) {
-		free(a);
-		return NULL;
-	}
-	return a;
-}
-
-static void amp_fini(void *st)
-{
-	struct amp *a = st;
-	dr_ktable_fini(&a->dests);
-	free(a);
-}
-
-static size_t amp_mem(const void *st)
-{
-	const struct amp *a = st;
-	return sizeof(*a) + dr_ktable_mem(&a->dests);
+	return dr_ktable_new((uint32_t)env->param[P_DESTINATIONS], DR_AKEY, sizeof(struct dest),
+			     offsetof(struct dest, streak));
 }
 
 static void amp_record(void *st, const struct dr_record *r, const struct dr_detect_env *env)
 {
-	struct amp *a = st;
+	struct dr_ktable *dests = st;
 	int from_dns = dr_port_test(env->dns_ports, r->sport);
 	int to_dns = dr_port_test(env->dns_ports, r->dport);
 	double ts = dr_record_time(r);
 	const struct dr_akey *src = &r->keys.src, *dst = &r->keys.dst;
 
 	if (from_dns && dr_dns_qr(&r->dns)) {	/* a response: to its destination */
-		struct dest *d = dr_ktable_hit(&a->dests, dst->b, dst->len, dst->hash, r->ts_sec, ts,
+		struct dest *d = dr_ktable_hit(dests, dst->b, dst->len, dst->hash, r->ts_sec, ts,
 					       r->ip_len ? r->ip_len : r->payload_len);
 		d->resp++;
 		d->resp_bytes += r->payload_len;
@@ -108,7 +84,7 @@ static void amp_record(void *st, const struct dr_record *r, const struct dr_dete
 		}
 	} else if (to_dns && !dr_dns_qr(&r->dns)) {	/* a query: from its source */
 		/* counted only for destinations already tracked */
-		struct dest *d = dr_ktable_find(&a->dests, src->b, src->len, src->hash, r->ts_sec, ts);
+		struct dest *d = dr_ktable_find(dests, src->b, src->len, src->hash, r->ts_sec, ts);
 		if (d)
 			d->queries++;
 	}
@@ -116,13 +92,13 @@ static void amp_record(void *st, const struct dr_record *r, const struct dr_dete
 
 static void amp_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 {
-	struct amp *a = st;
+	struct dr_ktable *dests = st;
 	const double *p = env->param;
 	const uint8_t *key;
 	uint32_t klen;
 	struct dest *d;
 
-	while ((d = dr_ktable_next(&a->dests, sec, &key, &klen))) {
+	while ((d = dr_ktable_next(dests, sec, &key, &klen))) {
 		double resp = (double)d->resp;
 		double avg = resp ? (double)d->resp_bytes / resp : 0;
 		int cond = resp >= p[P_MIN_PPS] && d->reflectors.n >= p[P_MIN_REFLECTORS] &&
@@ -133,12 +109,10 @@ static void amp_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 			d->qname[0] = 0;
 			continue;
 		}
-		d->streak = d->streak_sec == sec - 1 ? d->streak + 1 : 1;
-		d->streak_sec = sec;
-		if (d->streak < (uint32_t)p[P_MIN_SECONDS])
+		if (dr_streak(&d->streak, &d->streak_sec, sec) < (uint32_t)p[P_MIN_SECONDS])
 			continue;
 
-		char victim[64], who[64], rate[32], ev[DR_EVIDENCE_MAX], summary[512], action[512];
+		char victim[64], rate[32], ev[DR_EVIDENCE_MAX], summary[512], action[512];
 		dr_akey_text(key, victim);
 		double bps = (double)d->w.bytes * 8;
 		dr_fmt_bps(rate, sizeof(rate), bps);
@@ -147,18 +121,10 @@ static void amp_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 		const char *qt = dr_qtype_name(d->qtype);
 		struct dr_sb sb;
 		dr_sb_init(&sb, ev, sizeof(ev));
-		dr_sb_printf(&sb, "{\"reflectors\":%u,\"reflectors_at_least\":%s,\"top_reflectors\":[",
+		dr_sb_printf(&sb, "{\"reflectors\":%u,\"reflectors_at_least\":%s,\"top_reflectors\":",
 			     d->reflectors.n, *more ? "true" : "false");
-		for (unsigned i = 0, first = 1; i < DR_FEW_TOP; i++) {
-			if (!d->top.count[i])
-				continue;
-			dr_akey_text(d->top.key[i], who);
-			dr_sb_printf(&sb, "%s{\"address\":", first ? "" : ",");
-			dr_sb_json_str(&sb, who);
-			dr_sb_printf(&sb, ",\"responses\":%u}", d->top.count[i]);
-			first = 0;
-		}
-		dr_sb_printf(&sb, "],\"fragment_share\":%.3f,\"average_size\":%.0f,"
+		dr_top4_json(&sb, &d->top, "responses", NULL, NULL);
+		dr_sb_printf(&sb, ",\"fragment_share\":%.3f,\"average_size\":%.0f,"
 			     "\"queries_from_victim\":%llu,\"responses\":%llu,\"victim_port\":%u,"
 			     "\"question\":", frag_share, avg, (unsigned long long)d->queries,
 			     (unsigned long long)d->resp, d->top_port);
@@ -190,5 +156,5 @@ const struct dr_detector dr_detect_amplification = {
 	.summary = "reflected responses converging on a victim that never asked",
 	.params = params, .nparams = P_COUNT,
 	.init = amp_init, .on_record = amp_record, .on_tick = amp_tick,
-	.mem = amp_mem, .fini = amp_fini,
+	.mem = dr_ktable_state_mem, .fini = dr_ktable_free,
 };

@@ -95,6 +95,14 @@ static inline void dr_hll8_add(struct dr_hll8 *h, uint64_t hash)
 
 double dr_hll8_count(const struct dr_hll8 *h);
 
+struct dr_sb;
+
+/* Appends a top-4 list as a JSON array of {"address": A, COUNT_NAME: N},
+ * heaviest first; with suffixes, "/24" or "/48" style is appended to each
+ * IPv4 or IPv6 address. */
+void dr_top4_json(struct dr_sb *sb, const struct dr_top4 *t, const char *count_name,
+		  const char *suffix4, const char *suffix6);
+
 /* A bit rate for people: "25.3 Mbit/s". */
 void dr_fmt_bps(char *buf, size_t len, double bps);
 

@@ -129,13 +129,6 @@ static void flood_record(void *st, const struct dr_record *r, const struct dr_de
 	dr_top4_add(&t->top, src->b);
 }
 
-static int streak(uint32_t *n, int64_t *at, int64_t sec)
-{
-	*n = *at == sec - 1 ? *n + 1 : 1;
-	*at = sec;
-	return (int)*n;
-}
-
 static const char *payload_kind(uint64_t junk, uint64_t pkts)
 {
 	if (junk * 10 >= pkts * 9)
@@ -149,7 +142,7 @@ static void fire(const struct dr_detect_env *env, const char *key, const struct 
 		 uint64_t pkts, uint64_t bytes, uint64_t junk, const char *target, unsigned nsources,
 		 const struct dr_top4 *top, int by_source)
 {
-	char ev[DR_EVIDENCE_MAX], summary[512], action[512], rate[32], who[64];
+	char ev[DR_EVIDENCE_MAX], summary[512], action[512], rate[32];
 	struct dr_sb sb;
 	double pps = (double)pkts, bps = (double)bytes * 8;
 	dr_fmt_bps(rate, sizeof(rate), bps);
@@ -160,17 +153,9 @@ static void fire(const struct dr_detect_env *env, const char *key, const struct 
 	dr_sb_json_str(&sb, payload_kind(junk, pkts));
 	dr_sb_printf(&sb, ",\"junk_share\":%.3f", pkts ? (double)junk / (double)pkts : 0);
 	if (!by_source) {
-		dr_sb_printf(&sb, ",\"sources\":%u%s,\"top_sources\":[", nsources,
+		dr_sb_printf(&sb, ",\"sources\":%u%s,\"top_sources\":", nsources,
 			     nsources >= DR_FEW_MAX ? ",\"sources_at_least\":true" : "");
-		for (unsigned i = 0, first = 1; i < DR_FEW_TOP; i++) {
-			if (!top->count[i])
-				continue;
-			dr_akey_text(top->key[i], who);
-			dr_sb_printf(&sb, "%s", first ? "" : ",");
-			dr_sb_json_str(&sb, who);
-			first = 0;
-		}
-		dr_sb_printf(&sb, "]");
+		dr_top4_json(&sb, top, "packets", NULL, NULL);
 	}
 	dr_sb_printf(&sb, "}");
 	if (by_source) {
@@ -213,7 +198,7 @@ static void flood_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 		int cond = (pps >= p[P_SOURCE_PPS] ||
 			    (pps >= p[P_JUNK_PPS] && (double)s->junk >= p[P_JUNK_SHARE] * pps)) &&
 			   s->answers * 2 < s->sent;
-		if (!cond || streak(&s->streak, &s->streak_sec, sec) < (int)p[P_MIN_SECONDS])
+		if (!cond || dr_streak(&s->streak, &s->streak_sec, sec) < (uint32_t)p[P_MIN_SECONDS])
 			continue;
 		dr_akey_text(key, who);
 		dr_akey_text(s->targets.key[dr_top4_best(&s->targets)], target);
@@ -230,7 +215,7 @@ static void flood_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 			t->warm++;
 			continue;
 		}
-		if (streak(&t->streak, &t->streak_sec, sec) < (int)p[P_MIN_SECONDS])
+		if (dr_streak(&t->streak, &t->streak_sec, sec) < (uint32_t)p[P_MIN_SECONDS])
 			continue;
 		dr_akey_text(key, who);
 		fire(env, who, &t->w, t->received, t->received_bytes, t->junk, who, t->sources.n,

@@ -50,6 +50,28 @@ size_t dr_ktable_mem(const struct dr_ktable *k)
 	return dr_topk_mem(&k->t) + (size_t)k->touched_cap * sizeof(*k->touched);
 }
 
+struct dr_ktable *dr_ktable_new(uint32_t capacity, uint32_t key_size, uint32_t entry_size,
+				uint32_t window_size)
+{
+	struct dr_ktable *k = malloc(sizeof(*k));
+	if (k && dr_ktable_init(k, capacity, key_size, entry_size, window_size) < 0) {
+		free(k);
+		k = NULL;
+	}
+	return k;
+}
+
+size_t dr_ktable_state_mem(const void *state)
+{
+	return sizeof(struct dr_ktable) + dr_ktable_mem(state);
+}
+
+void dr_ktable_free(void *state)
+{
+	dr_ktable_fini(state);
+	free(state);
+}
+
 void *dr_ktable_hit(struct dr_ktable *k, const void *key, uint32_t key_len, uint64_t hash,
 		    int64_t now, double ts, uint64_t bytes)
 {

@@ -52,4 +52,20 @@ void *dr_ktable_next(struct dr_ktable *k, int64_t sec, const uint8_t **key, uint
 
 size_t dr_ktable_mem(const struct dr_ktable *k);
 
+/* For detectors whose whole state is one table: allocate it (NULL when out
+ * of memory), and the .mem and .fini operations. */
+struct dr_ktable *dr_ktable_new(uint32_t capacity, uint32_t key_size, uint32_t entry_size,
+				uint32_t window_size);
+size_t dr_ktable_state_mem(const void *state);
+void dr_ktable_free(void *state);
+
+/* Counts second `sec` into a run of consecutive seconds in which a
+ * condition held; returns the run's length. */
+static inline uint32_t dr_streak(uint32_t *run, int64_t *last, int64_t sec)
+{
+	*run = *last == sec - 1 ? *run + 1 : 1;
+	*last = sec;
+	return *run;
+}
+
 #endif

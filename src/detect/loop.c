@@ -45,34 +45,10 @@ struct conv {
 	char sample[SAMPLE];	/* printable bytes of an inbound junk payload */
 };
 
-struct loop {
-	struct dr_ktable convs;
-};
-
 static void *loop_init(const struct dr_detect_env *env)
 {
-	struct loop *l = calloc(1, sizeof(*l));
-	if (!l)
-		return NULL;
-	if (dr_ktable_init(&l->convs, (uint32_t)env->param[P_CONVERSATIONS], KEY_LEN,
-			   sizeof(struct conv), offsetof(struct conv, streak)) < 0) {
-		free(l);
-		return NULL;
-	}
-	return l;
-}
-
-static void loop_fini(void *st)
-{
-	struct loop *l = st;
-	dr_ktable_fini(&l->convs);
-	free(l);
-}
-
-static size_t loop_mem(const void *st)
-{
-	const struct loop *l = st;
-	return sizeof(*l) + dr_ktable_mem(&l->convs);
+	return dr_ktable_new((uint32_t)env->param[P_CONVERSATIONS], KEY_LEN, sizeof(struct conv),
+			     offsetof(struct conv, streak));
 }
 
 static int inbound_bad(const struct dr_record *r)
@@ -107,7 +83,7 @@ static void sample_payload(struct conv *c, const struct dr_record *r)
 
 static void loop_record(void *st, const struct dr_record *r, const struct dr_detect_env *env)
 {
-	struct loop *l = st;
+	struct dr_ktable *convs = st;
 	int dport_dns = dr_port_test(env->dns_ports, r->dport);
 	int sport_dns = dr_port_test(env->dns_ports, r->sport);
 	int inbound;	/* peer -> server */
@@ -128,7 +104,7 @@ static void loop_record(void *st, const struct dr_record *r, const struct dr_det
 	key[2 * DR_AKEY + 1] = (uint8_t)peer_port;
 	uint64_t hash = dr_hash64(key, KEY_LEN);
 
-	struct conv *c = dr_ktable_hit(&l->convs, key, KEY_LEN, hash, r->ts_sec,
+	struct conv *c = dr_ktable_hit(convs, key, KEY_LEN, hash, r->ts_sec,
 				       dr_record_time(r), r->ip_len ? r->ip_len : r->payload_len);
 	c->peer_port = peer_port;
 	if (inbound) {
@@ -150,22 +126,20 @@ static void loop_record(void *st, const struct dr_record *r, const struct dr_det
 
 static void loop_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 {
-	struct loop *l = st;
+	struct dr_ktable *convs = st;
 	const double *p = env->param;
 	const uint8_t *key;
 	uint32_t klen;
 	struct conv *c;
 
-	while ((c = dr_ktable_next(&l->convs, sec, &key, &klen))) {
+	while ((c = dr_ktable_next(convs, sec, &key, &klen))) {
 		double in = (double)c->in, out = (double)c->out;
 		int cond = in >= p[P_MIN_PPS] && out >= p[P_MIN_PPS];
 		if (!cond) {
 			c->streak = 0;
 			continue;
 		}
-		c->streak = c->streak_sec == sec - 1 ? c->streak + 1 : 1;
-		c->streak_sec = sec;
-		if (c->streak < (uint32_t)p[P_MIN_SECONDS])
+		if (dr_streak(&c->streak, &c->streak_sec, sec) < (uint32_t)p[P_MIN_SECONDS])
 			continue;
 
 		char server[64], peer[64], rate[32], ev[DR_EVIDENCE_MAX], summary[512], action[512];
@@ -212,5 +186,5 @@ const struct dr_detector dr_detect_loop = {
 	.summary = "request loops: a DNS server and a peer port trading errors (Loop DoS)",
 	.params = params, .nparams = P_COUNT,
 	.init = loop_init, .on_record = loop_record, .on_tick = loop_tick,
-	.mem = loop_mem, .fini = loop_fini,
+	.mem = dr_ktable_state_mem, .fini = dr_ktable_free,
 };

@@ -52,34 +52,10 @@ struct zone {
 	int64_t streak_sec;
 };
 
-struct rsd {
-	struct dr_ktable zones;
-};
-
 static void *rsd_init(const struct dr_detect_env *env)
 {
-	struct rsd *z = calloc(1, sizeof(*z));
-	if (!z)
-		return NULL;
-	if (dr_ktable_init(&z->zones, (uint32_t)env->param[P_ZONES], DR_NAME_MAX,
-			   sizeof(struct zone), offsetof(struct zone, streak)) < 0) {
-		free(z);
-		return NULL;
-	}
-	return z;
-}
-
-static void rsd_fini(void *st)
-{
-	struct rsd *z = st;
-	dr_ktable_fini(&z->zones);
-	free(z);
-}
-
-static size_t rsd_mem(const void *st)
-{
-	const struct rsd *z = st;
-	return sizeof(*z) + dr_ktable_mem(&z->zones);
+	return dr_ktable_new((uint32_t)env->param[P_ZONES], DR_NAME_MAX, sizeof(struct zone),
+			     offsetof(struct zone, streak));
 }
 
 static unsigned label_class(const uint8_t *p, size_t n)
@@ -104,7 +80,7 @@ static unsigned label_class(const uint8_t *p, size_t n)
 static void rsd_record(void *st, const struct dr_record *r, const struct dr_detect_env *env)
 {
 	(void)env;
-	struct rsd *z = st;
+	struct dr_ktable *zones = st;
 	const struct dr_dns *d = &r->dns;
 	if (!d->has_question || dr_dns_opcode(d) != 0 || d->malformed)
 		return;
@@ -114,7 +90,7 @@ static void rsd_record(void *st, const struct dr_record *r, const struct dr_dete
 		return;		/* no zone, or nothing left of it */
 	const uint8_t *name = k->qname;
 	uint32_t zlen = k->qname_len - (uint32_t)off;
-	struct zone *e = dr_ktable_hit(&z->zones, name + off, zlen, k->zone_hash, r->ts_sec,
+	struct zone *e = dr_ktable_hit(zones, name + off, zlen, k->zone_hash, r->ts_sec,
 				       dr_record_time(r), r->payload_len);
 	if (dr_dns_qr(d)) {
 		e->responses++;
@@ -144,34 +120,15 @@ static void rsd_record(void *st, const struct dr_record *r, const struct dr_dete
 	}
 }
 
-static void top_json(struct dr_sb *sb, const struct dr_top4 *t, const char *suffix4,
-		     const char *suffix6)
-{
-	char who[64];
-	dr_sb_printf(sb, "[");
-	for (unsigned i = 0, first = 1; i < DR_FEW_TOP; i++) {
-		if (!t->count[i])
-			continue;
-		dr_akey_text(t->key[i], who);
-		if (suffix4)
-			strcat(who, t->key[i][0] == 4 ? suffix4 : suffix6);
-		dr_sb_printf(sb, "%s{\"address\":", first ? "" : ",");
-		dr_sb_json_str(sb, who);
-		dr_sb_printf(sb, ",\"queries\":%u}", t->count[i]);
-		first = 0;
-	}
-	dr_sb_printf(sb, "]");
-}
-
 static void rsd_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 {
-	struct rsd *z = st;
+	struct dr_ktable *zones = st;
 	const double *p = env->param;
 	const uint8_t *key;
 	uint32_t klen;
 	struct zone *e;
 
-	while ((e = dr_ktable_next(&z->zones, sec, &key, &klen))) {
+	while ((e = dr_ktable_next(zones, sec, &key, &klen))) {
 		double distinct = dr_hll8_count(&e->prefixes);
 		double q = (double)e->queries;
 		double nx_share = e->responses ? (double)e->nx / (double)e->responses : -1;
@@ -182,9 +139,7 @@ static void rsd_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 			e->streak = 0;
 			continue;
 		}
-		e->streak = e->streak_sec == sec - 1 ? e->streak + 1 : 1;
-		e->streak_sec = sec;
-		if (e->streak < (uint32_t)p[P_MIN_SECONDS])
+		if (dr_streak(&e->streak, &e->streak_sec, sec) < (uint32_t)p[P_MIN_SECONDS])
 			continue;
 
 		char zone[DR_NAME_TEXT_MAX], rate[32], ev[DR_EVIDENCE_MAX], summary[512], action[512];
@@ -222,9 +177,9 @@ static void rsd_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 			dr_sb_json_str(&sb, e->samples[i]);
 		}
 		dr_sb_printf(&sb, "],\"top_resolvers\":");
-		top_json(&sb, &e->resolvers, NULL, NULL);
+		dr_top4_json(&sb, &e->resolvers, "queries", NULL, NULL);
 		dr_sb_printf(&sb, ",\"top_prefixes\":");
-		top_json(&sb, &e->nets, "/24", "/48");
+		dr_top4_json(&sb, &e->nets, "queries", "/24", "/48");
 		dr_sb_printf(&sb, "}");
 		snprintf(summary, sizeof(summary),
 			 "%.200s is asked for %.0f never-seen names per second (%.0f queries/s), "
@@ -251,5 +206,5 @@ const struct dr_detector dr_detect_random_subdomain = {
 	.summary = "never-seen names under one zone: water torture on its authoritative servers",
 	.params = params, .nparams = P_COUNT,
 	.init = rsd_init, .on_record = rsd_record, .on_tick = rsd_tick,
-	.mem = rsd_mem, .fini = rsd_fini,
+	.mem = dr_ktable_state_mem, .fini = dr_ktable_free,
 };

@@ -50,45 +50,21 @@ struct responder {
 	char qname[80];
 };
 
-struct reflection {
-	struct dr_ktable responders;
-};
-
 static void *refl_init(const struct dr_detect_env *env)
 {
-	struct reflection *r = calloc(1, sizeof(*r));
-	if (!r)
-		return NULL;
-	if (dr_ktable_init(&r->responders, (uint32_t)env->param[P_RESPONDERS], DR_AKEY,
-			   sizeof(struct responder), offsetof(struct responder, streak)) < 0) {
-		free(r);
-		return NULL;
-	}
-	return r;
-}
-
-static void refl_fini(void *st)
-{
-	struct reflection *r = st;
-	dr_ktable_fini(&r->responders);
-	free(r);
-}
-
-static size_t refl_mem(const void *st)
-{
-	const struct reflection *r = st;
-	return sizeof(*r) + dr_ktable_mem(&r->responders);
+	return dr_ktable_new((uint32_t)env->param[P_RESPONDERS], DR_AKEY, sizeof(struct responder),
+			     offsetof(struct responder, streak));
 }
 
 static void refl_record(void *st, const struct dr_record *r, const struct dr_detect_env *env)
 {
-	struct reflection *rf = st;
+	struct dr_ktable *responders = st;
 	const struct dr_dns *d = &r->dns;
 	double ts = dr_record_time(r);
 	const struct dr_akey *src = &r->keys.src, *dst = &r->keys.dst;
 
 	if (dr_port_test(env->dns_ports, r->sport) && dr_dns_qr(d)) {
-		struct responder *s = dr_ktable_hit(&rf->responders, src->b, src->len, src->hash,
+		struct responder *s = dr_ktable_hit(responders, src->b, src->len, src->hash,
 						    r->ts_sec, ts, r->ip_len ? r->ip_len : r->payload_len);
 		s->resp++;
 		s->resp_bytes += r->payload_len;
@@ -119,7 +95,7 @@ static void refl_record(void *st, const struct dr_record *r, const struct dr_det
 		}
 	} else if (dr_port_test(env->dns_ports, r->dport) && !dr_dns_qr(d)) {
 		/* counted only for responders already tracked */
-		struct responder *s = dr_ktable_find(&rf->responders, dst->b, dst->len, dst->hash,
+		struct responder *s = dr_ktable_find(responders, dst->b, dst->len, dst->hash,
 						     r->ts_sec, ts);
 		if (s) {
 			s->queries++;
@@ -130,14 +106,14 @@ static void refl_record(void *st, const struct dr_record *r, const struct dr_det
 
 static void refl_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 {
-	struct reflection *rf = st;
+	struct dr_ktable *responders = st;
 	const double *p = env->param;
 	const struct dr_roles *roles = env->roles;
 	const uint8_t *key;
 	uint32_t klen;
 	struct responder *s;
 
-	while ((s = dr_ktable_next(&rf->responders, sec, &key, &klen))) {
+	while ((s = dr_ktable_next(responders, sec, &key, &klen))) {
 		double resp = (double)s->resp;
 		double factor = s->query_bytes ? (double)s->resp_bytes / (double)s->query_bytes : 0;
 		double avg = resp ? (double)s->resp_bytes / resp : 0;
@@ -152,9 +128,7 @@ static void refl_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 			s->qname[0] = 0;
 			continue;
 		}
-		s->streak = s->streak_sec == sec - 1 ? s->streak + 1 : 1;
-		s->streak_sec = sec;
-		if (s->streak < (uint32_t)p[P_MIN_SECONDS])
+		if (dr_streak(&s->streak, &s->streak_sec, sec) < (uint32_t)p[P_MIN_SECONDS])
 			continue;
 
 		char who[64], victim[64], rate[32], ev[DR_EVIDENCE_MAX], summary[512], action[512];
@@ -165,18 +139,10 @@ static void refl_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 		const char *more = s->dests.n >= DR_FEW_MAX ? "+" : "";
 		struct dr_sb sb;
 		dr_sb_init(&sb, ev, sizeof(ev));
-		dr_sb_printf(&sb, "{\"rule\":\"%s\",\"victims\":[", by_role ? "local non-resolver"
-									       : "repeated large answers");
-		for (unsigned i = 0, first = 1; i < DR_FEW_TOP; i++) {
-			if (!s->victims.count[i])
-				continue;
-			dr_akey_text(s->victims.key[i], victim);
-			dr_sb_printf(&sb, "%s{\"address\":", first ? "" : ",");
-			dr_sb_json_str(&sb, victim);
-			dr_sb_printf(&sb, ",\"responses\":%u}", s->victims.count[i]);
-			first = 0;
-		}
-		dr_sb_printf(&sb, "],\"destinations\":%u,\"destinations_at_least\":%s,\"questions\":[{"
+		dr_sb_printf(&sb, "{\"rule\":\"%s\",\"victims\":", by_role ? "local non-resolver"
+									     : "repeated large answers");
+		dr_top4_json(&sb, &s->victims, "responses", NULL, NULL);
+		dr_sb_printf(&sb, ",\"destinations\":%u,\"destinations_at_least\":%s,\"questions\":[{"
 			     "\"qname\":", s->dests.n, *more ? "true" : "false");
 		dr_sb_json_str(&sb, s->qname);
 		dr_sb_printf(&sb, ",\"qtype\":");
@@ -217,5 +183,5 @@ const struct dr_detector dr_detect_reflection = {
 	.summary = "hosts of ours answering DNS for attackers (open resolvers, reflectors)",
 	.params = params, .nparams = P_COUNT,
 	.init = refl_init, .on_record = refl_record, .on_tick = refl_tick,
-	.mem = refl_mem, .fini = refl_fini,
+	.mem = dr_ktable_state_mem, .fini = dr_ktable_free,
 };
