@@ -112,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Render what there is so far, to memory, both ways. */
 	struct dr_tables tables;
-	if (dr_tables_build(&tables, &stats, 4) == 0) {
+	if (dr_tables_build(&tables, &stats, 4, NULL) == 0) {
 		char *buf = NULL;
 		size_t blen = 0;
 		FILE *mem = open_memstream(&buf, &blen);

@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
-libpcap-dev libpsl-dev publicsuffix libxxhash-dev zlib1g-dev libzstd-dev \
+libpcap-dev libpsl-dev publicsuffix libxxhash-dev libmaxminddb-dev zlib1g-dev libzstd-dev \
 tshark tcpdump python3 gzip zstd"
 
 missing=""

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "detect/engine.h"
+#include "lib/geo.h"
 #include "report/render.h"
 #include "report/stats.h"
 #include "report/tables.h"
@@ -14,7 +15,7 @@
 #define MAX_TOP 10000
 
 enum { OPT_FORMAT = 0x200, OPT_TOP, OPT_LOCAL, OPT_RESOLVER, OPT_CONFIG, OPT_SET, OPT_STATS,
-       OPT_THRESHOLDS };
+       OPT_THRESHOLDS, OPT_GEOIP, OPT_ASN };
 
 static void usage(FILE *out)
 {
@@ -31,6 +32,11 @@ static void usage(FILE *out)
 		"  --format text|json    text for people (default), one JSON document\n"
 		"                        {summary, decode, top, alerts} for machines\n"
 		"  --top N               rows per top-N table (default %d)\n"
+		"  --geoip FILE          a MaxMind DB country database (GeoLite2-Country):\n"
+		"                        adds sources by country (messages, sources, /24\n"
+		"                        and /48 prefixes, ASes)\n"
+		"  --asn FILE            a MaxMind DB ASN database (GeoLite2-ASN): adds\n"
+		"                        sources by autonomous system\n"
 		"  --stats               also print the memory budget of every detector\n"
 		"                        and table (fixed at start)\n"
 		"\n"
@@ -93,6 +99,8 @@ static int run(int argc, char **argv)
 		{"set", required_argument, NULL, OPT_SET},
 		{"stats", no_argument, NULL, OPT_STATS},
 		{"thresholds", no_argument, NULL, OPT_THRESHOLDS},
+		{"geoip", required_argument, NULL, OPT_GEOIP},
+		{"asn", required_argument, NULL, OPT_ASN},
 		{NULL, 0, NULL, 0},
 	};
 	struct dr_pipeline *p = calloc(1, sizeof(*p));
@@ -100,6 +108,7 @@ static int run(int argc, char **argv)
 	struct dr_engine *engine = calloc(1, sizeof(*engine));
 	char err[1024];
 	int show_stats = 0, have_engine = 0;
+	struct dr_geo geo = {0};
 	char **where = calloc((size_t)argc + 1, sizeof(*where));
 	unsigned nwhere = 0;
 	int json = 0, opt, ret = DR_EXIT_USAGE, have_stats = 0;
@@ -157,6 +166,14 @@ static int run(int argc, char **argv)
 		case OPT_STATS:
 			show_stats = 1;
 			break;
+		case OPT_GEOIP:
+		case OPT_ASN:
+			if (dr_geo_open(&geo, opt == OPT_ASN ? "asn" : "country", optarg, err,
+					sizeof(err)) < 0) {
+				dr_cli_error("%s %s", opt == OPT_ASN ? "--asn" : "--geoip", err);
+				goto out;
+			}
+			break;
 		case OPT_THRESHOLDS:
 			print_thresholds(engine);
 			ret = DR_EXIT_OK;
@@ -203,7 +220,7 @@ static int run(int argc, char **argv)
 
 	dr_stats_finish(stats);
 	struct dr_tables tables;
-	if (dr_tables_build(&tables, stats, (unsigned)top) < 0) {
+	if (dr_tables_build(&tables, stats, (unsigned)top, &geo) < 0) {
 		dr_cli_error("out of memory for the report");
 		ret = DR_EXIT_FAIL;
 		goto out;
@@ -237,6 +254,7 @@ static int run(int argc, char **argv)
 		ret = DR_EXIT_OK;
 	}
 out:
+	dr_geo_close(&geo);
 	if (have_engine)
 		dr_engine_fini(engine);
 	free(engine);

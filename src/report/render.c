@@ -262,11 +262,12 @@ static void text_memory(struct dr_out *o, const struct dr_report *r)
 static void text_table(struct dr_out *o, const struct dr_table *t)
 {
 	char count[80], share[32], extra[64];
-	size_t wkey = strlen(t->key_head), wcount = strlen(t->count_head), wextra = 0;
+	size_t wkey = strlen(t->key_head), wcount = strlen(t->count_head);
+	size_t wextra[DR_EXTRAS] = {0};
 	size_t wrank = t->ranked ? 2 : 0;
 
-	if (t->extra_head)
-		wextra = strlen(t->extra_head);
+	for (unsigned x = 0; x < t->nextra; x++)
+		wextra[x] = strlen(t->extra_head[x]);
 	for (unsigned i = 0; i < t->nrows; i++) {
 		const struct dr_row *r = &t->rows[i];
 		size_t k = strlen(r->key);
@@ -275,10 +276,10 @@ static void text_table(struct dr_out *o, const struct dr_table *t)
 		fmt_count(count, sizeof(count), r->count);
 		if (strlen(count) + (r->error ? 1 : 0) > wcount)
 			wcount = strlen(count) + (r->error ? 1 : 0);
-		if (t->extra_head) {
-			fmt_count(extra, sizeof(extra), r->extra);
-			if (strlen(extra) > wextra)
-				wextra = strlen(extra);
+		for (unsigned x = 0; x < t->nextra; x++) {
+			fmt_count(extra, sizeof(extra), r->extra[x]);
+			if (strlen(extra) > wextra[x])
+				wextra[x] = strlen(extra);
 		}
 		int rank = snprintf(count, sizeof(count), "%u", i + 1);
 		if (t->ranked && (size_t)rank > wrank)
@@ -295,8 +296,8 @@ static void text_table(struct dr_out *o, const struct dr_table *t)
 	if (t->ranked)
 		line(o, "%*s  ", (int)wrank, "#");
 	line(o, "%-*s  %*s  %6s", (int)wkey, t->key_head, (int)wcount, t->count_head, "share");
-	if (t->extra_head)
-		line(o, "  %*s", (int)wextra, t->extra_head);
+	for (unsigned x = 0; x < t->nextra; x++)
+		line(o, "  %*s", (int)wextra[x], t->extra_head[x]);
 	line(o, "\n");
 	for (unsigned i = 0; i < t->nrows; i++) {
 		const struct dr_row *r = &t->rows[i];
@@ -309,9 +310,9 @@ static void text_table(struct dr_out *o, const struct dr_table *t)
 		if (t->ranked)
 			line(o, "%*u  ", (int)wrank, i + 1);
 		line(o, "%-*s  %*s  %6s", (int)wkey, r->key, (int)wcount, count, share);
-		if (t->extra_head) {
-			fmt_count(extra, sizeof(extra), r->extra);
-			line(o, "  %*s", (int)wextra, extra);
+		for (unsigned x = 0; x < t->nextra; x++) {
+			fmt_count(extra, sizeof(extra), r->extra[x]);
+			line(o, "  %*s", (int)wextra[x], extra);
 		}
 		line(o, "\n");
 	}
@@ -461,8 +462,8 @@ static void json_table(struct dr_out *o, const struct dr_table *t)
 		if (t->approximate)
 			json_u(o, "error", r->error, &g);
 		json_d(o, "share", t->total ? (double)r->count / (double)t->total : 0, 4, &g);
-		if (t->extra_json)
-			json_u(o, t->extra_json, r->extra, &g);
+		for (unsigned x = 0; x < t->nextra; x++)
+			json_u(o, t->extra_json[x], r->extra[x], &g);
 		dr_out_char(o, '}');
 	}
 	dr_out_str(o, "]}");

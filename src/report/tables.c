@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/errors.h"
+#include "lib/hash.h"
 #include "lib/outbuf.h"
 
 static struct dr_table *add_table(struct dr_tables *ts, const char *id, const char *title,
@@ -98,8 +99,9 @@ static int response_sizes(struct dr_tables *ts, const struct dr_stats *s)
 	if (!t)
 		return DR_ENOMEM;
 	t->ranked = 0;
-	t->extra_head = "bytes";
-	t->extra_json = "bytes";
+	t->nextra = 1;
+	t->extra_head[0] = "bytes";
+	t->extra_json[0] = "bytes";
 	uint32_t lo = 0;
 	for (unsigned b = 0; b < DR_SIZE_BUCKETS; b++) {
 		uint32_t hi = dr_size_bucket_max[b];
@@ -108,7 +110,7 @@ static int response_sizes(struct dr_tables *ts, const struct dr_stats *s)
 			snprintf(r->key, sizeof(r->key), "%u-%u", lo, hi);
 			r->value = hi;
 			r->count = s->resp_size[b];
-			r->extra = s->resp_size_bytes[b];
+			r->extra[0] = s->resp_size_bytes[b];
 			t->distinct++;
 		}
 		t->total += s->resp_size[b];
@@ -124,8 +126,9 @@ static int qps_distribution(struct dr_tables *ts, const struct dr_stats *s)
 	if (!t)
 		return DR_ENOMEM;
 	t->ranked = 0;
-	t->extra_head = "queries";
-	t->extra_json = "queries";
+	t->nextra = 1;
+	t->extra_head[0] = "queries";
+	t->extra_json[0] = "queries";
 	uint64_t sources[DR_QPS_BUCKETS], queries[DR_QPS_BUCKETS];
 	dr_stats_qps_distribution(s, sources, queries);
 	for (unsigned b = 0; b < DR_QPS_BUCKETS; b++) {
@@ -142,14 +145,171 @@ static int qps_distribution(struct dr_tables *ts, const struct dr_stats *s)
 			snprintf(r->key, sizeof(r->key), "%u+", lo);
 		r->value = lo;
 		r->count = sources[b];
-		r->extra = queries[b];
+		r->extra[0] = queries[b];
 		t->distinct++;
 	}
 	t->approximate = s->sources.evictions > 0;
 	return 0;
 }
 
-int dr_tables_build(struct dr_tables *out, const struct dr_stats *s, unsigned top)
+/* One source of the sources table, placed on the map. */
+struct placed {
+	char cc[3];
+	uint32_t asn;
+	uint64_t prefix;	/* hash of its /24 or /48 */
+	uint64_t count;
+	uint32_t entry;
+};
+
+static int by_cc_prefix(const void *a, const void *b)
+{
+	const struct placed *x = a, *y = b;
+	int c = strcmp(x->cc, y->cc);
+	return c ? c : (x->prefix > y->prefix) - (x->prefix < y->prefix);
+}
+
+static int by_cc_asn(const void *a, const void *b)
+{
+	const struct placed *x = a, *y = b;
+	int c = strcmp(x->cc, y->cc);
+	return c ? c : (x->asn > y->asn) - (x->asn < y->asn);
+}
+
+static int by_asn_prefix(const void *a, const void *b)
+{
+	const struct placed *x = a, *y = b;
+	if (x->asn != y->asn)
+		return x->asn < y->asn ? -1 : 1;
+	return (x->prefix > y->prefix) - (x->prefix < y->prefix);
+}
+
+static int by_count_desc(const void *a, const void *b)
+{
+	const struct dr_row *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* Ranks `n` candidate rows and keeps the top ones in t. */
+static void keep_top(struct dr_table *t, struct dr_row *rows, unsigned n, unsigned top)
+{
+	qsort(rows, n, sizeof(*rows), by_count_desc);
+	t->distinct = n;
+	t->nrows = n < top ? n : top;
+	memcpy(t->rows, rows, t->nrows * sizeof(*rows));
+}
+
+/* Sources by country and by autonomous system, from the sources table:
+ * messages, sources, distinct /24 (/48) prefixes and, per country,
+ * distinct ASes: the break-down an authoritative operator sends to the
+ * networks an attack comes from. */
+static int geo_tables(struct dr_tables *ts, const struct dr_stats *s, const struct dr_geo *g,
+		      unsigned top)
+{
+	const struct dr_topk *k = &s->sources;
+	uint32_t n = k->used;
+	struct placed *p = calloc(n ? n : 1, sizeof(*p));
+	struct dr_row *rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!p || !rows) {
+		free(p);
+		free(rows);
+		return DR_ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *key = dr_topk_key(k, i);
+		int family = key[0];
+		uint8_t masked[16] = {0};
+		memcpy(masked, key + 1, family == 4 ? 3 : 6);
+		p[i].prefix = dr_hash64(masked, sizeof(masked)) ^ (uint64_t)family;
+		p[i].count = k->count[i];
+		p[i].entry = i;
+		dr_geo_country(g, family, key + 1, p[i].cc);
+		p[i].asn = dr_geo_asn(g, family, key + 1, NULL, 0);
+	}
+	int rc = 0;
+	if (g->country) {
+		struct dr_table *t = add_table(ts, "countries", "Sources by country", "country",
+					       "messages", top);
+		if (!t) {
+			rc = DR_ENOMEM;
+			goto out;
+		}
+		t->nextra = g->asn ? 3 : 2;
+		t->extra_head[0] = t->extra_json[0] = "sources";
+		t->extra_head[1] = t->extra_json[1] = "prefixes";
+		t->extra_head[2] = "ASes";
+		t->extra_json[2] = "ases";
+		t->total = k->total;
+		t->approximate = k->evictions > 0;
+		unsigned nrows = 0;
+		qsort(p, n, sizeof(*p), by_cc_prefix);
+		for (uint32_t i = 0; i < n;) {
+			struct dr_row *r = &rows[nrows++];
+			memset(r, 0, sizeof(*r));
+			r->value = -1;
+			snprintf(r->key, sizeof(r->key), "%s", p[i].cc);
+			uint32_t j = i;
+			for (; j < n && strcmp(p[j].cc, p[i].cc) == 0; j++) {
+				r->count += p[j].count;
+				r->extra[0]++;
+				r->extra[1] += j == i || p[j].prefix != p[j - 1].prefix;
+			}
+			i = j;
+		}
+		qsort(p, n, sizeof(*p), by_cc_asn);
+		for (uint32_t i = 0, row = 0; i < n; row++) {
+			uint32_t j = i;
+			for (; j < n && strcmp(p[j].cc, p[i].cc) == 0; j++)
+				rows[row].extra[2] += p[j].asn && (j == i || p[j].asn != p[j - 1].asn);
+			i = j;
+		}
+		keep_top(t, rows, nrows, top);
+	}
+	if (g->asn) {
+		struct dr_table *t = add_table(ts, "ases", "Sources by autonomous system", "AS",
+					       "messages", top);
+		if (!t) {
+			rc = DR_ENOMEM;
+			goto out;
+		}
+		t->nextra = 2;
+		t->extra_head[0] = t->extra_json[0] = "sources";
+		t->extra_head[1] = t->extra_json[1] = "prefixes";
+		t->total = k->total;
+		t->approximate = k->evictions > 0;
+		unsigned nrows = 0;
+		qsort(p, n, sizeof(*p), by_asn_prefix);
+		for (uint32_t i = 0; i < n;) {
+			struct dr_row *r = &rows[nrows++];
+			memset(r, 0, sizeof(*r));
+			r->value = p[i].asn ? (int64_t)p[i].asn : -1;
+			uint32_t j = i;
+			for (; j < n && p[j].asn == p[i].asn; j++) {
+				r->count += p[j].count;
+				r->extra[0]++;
+				r->extra[1] += j == i || p[j].prefix != p[j - 1].prefix;
+			}
+			char org[128];
+			const uint8_t *key = dr_topk_key(k, p[i].entry);
+			if (p[i].asn && dr_geo_asn(g, key[0], key + 1, org, sizeof(org)) && org[0])
+				snprintf(r->key, sizeof(r->key), "AS%u %s", p[i].asn, org);
+			else if (p[i].asn)
+				snprintf(r->key, sizeof(r->key), "AS%u", p[i].asn);
+			else
+				snprintf(r->key, sizeof(r->key), "unknown");
+			i = j;
+		}
+		keep_top(t, rows, nrows, top);
+	}
+out:
+	free(p);
+	free(rows);
+	return rc;
+}
+
+int dr_tables_build(struct dr_tables *out, const struct dr_stats *s, unsigned top,
+		    const struct dr_geo *geo)
 {
 	memset(out, 0, sizeof(*out));
 	if (from_topk(out, "sources", "Top sources", "source", &s->sources,
@@ -168,7 +328,8 @@ int dr_tables_build(struct dr_tables *out, const struct dr_stats *s, unsigned to
 		       65536, dr_qtype_name, top) ||
 	    from_array(out, "rcodes", "Response codes", "rcode", "responses", s->rcodes,
 		       4096, dr_rcode_name, top) ||
-	    response_sizes(out, s) || qps_distribution(out, s)) {
+	    response_sizes(out, s) || qps_distribution(out, s) ||
+	    (geo && (geo->country || geo->asn) && geo_tables(out, s, geo, top))) {
 		dr_tables_free(out);
 		return DR_ENOMEM;
 	}

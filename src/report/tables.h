@@ -6,13 +6,16 @@
 #include <stdint.h>
 
 #include "decode/dns.h"
+#include "lib/geo.h"
 #include "report/stats.h"
+
+#define DR_EXTRAS 3	/* measures a row may carry besides its count */
 
 struct dr_row {
 	char key[DR_NAME_TEXT_MAX];	/* what is counted, as text */
 	int64_t value;		/* numeric form (port, type, code) or -1 */
 	uint64_t count;
-	uint64_t extra;		/* a second measure, see dr_table.extra_head */
+	uint64_t extra[DR_EXTRAS];	/* more measures, see dr_table.extra_head */
 	uint64_t error;		/* Space-Saving overestimate bound, 0 = exact */
 };
 
@@ -21,8 +24,9 @@ struct dr_table {
 	const char *title;	/* "Top sources" */
 	const char *key_head;	/* column heading of the key */
 	const char *count_head;	/* "messages" */
-	const char *extra_head;	/* heading of `extra`, NULL when unused */
-	const char *extra_json;	/* JSON name of `extra` */
+	unsigned nextra;	/* extra columns in use */
+	const char *extra_head[DR_EXTRAS];	/* their headings */
+	const char *extra_json[DR_EXTRAS];	/* and JSON names */
 	uint64_t total;		/* what shares are taken of */
 	uint64_t distinct;	/* distinct keys seen (estimated when approximate) */
 	int approximate;	/* the table overflowed; counts carry error bounds */
@@ -31,16 +35,18 @@ struct dr_table {
 	struct dr_row *rows;
 };
 
-#define DR_TABLES 11
+#define DR_TABLES 13
 
 struct dr_tables {
 	unsigned n;
 	struct dr_table t[DR_TABLES];
 };
 
-/* Builds every table from the aggregates, top rows per ranked table.
+/* Builds every table from the aggregates, top rows per ranked table; with
+ * geo databases (geo may be NULL), also sources by country and by AS.
  * Returns 0 or DR_ENOMEM. */
-int dr_tables_build(struct dr_tables *out, const struct dr_stats *s, unsigned top);
+int dr_tables_build(struct dr_tables *out, const struct dr_stats *s, unsigned top,
+		    const struct dr_geo *geo);
 void dr_tables_free(struct dr_tables *t);
 
 #endif
