@@ -161,8 +161,9 @@ static void refl_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 		if (s->query_bytes)
 			snprintf(amplified, sizeof(amplified), ", amplified %.1fx", factor);
 		snprintf(summary, sizeof(summary),
-			 "%s answers DNS for others: %.0f responses/s (%s) to %u%s destinations, mostly "
-			 "%s; question %s %s%s", who, resp, rate, s->dests.n, more, victim,
+			 "%s answers DNS for others: %.0f responses/s (%s) to %u%s destination%s, mostly "
+			 "%s; question %s %s%s", who, resp, rate, s->dests.n, more,
+			 s->dests.n == 1 ? "" : "s", victim,
 			 s->qname[0] ? s->qname : "(various)", qt ? qt : "", amplified);
 		snprintf(action, sizeof(action),
 			 "stop %s from answering outsiders: close port 53 or recursion to the Internet "
