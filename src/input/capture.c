@@ -81,6 +81,36 @@ static int open_file(struct dr_capture *c, struct dr_capture_file *f,
 	return 0;
 }
 
+static void close_file(struct dr_capture_file *f)
+{
+	dr_pcapfile_close(&f->pf);
+	if (f->map)
+		munmap(f->map, f->map_len);
+	f->map = NULL;
+	if (f->z.fp)
+		fclose(f->z.fp);	/* frees a decompressor too */
+	dr_zclose(&f->z);
+}
+
+/* Reads a file's first packet time and closes it until needed. A file
+ * whose first read gives nothing (empty, damaged) is parked as earliest,
+ * so the merge reopens it at once and reports it in order. */
+static void park(struct dr_capture_file *f)
+{
+	struct dr_pcap_record rec;
+	if (dr_pcapfile_next(&f->pf, &rec) == 1) {
+		f->first_sec = rec.ts_sec;
+		f->first_nsec = rec.ts_nsec;
+	} else {
+		f->first_sec = INT64_MIN;
+		f->first_nsec = 0;
+	}
+	uint64_t size = f->z.size;
+	close_file(f);
+	f->z.size = size;
+	f->parked = 1;
+}
+
 int dr_capture_open(struct dr_capture *c, char *const *paths, unsigned n,
 		    const char *bpf, char *errbuf, size_t errlen)
 {
@@ -93,14 +123,17 @@ int dr_capture_open(struct dr_capture *c, char *const *paths, unsigned n,
 	c->nfiles = n;
 	c->bpf = bpf && *bpf ? bpf : NULL;
 	for (unsigned i = 0; i < n; i++) {
-		c->files[i].path = paths[i];
-		if (open_file(c, &c->files[i], errbuf, errlen) < 0)
+		struct dr_capture_file *f = &c->files[i];
+		f->path = paths[i];
+		if (open_file(c, f, errbuf, errlen) < 0)
 			goto fail;
+		/* A filter that does not compile is a usage error: say so now. */
+		if (i == 0 && c->bpf &&
+		    !filter_for(c, f->pf.ng ? 1 : f->pf.linktype, errbuf, errlen))
+			goto fail;
+		if (n > 1 && !f->z.is_stdin)	/* standard input cannot be reread */
+			park(f);
 	}
-	/* A filter that does not compile is a usage error: say so now. */
-	if (c->bpf && !filter_for(c, n && !c->files[0].pf.ng ? c->files[0].pf.linktype : 1,
-				  errbuf, errlen))
-		goto fail;
 	return 0;
 fail:
 	dr_capture_close(c);
@@ -110,6 +143,20 @@ fail:
 /* Reads the next packet of f that passes the filter into f->rec. */
 static void fill(struct dr_capture *c, struct dr_capture_file *f)
 {
+	if (f->parked) {
+		char why[1024];
+		uint64_t size = f->z.size;
+		f->parked = 0;
+		c->total_size -= size;	/* open_file counts it again */
+		if (open_file(c, f, why, sizeof(why)) < 0) {
+			/* it was readable when checked: say what changed */
+			if (!c->failed)
+				snprintf(c->error, sizeof(c->error), "%s", why);
+			c->failed = 1;
+			f->done = 1;
+			return;
+		}
+	}
 	while (!f->done) {
 		int rc = dr_pcapfile_next(&f->pf, &f->rec);
 		if (rc == 1) {
@@ -126,8 +173,14 @@ static void fill(struct dr_capture *c, struct dr_capture_file *f)
 			return;
 		}
 		f->done = 1;
-		if (rc == 0 && !dr_zerror(&f->z))
+		if (rc == 0 && !dr_zerror(&f->z)) {
+			if (c->nfiles > 1 && !f->z.is_stdin) {
+				uint64_t size = f->z.size;
+				close_file(f);	/* a finished file gives its memory back */
+				f->z.size = size;
+			}
 			return;		/* end of file */
+		}
 		/* Damaged or cut short: keep what came before, say where. */
 		if (!c->failed) {
 			const char *zerr = dr_zerror(&f->z);
@@ -138,13 +191,6 @@ static void fill(struct dr_capture *c, struct dr_capture_file *f)
 		}
 		c->failed = 1;
 	}
-}
-
-static int earlier(const struct dr_pcap_record *a, const struct dr_pcap_record *b)
-{
-	if (a->ts_sec != b->ts_sec)
-		return a->ts_sec < b->ts_sec;
-	return a->ts_nsec < b->ts_nsec;
 }
 
 int dr_capture_next(struct dr_capture *c, struct dr_packet *pkt)
@@ -159,17 +205,35 @@ int dr_capture_next(struct dr_capture *c, struct dr_packet *pkt)
 		if (!best->pending)
 			return 0;
 	} else {
+		/* A parked file competes with its first packet's time and is
+		 * opened only when it wins. */
+		int64_t bsec = 0;
+		uint32_t bnsec = 0;
 		for (unsigned i = 0; i < c->nfiles; i++) {
 			struct dr_capture_file *f = &c->files[i];
-			if (!f->pending)
+			if (f->done)
+				continue;
+			if (!f->parked && !f->pending) {
 				fill(c, f);
-			if (f->pending && (!best || earlier(&f->rec, &best->rec))) {
+				if (!f->pending)
+					continue;
+			}
+			int64_t sec = f->parked ? f->first_sec : f->rec.ts_sec;
+			uint32_t nsec = f->parked ? f->first_nsec : f->rec.ts_nsec;
+			if (!best || sec < bsec || (sec == bsec && nsec < bnsec)) {
 				best = f;
 				best_i = i;
+				bsec = sec;
+				bnsec = nsec;
 			}
 		}
 		if (!best)
 			return 0;
+		if (best->parked) {
+			fill(c, best);
+			if (!best->pending)
+				return dr_capture_next(c, pkt);	/* it had nothing after all */
+		}
 	}
 	best->pending = 0;
 	pkt->data = best->rec.data;
@@ -190,6 +254,8 @@ uint64_t dr_capture_progress(const struct dr_capture *c)
 		const struct dr_capture_file *f = &c->files[i];
 		if (f->done)
 			pos += f->z.size;
+		else if (f->parked)
+			continue;
 		else if (f->map)
 			pos += dr_pcapfile_offset(&f->pf);
 		else
@@ -202,15 +268,8 @@ void dr_capture_close(struct dr_capture *c)
 {
 	for (unsigned i = 0; i < c->nlinks; i++)
 		pcap_freecode(&c->links[i].prog);
-	for (unsigned i = 0; i < c->nfiles; i++) {
-		struct dr_capture_file *f = &c->files[i];
-		dr_pcapfile_close(&f->pf);
-		if (f->map)
-			munmap(f->map, f->map_len);
-		if (f->z.fp && !(f->z.is_stdin && !f->z.state))
-			fclose(f->z.fp);
-		dr_zclose(&f->z);
-	}
+	for (unsigned i = 0; i < c->nfiles; i++)
+		close_file(&c->files[i]);
 	free(c->files);
 	memset(c, 0, sizeof(*c));
 }

@@ -21,6 +21,9 @@ struct dr_capture_file {
 	struct dr_pcapfile pf;
 	int pending;		/* rec holds the next packet */
 	int done;
+	int parked;		/* checked, then closed until the merge needs it */
+	int64_t first_sec;	/* a parked file's first packet time */
+	uint32_t first_nsec;
 	struct dr_pcap_record rec;
 };
 
@@ -41,8 +44,11 @@ struct dr_capture {
 	char error[1024];	/* the first such problem, "FILE: reason" */
 };
 
-/* Opens every file up front so a missing, empty or non-capture file is
- * reported before any output; checks that bpf (may be NULL) compiles.
+/* Checks every file up front so a missing, empty or non-capture file is
+ * reported before any output, and that bpf (may be NULL) compiles. With
+ * several files, each is then closed again ("parked", its first packet's
+ * time kept) and reopened when the merge reaches it, so a rotated set of
+ * thousands of files holds only the ones that overlap in time.
  * Returns 0, or -1 with one line "FILE: reason" (or "--bpf ...: reason")
  * in errbuf. */
 int dr_capture_open(struct dr_capture *c, char *const *paths, unsigned n,

@@ -8,6 +8,7 @@ usage: test_cli.py PATH/TO/dnsradar
 import gzip
 import json
 import os
+import resource
 import shutil
 import struct
 import subprocess
@@ -212,6 +213,39 @@ def test_files_merged_in_time_order():
     assert first["file"] == 1 and first["frame"] == 1	# a.pcap holds packet 1
     strip = [{k: v for k, v in r.items() if k not in ("file", "frame")} for r in merged]
     assert strip == [{k: v for k, v in r.items() if k != "frame"} for r in plain]
+
+
+def test_rotated_set_is_bounded():
+    """200 gzip pieces of one capture read as one stream, holding open only
+    the pieces that overlap in time: it runs with 32 file descriptors."""
+    with open(SAMPLE, "rb") as f:
+        data = f.read()
+    header, off, pieces, cur = data[:24], 24, [], bytearray()
+    n = 0
+    while off < len(data):
+        caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
+        cur += data[off:off + 16 + caplen]
+        off += 16 + caplen
+        n += 1
+        if n % 17 == 0:
+            pieces.append(cur)
+            cur = bytearray()
+    if cur:
+        pieces.append(cur)
+    paths = []
+    for i, piece in enumerate(pieces):
+        paths.append(tmp("rot-%03d.pcap.gz" % i, gzip.compress(header + bytes(piece))))
+    assert len(paths) == 200
+    limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+    proc = subprocess.run([BIN, "records", "--no-progress"] + paths[::-1],
+                          capture_output=True, preexec_fn=limit)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    merged = [json.loads(line) for line in out.decode().splitlines()]
+    _, plain, _ = records(SAMPLE)
+    strip = lambda rs, drop: [{k: v for k, v in r.items() if k not in drop} for r in rs]
+    assert strip(merged, ("file", "frame")) == strip(plain, ("frame",))
+    assert merged[0]["file"] == 199 and merged[0]["frame"] == 1	# given last
 
 
 # ---- records -----------------------------------------------------------
