@@ -8,15 +8,12 @@
 
 static uint32_t stalest(const struct dr_topk *t, const uint32_t *cand, unsigned n, void *ctx)
 {
-	(void)ctx;
+	const uint32_t *stamp = ((const struct dr_ktable *)ctx)->stamp;
 	uint32_t best = cand[0];
-	const struct dr_kwin *bw = dr_topk_extra(t, best);
 	for (unsigned i = 1; i < n; i++) {
-		const struct dr_kwin *w = dr_topk_extra(t, cand[i]);
-		if (w->sec < bw->sec || (w->sec == bw->sec && t->count[cand[i]] < t->count[best])) {
-			best = cand[i];
-			bw = w;
-		}
+		uint32_t c = cand[i];
+		if (stamp[c] < stamp[best] || (stamp[c] == stamp[best] && t->count[c] < t->count[best]))
+			best = c;
 	}
 	return best;
 }
@@ -27,11 +24,14 @@ int dr_ktable_init(struct dr_ktable *k, uint32_t capacity, uint32_t key_size,
 	memset(k, 0, sizeof(*k));
 	if (dr_topk_init(&k->t, capacity, key_size, entry_size) < 0)
 		return DR_ENOMEM;
-	dr_topk_set_lazy(&k->t, stalest, NULL);
+	dr_topk_set_lazy(&k->t, stalest, k);
 	k->window_size = window_size;
 	k->touched_cap = capacity * 2;
 	k->touched = malloc((size_t)k->touched_cap * sizeof(*k->touched));
-	if (!k->touched) {
+	k->stamp = calloc(capacity, sizeof(*k->stamp));
+	if (!k->touched || !k->stamp) {
+		free(k->touched);
+		free(k->stamp);
 		dr_topk_fini(&k->t);
 		return DR_ENOMEM;
 	}
@@ -42,12 +42,14 @@ void dr_ktable_fini(struct dr_ktable *k)
 {
 	dr_topk_fini(&k->t);
 	free(k->touched);
+	free(k->stamp);
 	memset(k, 0, sizeof(*k));
 }
 
 size_t dr_ktable_mem(const struct dr_ktable *k)
 {
-	return dr_topk_mem(&k->t) + (size_t)k->touched_cap * sizeof(*k->touched);
+	return dr_topk_mem(&k->t) + (size_t)k->touched_cap * sizeof(*k->touched) +
+	       (size_t)k->t.capacity * sizeof(*k->stamp);
 }
 
 struct dr_ktable *dr_ktable_new(uint32_t capacity, uint32_t key_size, uint32_t entry_size,
@@ -78,6 +80,7 @@ void *dr_ktable_hit(struct dr_ktable *k, const void *key, uint32_t key_len, uint
 	int fresh;
 	uint32_t e = dr_topk_add(&k->t, key, key_len, (uint32_t)hash, 1, &fresh);
 	struct dr_kwin *w = dr_topk_extra(&k->t, e);
+	k->stamp[e] = (uint32_t)now;
 	if (fresh || w->sec != now) {
 		int64_t judged = fresh ? 0 : w->judged;
 		memset(w, 0, k->window_size);

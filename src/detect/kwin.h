@@ -25,6 +25,8 @@ struct dr_kwin {
 struct dr_ktable {
 	struct dr_topk t;
 	uint32_t window_size;	/* bytes of an entry reset per window */
+	uint32_t *stamp;	/* per entry: the last second it was hit, packed
+				 * so that eviction reads one cache line */
 	uint32_t *touched;	/* entries touched this second */
 	uint32_t ntouched, touched_cap;
 };

@@ -1,6 +1,7 @@
-/* Space-Saving heavy hitters: entries in flat arrays, a min-heap over their
- * counts to find the entry to replace, and a linear-probing hash index
- * (twice the capacity, backward-shift deletion) to find a key. */
+/* Space-Saving heavy hitters: entries in flat arrays, a lazy 4-ary min-heap
+ * over lower bounds of their counts to find the entry to replace, and a
+ * linear-probing hash index (twice the capacity, backward-shift deletion)
+ * to find a key. */
 #include "lib/topk.h"
 
 #include <stdlib.h>
@@ -27,11 +28,12 @@ int dr_topk_init(struct dr_topk *t, uint32_t capacity, uint32_t key_size,
 	t->error = calloc(capacity, sizeof(*t->error));
 	t->hash = calloc(capacity, sizeof(*t->hash));
 	t->key_len = calloc(capacity, sizeof(*t->key_len));
-	t->heap = calloc(capacity, sizeof(*t->heap));
-	t->heap_pos = calloc(capacity, sizeof(*t->heap_pos));
+	/* Aligned so that the children of node p, 4p+1..4p+4, fill one line. */
+	t->heap_mem = aligned_alloc(64, ((size_t)capacity + 4 + 3) / 4 * 4 * sizeof(*t->heap));
+	t->heap = t->heap_mem ? (struct dr_topk_node *)t->heap_mem + 3 : NULL;
 	t->slots = calloc(slots, sizeof(*t->slots));
 	if (!t->keys || (extra_size && !t->extra) || !t->count || !t->error ||
-	    !t->hash || !t->key_len || !t->heap || !t->heap_pos || !t->slots) {
+	    !t->hash || !t->key_len || !t->heap || !t->slots) {
 		dr_topk_fini(t);
 		return DR_ENOMEM;
 	}
@@ -46,50 +48,60 @@ void dr_topk_fini(struct dr_topk *t)
 	free(t->error);
 	free(t->hash);
 	free(t->key_len);
-	free(t->heap);
-	free(t->heap_pos);
+	free(t->heap_mem);
 	free(t->slots);
 	memset(t, 0, sizeof(*t));
 }
 
 size_t dr_topk_mem(const struct dr_topk *t)
 {
-	return (size_t)t->capacity * (t->key_size + t->extra_size + 8 + 8 + 4 + 2 + 4 + 4) +
+	return (size_t)t->capacity * (t->key_size + t->extra_size + 8 + 8 + 4 + 2 + 16) +
 	       ((size_t)t->slots_mask + 1) * sizeof(*t->slots);
-}
-
-static void heap_swap(struct dr_topk *t, uint32_t a, uint32_t b)
-{
-	uint32_t ea = t->heap[a], eb = t->heap[b];
-	t->heap[a] = eb;
-	t->heap[b] = ea;
-	t->heap_pos[eb] = a;
-	t->heap_pos[ea] = b;
 }
 
 static void sift_down(struct dr_topk *t, uint32_t pos)
 {
+	struct dr_topk_node x = t->heap[pos];
 	for (;;) {
-		uint32_t l = 2 * pos + 1, r = l + 1, m = pos;
-		if (l < t->used && t->count[t->heap[l]] < t->count[t->heap[m]])
-			m = l;
-		if (r < t->used && t->count[t->heap[r]] < t->count[t->heap[m]])
-			m = r;
-		if (m == pos)
-			return;
-		heap_swap(t, pos, m);
+		uint32_t c = 4 * pos + 1;
+		if (c >= t->used)
+			break;
+		uint32_t end = c + 4 < t->used ? c + 4 : t->used, m = c;
+		for (uint32_t i = c + 1; i < end; i++)
+			if (t->heap[i].key < t->heap[m].key)
+				m = i;
+		if (t->heap[m].key >= x.key)
+			break;
+		t->heap[pos] = t->heap[m];
 		pos = m;
 	}
+	t->heap[pos] = x;
 }
 
 static void sift_up(struct dr_topk *t, uint32_t pos)
 {
+	struct dr_topk_node x = t->heap[pos];
 	while (pos > 0) {
-		uint32_t parent = (pos - 1) / 2;
-		if (t->count[t->heap[parent]] <= t->count[t->heap[pos]])
-			return;
-		heap_swap(t, pos, parent);
+		uint32_t parent = (pos - 1) / 4;
+		if (t->heap[parent].key <= x.key)
+			break;
+		t->heap[pos] = t->heap[parent];
 		pos = parent;
+	}
+	t->heap[pos] = x;
+}
+
+/* The entry with the least count: refresh the root until its bound is its
+ * count; then it is no larger than any other bound, hence any count. */
+static uint32_t least(struct dr_topk *t)
+{
+	for (;;) {
+		struct dr_topk_node *root = &t->heap[0];
+		uint64_t real = t->count[root->entry];
+		if (root->key == real)
+			return root->entry;
+		root->key = real;
+		sift_down(t, 0);
 	}
 }
 
@@ -160,16 +172,17 @@ int64_t dr_topk_find(struct dr_topk *t, const void *key, uint32_t key_len, uint3
 	return *slot ? (int64_t)((uint32_t)*slot - 1) : -1;
 }
 
-/* Lazy mode: sample 8 entries (xorshift), let the owner choose. */
+/* Lazy mode: 8 neighbouring entries from a random place (xorshift), so
+ * the owner's look at them reads memory in sequence; the owner chooses. */
 static uint32_t lazy_victim(struct dr_topk *t)
 {
 	uint32_t cand[8];
-	for (unsigned i = 0; i < 8; i++) {
-		t->rng ^= t->rng << 13;
-		t->rng ^= t->rng >> 17;
-		t->rng ^= t->rng << 5;
-		cand[i] = t->rng % t->used;
-	}
+	t->rng ^= t->rng << 13;
+	t->rng ^= t->rng >> 17;
+	t->rng ^= t->rng << 5;
+	uint32_t start = t->rng % t->used;
+	for (unsigned i = 0; i < 8; i++)
+		cand[i] = (start + i) % t->used;
 	return t->victim(t, cand, 8, t->victim_ctx);
 }
 
@@ -183,22 +196,20 @@ uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
 	uint32_t e;
 	if (*slot) {
 		e = (uint32_t)*slot - 1;
-		t->count[e] += inc;
-		if (!t->victim)
-			sift_down(t, t->heap_pos[e]);
+		t->count[e] += inc;	/* the heap's bound may lag: see least() */
 		*fresh = 0;
 		return e;
 	}
 	uint64_t base = 0;
+	int grew = 0;
 	if (t->used < t->capacity) {
-		e = t->used;
-		t->heap[e] = e;
-		t->heap_pos[e] = e;
-		t->used++;
+		e = t->used++;
+		grew = 1;
 	} else {
 		/* Replace the smallest: the newcomer inherits its count as
-		 * the error bound (Space-Saving); lazy tables sample. */
-		e = t->victim ? lazy_victim(t) : t->heap[0];
+		 * the error bound (Space-Saving); lazy tables sample. It keeps
+		 * the root's place with the old count as its bound. */
+		e = t->victim ? lazy_victim(t) : least(t);
 		base = t->victim ? 0 : t->count[e];
 		unindex(t, e);
 		t->evictions++;
@@ -212,12 +223,11 @@ uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
 	t->error[e] = base;
 	if (t->extra_size)
 		memset(dr_topk_extra(t, e), 0, t->extra_size);
-	if (t->victim)
-		;	/* no order kept */
-	else if (base)
-		sift_down(t, t->heap_pos[e]);
-	else
-		sift_up(t, t->heap_pos[e]);
+	if (grew && !t->victim) {
+		t->heap[e].entry = e;
+		t->heap[e].key = t->count[e];
+		sift_up(t, e);
+	}
 	*fresh = 1;
 	return e;
 }
