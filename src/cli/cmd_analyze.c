@@ -43,7 +43,8 @@ static void usage(FILE *out)
 		"Detection (alerts come first in the report):\n"
 		"  --local CIDR          the operator's own address space; repeatable\n"
 		"  --resolver ADDR[/LEN] hosts allowed to answer DNS; repeatable\n"
-		"  --config FILE         read 'local = CIDR', 'resolver = ADDR' and\n"
+		"  --config FILE         read 'local = CIDR', 'resolver = ADDR',\n"
+		"                        'geoip = FILE', 'asn = FILE' and\n"
 		"                        'DETECTOR.THRESHOLD = VALUE' lines\n"
 		"  --set DETECTOR.THRESHOLD=VALUE\n"
 		"                        change a threshold, e.g. --set flood.source_pps=5000;\n"
@@ -60,6 +61,15 @@ static void usage(FILE *out)
 		"  dnsradar analyze --where src=192.0.2.1 capture.pcap\n"
 		"  dnsradar records --where src=192.0.2.1 --where dport=53 capture.pcap\n",
 		DEFAULT_TOP);
+}
+
+/* Config-file keys of the report: geoip = FILE, asn = FILE. */
+static int config_key(void *ctx, const char *key, const char *value, char *errbuf, size_t errlen)
+{
+	int asn = strcmp(key, "asn") == 0;
+	if (!asn && strcmp(key, "geoip") != 0)
+		return 1;
+	return dr_geo_open(ctx, asn ? "asn" : "country", value, errbuf, errlen) < 0 ? -1 : 0;
 }
 
 /* --thresholds: every threshold with its value (after --config and --set
@@ -154,7 +164,8 @@ static int run(int argc, char **argv)
 		case OPT_SET: {
 			int bad = opt == OPT_LOCAL ? dr_roles_add_local(&engine->roles, optarg, err, sizeof(err))
 				: opt == OPT_RESOLVER ? dr_roles_add_resolver(&engine->roles, optarg, err, sizeof(err))
-				: opt == OPT_CONFIG ? dr_engine_load_config(engine, optarg, err, sizeof(err))
+				: opt == OPT_CONFIG ? dr_engine_load_config(engine, optarg, config_key, &geo,
+									   err, sizeof(err))
 				: dr_engine_set(engine, optarg, err, sizeof(err));
 			if (bad) {
 				dr_cli_error("%s%s", opt == OPT_SET ? "--set " : "", err);

@@ -83,7 +83,8 @@ int dr_engine_set(struct dr_engine *e, const char *assignment, char *errbuf, siz
 	return -1;
 }
 
-int dr_engine_load_config(struct dr_engine *e, const char *path, char *errbuf, size_t errlen)
+int dr_engine_load_config(struct dr_engine *e, const char *path, dr_config_fn other,
+			  void *ctx, char *errbuf, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -116,12 +117,14 @@ int dr_engine_load_config(struct dr_engine *e, const char *path, char *errbuf, s
 		while (kn && (key[kn - 1] == ' ' || key[kn - 1] == '\t'))
 			key[--kn] = 0;
 		char *val = eq + 1 + strspn(eq + 1, " \t");
-		int bad;
+		int bad = 1;
 		if (strcmp(key, "local") == 0)
 			bad = dr_roles_add_local(&e->roles, val, why, sizeof(why));
 		else if (strcmp(key, "resolver") == 0)
 			bad = dr_roles_add_resolver(&e->roles, val, why, sizeof(why));
-		else
+		else if (other && !strchr(key, '.'))
+			bad = other(ctx, key, val, why, sizeof(why));
+		if (bad == 1)
 			bad = dr_engine_set(e, s, why, sizeof(why));
 		if (bad) {
 			snprintf(errbuf, errlen, "%s:%u: %s", path, lineno, why);

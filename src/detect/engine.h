@@ -31,10 +31,17 @@ void dr_engine_defaults(struct dr_engine *e);
  * reason in errbuf. */
 int dr_engine_set(struct dr_engine *e, const char *assignment, char *errbuf, size_t errlen);
 
+/* Handles a config key the engine does not know; returns 1 when it does
+ * not know it either, 0 when handled, -1 with a reason in errbuf. */
+typedef int (*dr_config_fn)(void *ctx, const char *key, const char *value,
+			    char *errbuf, size_t errlen);
+
 /* Reads a config file: "local = CIDR", "resolver = IP", and
- * "DETECTOR.PARAM = VALUE" lines; '#' starts a comment. 0, or -1 with
- * "FILE:LINE: reason" in errbuf. */
-int dr_engine_load_config(struct dr_engine *e, const char *path, char *errbuf, size_t errlen);
+ * "DETECTOR.PARAM = VALUE" lines, other keys through `other` (may be
+ * NULL); '#' starts a comment. 0, or -1 with "FILE:LINE: reason" in
+ * errbuf. */
+int dr_engine_load_config(struct dr_engine *e, const char *path, dr_config_fn other,
+			  void *ctx, char *errbuf, size_t errlen);
 
 /* Allocates every enabled detector's state. 0 or DR_ENOMEM. */
 int dr_engine_start(struct dr_engine *e, const uint8_t *dns_ports);

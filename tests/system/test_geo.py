@@ -87,6 +87,16 @@ def main():
     if "Sources by country" not in text or "Sources by autonomous system" in text:
         print("FAIL text report tables")
         failed += 1
+    conf = os.path.join(work, "dr.conf")
+    with open(conf, "w") as f:
+        f.write("geoip = %s\nasn = %s\n" % (os.path.join(MMDB, "GeoIP2-Country-Test.mmdb"),
+                                             os.path.join(MMDB, "GeoLite2-ASN-Test.mmdb")))
+    via_config = subprocess.run([binary, "analyze", "--no-progress", "--format", "json",
+                                 "--config", conf, "--where", "qname=*.victim-example.com", path],
+                                capture_output=True, check=True)
+    if json.loads(via_config.stdout)["top"] != doc["top"]:
+        print("FAIL geoip/asn from a config file differ from the options")
+        failed += 1
     bad = subprocess.run([binary, "analyze", "--geoip", path, path], capture_output=True)
     if bad.returncode != 2 or b"--geoip" not in bad.stderr:
         print("FAIL a capture given as --geoip: %r" % bad.stderr)
