@@ -60,7 +60,7 @@ static void amp_record(void *st, const struct dr_record *r, const struct dr_dete
 	const struct dr_akey *src = &r->keys.src, *dst = &r->keys.dst;
 
 	if (from_dns && dr_dns_qr(&r->dns)) {	/* a response: to its destination */
-		struct dest *d = dr_ktable_hit(dests, dst->b, dst->len, dst->hash, r->ts_sec, ts,
+		struct dest *d = dr_ktable_hit(dests, dst->b, dst->len, dst->hash, env->now, ts,
 					       r->ip_len ? r->ip_len : r->payload_len);
 		d->resp++;
 		d->resp_bytes += r->payload_len;
@@ -84,7 +84,7 @@ static void amp_record(void *st, const struct dr_record *r, const struct dr_dete
 		}
 	} else if (to_dns && !dr_dns_qr(&r->dns)) {	/* a query: from its source */
 		/* counted only for destinations already tracked */
-		struct dest *d = dr_ktable_find(dests, src->b, src->len, src->hash, r->ts_sec, ts);
+		struct dest *d = dr_ktable_find(dests, src->b, src->len, src->hash, env->now, ts);
 		if (d)
 			d->queries++;
 	}

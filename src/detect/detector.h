@@ -30,6 +30,8 @@ struct dr_detect_env {
 	const double *param;		/* values, in the detector's params order */
 	struct dr_regdom *regdom;	/* shared registered-domain cache */
 	const uint8_t *dns_ports;	/* bitmap of ports that carry DNS */
+	int64_t now;		/* the second being counted: the latest record's,
+				 * so a record a little late joins it */
 };
 
 struct dr_detector {

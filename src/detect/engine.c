@@ -182,9 +182,12 @@ void dr_engine_record(struct dr_engine *e, struct dr_record *r)
 			tick(e, s);
 		e->sec = r->ts_sec;
 	}
-	for (unsigned i = 0; i < e->n; i++)
-		if (e->state[i])
-			dr_detectors[i]->on_record(e->state[i], r, &e->env[i]);
+	for (unsigned i = 0; i < e->n; i++) {
+		if (!e->state[i])
+			continue;
+		e->env[i].now = e->sec;
+		dr_detectors[i]->on_record(e->state[i], r, &e->env[i]);
+	}
 }
 
 void dr_engine_finish(struct dr_engine *e)

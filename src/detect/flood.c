@@ -98,7 +98,7 @@ static void flood_record(void *st, const struct dr_record *r, const struct dr_de
 	struct flood *f = st;
 	double ts = dr_record_time(r);
 	uint32_t bytes = r->ip_len ? r->ip_len : r->payload_len;
-	int64_t now = r->ts_sec;
+	int64_t now = env->now;
 	const struct dr_akey *src = &r->keys.src, *dst = &r->keys.dst;
 	if (!dr_port_test(env->dns_ports, r->dport)) {
 		if (dr_port_test(env->dns_ports, r->sport)) {

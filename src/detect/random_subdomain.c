@@ -79,7 +79,6 @@ static unsigned label_class(const uint8_t *p, size_t n)
 
 static void rsd_record(void *st, const struct dr_record *r, const struct dr_detect_env *env)
 {
-	(void)env;
 	struct dr_ktable *zones = st;
 	const struct dr_dns *d = &r->dns;
 	if (!d->has_question || dr_dns_opcode(d) != 0 || d->malformed)
@@ -90,7 +89,7 @@ static void rsd_record(void *st, const struct dr_record *r, const struct dr_dete
 		return;		/* no zone, or nothing left of it */
 	const uint8_t *name = k->qname;
 	uint32_t zlen = k->qname_len - (uint32_t)off;
-	struct zone *e = dr_ktable_hit(zones, name + off, zlen, k->zone_hash, r->ts_sec,
+	struct zone *e = dr_ktable_hit(zones, name + off, zlen, k->zone_hash, env->now,
 				       dr_record_time(r), r->payload_len);
 	if (dr_dns_qr(d)) {
 		e->responses++;

@@ -65,7 +65,7 @@ static void refl_record(void *st, const struct dr_record *r, const struct dr_det
 
 	if (dr_port_test(env->dns_ports, r->sport) && dr_dns_qr(d)) {
 		struct responder *s = dr_ktable_hit(responders, src->b, src->len, src->hash,
-						    r->ts_sec, ts, r->ip_len ? r->ip_len : r->payload_len);
+						    env->now, ts, r->ip_len ? r->ip_len : r->payload_len);
 		s->resp++;
 		s->resp_bytes += r->payload_len;
 		s->ra += dr_dns_ra(d);
@@ -96,7 +96,7 @@ static void refl_record(void *st, const struct dr_record *r, const struct dr_det
 	} else if (dr_port_test(env->dns_ports, r->dport) && !dr_dns_qr(d)) {
 		/* counted only for responders already tracked */
 		struct responder *s = dr_ktable_find(responders, dst->b, dst->len, dst->hash,
-						     r->ts_sec, ts);
+						     env->now, ts);
 		if (s) {
 			s->queries++;
 			s->query_bytes += r->payload_len;

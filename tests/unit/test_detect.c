@@ -421,6 +421,31 @@ static void test_config(void)
 	unlink(path);
 }
 
+/* Captures from several queues are slightly out of order: a record a
+ * little late joins the second being counted, it does not reset it. */
+static void test_late_records(void)
+{
+	struct dr_engine e;
+	start(&e, NULL);
+	go(&e);
+	for (int i = 0; i < 5 * 3000; i++) {
+		double t = 1000 + i / 3000.0;
+		if (i % 10 == 5 && t >= 1001)
+			t -= 0.9;	/* from another queue, stamped earlier */
+		struct rec_spec r = {.ts = t, .src = "10.9.9.9", .dst = "192.0.2.1",
+				     .sport = 4444, .dport = 53, .malformed = DR_MAL_NOT_DNS,
+				     .len = 512};
+		feed(&e, &r);
+	}
+	dr_engine_finish(&e);
+	CHECK_EQ(count(&e, "flood", "10.9.9.9"), 1);
+	if (e.alerts.n) {
+		CHECK(e.alerts.a[0].start < 1002.1);
+		CHECK(e.alerts.a[0].packets >= 4 * 2900);	/* seconds 2 to 5, nothing lost */
+	}
+	dr_engine_fini(&e);
+}
+
 /* Ticks come from record time: a long silence closes windows without
  * ticking through every second of it. */
 static void test_time_gap(void)
@@ -446,5 +471,6 @@ int main(void)
 	RUN(test_random_subdomain);
 	RUN(test_config);
 	RUN(test_time_gap);
+	RUN(test_late_records);
 	TEST_MAIN_END();
 }
