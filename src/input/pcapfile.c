@@ -57,7 +57,9 @@ static int need(struct dr_pcapfile *f, size_t n)
 		return 1;
 	if (f->map || f->eof)
 		return 0;
-	/* Move the rest to the front and read more. */
+	/* Move the rest to the front and read more. In a stream, data is
+	 * always buf: after growing it, the rest is at the same offset of
+	 * the new buffer. */
 	size_t rest = f->len - f->pos;
 	if (n > f->buf_cap) {
 		size_t cap = f->buf_cap;
@@ -67,6 +69,7 @@ static int need(struct dr_pcapfile *f, size_t n)
 		if (!b)
 			return 0;
 		f->buf = b;
+		f->data = b;
 		f->buf_cap = cap;
 	}
 	memmove(f->buf, f->data + f->pos, rest);
@@ -100,7 +103,19 @@ static int cut_short(struct dr_pcapfile *f)
 	return -1;
 }
 
+static int open_header(struct dr_pcapfile *f, const uint8_t *map, size_t len, FILE *fp);
+
 int dr_pcapfile_open(struct dr_pcapfile *f, const uint8_t *map, size_t len, FILE *fp)
+{
+	int rc = open_header(f, map, len, fp);
+	if (rc < 0) {	/* a failed open holds nothing */
+		free(f->buf);
+		f->buf = NULL;
+	}
+	return rc;
+}
+
+static int open_header(struct dr_pcapfile *f, const uint8_t *map, size_t len, FILE *fp)
 {
 	memset(f, 0, sizeof(*f));
 	if (map) {

@@ -56,7 +56,8 @@ struct dr_pcap_record {
 /* Starts reading: maps `map` (len bytes, owned by the caller) when not
  * NULL, else reads fp (owned by the caller). Reads the file header.
  * Returns 0, or -1 with the reason in f->error ("not a pcap or pcapng
- * capture", "the file header is cut short"). */
+ * capture", "the file header is cut short"); a failed open holds no
+ * memory, and needs no dr_pcapfile_close. */
 int dr_pcapfile_open(struct dr_pcapfile *f, const uint8_t *map, size_t len, FILE *fp);
 
 /* Reads the next packet record. Returns 1, 0 at the end, or -1 when the

@@ -204,10 +204,52 @@ static void test_pcapng_interfaces(void)
 	dr_pcapfile_close(&f);
 }
 
+/* A block larger than the stream buffer (1 MiB), not at its start: the
+ * buffer grows while part of the data is still to be moved. The fuzzer
+ * found this reading freed memory. */
+static void test_stream_large_block(void)
+{
+	size_t big = 3u << 20, n = 0;
+	uint8_t *b = malloc(big + 4096);
+	memcpy(b, pcap_header, 24);
+	n = 24;
+	uint8_t small[16] = {1, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 100, 0, 0, 0};
+	memcpy(b + n, small, 16);
+	n += 16;
+	memset(b + n, 0xab, 100);
+	n += 100;
+	uint32_t caplen = (uint32_t)big;
+	uint8_t large[16] = {2, 0, 0, 0, 0, 0, 0, 0};
+	memcpy(large + 8, &caplen, 4);
+	memcpy(large + 12, &caplen, 4);
+	memcpy(b + n, large, 16);
+	n += 16;
+	for (size_t i = 0; i < big; i++)
+		b[n + i] = (uint8_t)(i * 31);
+	n += big;
+	FILE *fp = fmemopen(b, n, "rb");
+	struct dr_pcapfile f;
+	struct dr_pcap_record r;
+	CHECK_EQ(dr_pcapfile_open(&f, NULL, 0, fp), 0);
+	CHECK_EQ(dr_pcapfile_next(&f, &r), 1);
+	CHECK_EQ(r.caplen, 100);
+	CHECK_EQ(dr_pcapfile_next(&f, &r), 1);
+	CHECK_EQ(r.caplen, big);
+	int same = 1;
+	for (size_t i = 0; i < big && same; i++)
+		same = r.data[i] == (uint8_t)(i * 31);
+	CHECK(same);
+	CHECK_EQ(dr_pcapfile_next(&f, &r), 0);
+	dr_pcapfile_close(&f);
+	fclose(fp);
+	free(b);
+}
+
 int main(void)
 {
 	RUN(test_against_libpcap);
 	RUN(test_errors);
 	RUN(test_pcapng_interfaces);
+	RUN(test_stream_large_block);
 	TEST_MAIN_END();
 }
