@@ -297,8 +297,6 @@ static int next_pcapng(struct dr_pcapfile *f, struct dr_pcap_record *rec)
 				f->swap = 1;
 			else
 				return damaged(f, "bad byte-order magic in a section header");
-			if (rd16(f, b + 12) != 1)
-				return damaged(f, "a section of an unknown pcapng major version");
 			f->nifaces = 0;
 		} else {
 			type = rd32(f, b);
@@ -311,6 +309,8 @@ static int next_pcapng(struct dr_pcapfile *f, struct dr_pcap_record *rec)
 		b = f->data + f->pos;
 		const uint8_t *body = b + 8;
 		size_t n = total - 12;
+		if (type == NG_SHB && (n < 16 || rd16(f, body + 4) != 1))
+			return damaged(f, "a section header too short or of an unknown pcapng version");
 		f->pos += total;
 
 		uint32_t ifid, caplen, len, hi, lo;
