@@ -12,9 +12,10 @@ secs=${1:-600}
 [ $# -gt 0 ] && shift
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DDNSRADAR_FUZZ=ON \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j "$(nproc)" --target fuzz_dns fuzz_packet >/dev/null
+cmake --build build-fuzz -j "$(nproc)" --target fuzz_dns fuzz_packet fuzz_analyze \
+	fuzz_pcapfile >/dev/null
 work=$(mktemp -d)
-for t in dns packet; do
+for t in dns packet analyze pcapfile; do
 	mkdir -p "$work/$t"
 	extra=""
 	[ "$t" = dns ] && extra="$*"
