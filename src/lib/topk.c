@@ -55,7 +55,8 @@ void dr_topk_fini(struct dr_topk *t)
 
 size_t dr_topk_mem(const struct dr_topk *t)
 {
-	return (size_t)t->capacity * (t->key_size + t->extra_size + 8 + 8 + 4 + 2 + 16) +
+	return (size_t)t->capacity * (t->key_size + t->extra_size + 8 + 8 + 4 + 2 +
+				      (t->heap ? sizeof(*t->heap) : 0)) +
 	       ((size_t)t->slots_mask + 1) * sizeof(*t->slots);
 }
 
@@ -159,6 +160,9 @@ static void unindex(struct dr_topk *t, uint32_t e)
 
 void dr_topk_set_lazy(struct dr_topk *t, dr_topk_victim_fn victim, void *ctx)
 {
+	free(t->heap_mem);	/* a lazy table keeps no order */
+	t->heap_mem = NULL;
+	t->heap = NULL;
 	t->victim = victim;
 	t->victim_ctx = ctx;
 	t->rng = 2463534242u;

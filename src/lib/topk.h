@@ -34,7 +34,7 @@ struct dr_topk {
 	/* A lazy 4-ary min-heap: each node holds an entry and a lower bound
 	 * of its count (counts only grow; increments do not touch the heap,
 	 * eviction refreshes the root until it is exact). Four children share
-	 * one cache line. */
+	 * one cache line. NULL in lazy mode. */
 	struct dr_topk_node { uint64_t key; uint32_t entry, pad; } *heap;
 	void *heap_mem;		/* the allocation heap points into */
 	uint64_t *slots;	/* hash index: hash << 32 | entry + 1; 0 = empty */
