@@ -1,35 +1,117 @@
-/* Capture -> decode -> filter -> consumer, with an optional progress bar. */
+/* Capture -> decode -> filter -> consumer, with an optional progress bar;
+ * the every-message consumer optionally on a second thread. */
 #include "core/pipeline.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/keys.h"
 #include "input/capture.h"
+#include "lib/ring.h"
+
+/* A batch handed to the second thread: records, and their payloads in an
+ * arena that holds at least one message of the largest size. */
+#define BATCH_RECORDS 64
+#define BATCH_ARENA (128 * 1024)
+#define RING_BATCHES 8
+
+struct batch {
+	uint32_t n;
+	uint32_t arena_used;
+	struct dr_record rec[BATCH_RECORDS];
+	uint8_t arena[BATCH_ARENA];
+};
 
 void dr_pipeline_init(struct dr_pipeline *p)
 {
 	memset(p, 0, sizeof(*p));
 	dr_port_set(p->dns_ports, 53);
 	p->progress = 1;
+	p->threads = 1;
 }
 
 struct run_ctx {
 	struct dr_pipeline *p;
 	dr_message_fn fn;
 	void *ctx;
+	struct dr_ring *ring;	/* NULL: every_fn runs inline */
+	struct batch *batch;	/* being filled */
 };
+
+static void *every_thread(void *arg)
+{
+	struct run_ctx *rc = arg;
+	struct batch *b;
+	while ((b = dr_ring_consume(rc->ring)) != NULL) {
+		for (uint32_t i = 0; i < b->n; i++)
+			rc->p->every_fn(rc->p->every_ctx, &b->rec[i]);
+		dr_ring_release(rc->ring);
+	}
+	return NULL;
+}
+
+static void hand_off(struct run_ctx *rc, const struct dr_record *r)
+{
+	struct batch *b = rc->batch;
+	if (b && (b->n == BATCH_RECORDS || BATCH_ARENA - b->arena_used < r->payload_len)) {
+		dr_ring_publish(rc->ring);
+		b = NULL;
+	}
+	if (!b) {
+		b = rc->batch = dr_ring_produce(rc->ring);
+		b->n = b->arena_used = 0;
+	}
+	dr_record_copy(&b->rec[b->n++], r, b->arena + b->arena_used);
+	b->arena_used += (r->payload_len + 7) & ~7u;
+}
 
 static void filtered_message(void *arg, const struct dr_record *r)
 {
 	struct run_ctx *rc = arg;
-	if (rc->p->every_fn)	/* the record is the decoder's scratch space */
-		rc->p->every_fn(rc->p->every_ctx, (struct dr_record *)r);
-	if (rc->p->where.n && !dr_where_match(&rc->p->where, r))
+	struct dr_pipeline *p = rc->p;
+	/* The record is the decoder's scratch space: ours to annotate. */
+	if (p->keys)
+		dr_keys_fill((struct dr_record *)r, p->regdom);
+	if (rc->ring)
+		hand_off(rc, r);
+	else if (p->every_fn)
+		p->every_fn(p->every_ctx, (struct dr_record *)r);
+	if (p->where.n && !dr_where_match(&p->where, r))
 		return;
-	rc->p->matched++;
+	p->matched++;
 	rc->fn(rc->ctx, r);
+}
+
+/* Starts the second thread; on any failure every_fn simply runs inline. */
+static void start_thread(struct run_ctx *rc, struct dr_ring *ring, pthread_t *tid)
+{
+	if (rc->p->threads < 2 || !rc->p->every_fn)
+		return;
+	if (dr_ring_init(ring, RING_BATCHES, sizeof(struct batch)) < 0)
+		return;
+	rc->ring = ring;
+	if (pthread_create(tid, NULL, every_thread, rc) != 0) {
+		dr_ring_fini(ring);
+		rc->ring = NULL;
+		return;
+	}
+	rc->p->ring_mem = dr_ring_mem(ring);
+}
+
+static void stop_thread(struct run_ctx *rc, pthread_t tid)
+{
+	if (!rc->ring)
+		return;
+	if (rc->batch)
+		dr_ring_publish(rc->ring);
+	dr_ring_close(rc->ring);
+	pthread_join(tid, NULL);
+	dr_ring_fini(rc->ring);
+	rc->ring = NULL;
 }
 
 static double mono_now(void)
@@ -61,7 +143,9 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 {
 	struct dr_capture cap;
 	struct dr_decoder dec;
-	struct run_ctx rc = {p, fn, ctx};
+	struct run_ctx rc = {p, fn, ctx, NULL, NULL};
+	struct dr_ring ring;
+	pthread_t tid = 0;
 	int ret = 0;
 
 	p->decode.dns_ports = p->dns_ports;
@@ -73,6 +157,7 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 		return -1;
 	}
 	p->decode_mem = dr_decoder_mem_budget(&dec);
+	start_thread(&rc, &ring, &tid);
 
 	int show = p->progress && cap.total_size > 0 && isatty(STDERR_FILENO);
 	double start = show ? mono_now() : 0, last_draw = start;
@@ -93,6 +178,7 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	if (drawn)
 		fprintf(stderr, "\r\033[K");
 	dr_decoder_fini(&dec);
+	stop_thread(&rc, tid);
 	p->stats = dec.stats;
 	p->filtered = cap.filtered;
 	if (cap.failed) {

@@ -8,6 +8,8 @@
 #include "decode/packet.h"
 #include "report/where.h"
 
+struct dr_regdom;
+
 struct dr_pipeline {
 	/* set by the caller */
 	char *const *files;
@@ -16,16 +18,23 @@ struct dr_pipeline {
 	uint8_t dns_ports[8192];	/* bitmap; port 53 set by init */
 	struct dr_where where;
 	int progress;			/* 1: draw on stderr if it is a terminal */
-	/* optional: sees every message before --where, and may annotate it
-	 * (its keys) for the consumer that follows */
+	/* optional: sees every message before --where, in order */
 	void (*every_fn)(void *ctx, struct dr_record *r);
 	void *every_ctx;
+	/* 2: every_fn runs on a thread of its own, fed copies of the records
+	 * through a ring; 1: everything on the caller's thread */
+	unsigned threads;
+	/* set: every record's keys (core/keys.h) are filled before any
+	 * consumer sees it, with registered domains from regdom if given */
+	int keys;
+	struct dr_regdom *regdom;
 	struct dr_decode_config decode;
 	/* filled by the run */
 	struct dr_decode_stats stats;
 	uint64_t filtered;		/* packets the BPF rejected */
 	uint64_t matched;		/* messages that passed --where */
 	size_t decode_mem;		/* decoder memory budget */
+	size_t ring_mem;		/* the threads' ring, when there were two */
 	int cut_short;			/* a file ended early; error says why */
 	char error[1024];
 };

@@ -3,7 +3,9 @@
 #ifndef DR_CORE_RECORD_H
 #define DR_CORE_RECORD_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "decode/dns.h"
 
@@ -26,7 +28,7 @@ struct dr_keys {
 	struct dr_akey src, dst;
 	uint64_t qname_hash;	/* of the lower-cased name */
 	uint64_t zone_hash;	/* of the zone, or of the whole name when none */
-	uint8_t qname[DR_NAME_MAX];	/* lower-cased wire form */
+	uint8_t qname[DR_NAME_MAX];	/* lower-cased wire form; last */
 };
 
 struct dr_record {
@@ -44,9 +46,25 @@ struct dr_record {
 	uint32_t ip_len;	/* IP datagram length, reassembled if need be */
 	const uint8_t *payload;	/* the DNS message, borrowed */
 	uint32_t payload_len;
-	struct dr_dns dns;
-	struct dr_keys keys;	/* filled on demand by dr_keys_fill() */
+	struct dr_dns dns;	/* its qname last */
+	struct dr_keys keys;	/* filled on demand by dr_keys_fill(); last */
 };
+
+/* Copies src into dst for a consumer on another thread: every field, but
+ * of the two query names only the octets in use, and the payload into
+ * payload_copy (payload_len octets), which dst->payload then points to. */
+static inline void dr_record_copy(struct dr_record *dst, const struct dr_record *src,
+				  uint8_t *payload_copy)
+{
+	memcpy(dst, src, offsetof(struct dr_record, dns.qname) + src->dns.qname_len);
+	if (src->keys.ready)
+		memcpy(&dst->keys, &src->keys, offsetof(struct dr_keys, qname) + src->keys.qname_len);
+	else
+		dst->keys.ready = 0;
+	if (src->payload_len)
+		memcpy(payload_copy, src->payload, src->payload_len);
+	dst->payload = payload_copy;
+}
 
 /* Seconds since the epoch as a double, for rates and spans. */
 static inline double dr_record_time(const struct dr_record *r)

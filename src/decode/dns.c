@@ -206,15 +206,6 @@ static int fault(struct dr_dns *d, int reason, size_t at)
 int dr_dns_parse(const uint8_t *msg, size_t len, struct dr_dns *d)
 {
 	memset(d, 0, offsetof(struct dr_dns, qname));
-	d->qname_len = 0;
-	d->edns = 0;
-	d->edns_version = 0;
-	d->edns_do = 0;
-	d->edns_nopts = 0;
-	d->edns_udp = 0;
-	d->rr_parsed = 0;
-	d->malformed = 0;
-	d->malformed_at = 0;
 	d->len = (uint16_t)(len > 0xffff ? 0xffff : len);
 
 	if (len < DNS_HEADER_LEN) {

@@ -35,7 +35,6 @@ struct dr_dns {
 	uint8_t has_question;	/* the first question was read completely */
 	uint8_t qname_len;	/* wire length of qname, root label included */
 	uint16_t qtype, qclass;
-	uint8_t qname[DR_NAME_MAX];	/* uncompressed wire form, case kept */
 	uint8_t edns;		/* an OPT record was found */
 	uint8_t edns_version;
 	uint8_t edns_do;
@@ -47,6 +46,9 @@ struct dr_dns {
 	uint16_t len;		/* message length in octets */
 	uint8_t malformed;	/* enum dr_malformed */
 	uint16_t malformed_at;	/* offset of the fault */
+	/* Last, so that a copy of a record can stop after qname_len octets
+	 * (see dr_record_copy). */
+	uint8_t qname[DR_NAME_MAX];	/* uncompressed wire form, case kept */
 };
 
 static inline unsigned dr_dns_qr(const struct dr_dns *d) { return d->flags >> 15; }

@@ -190,6 +190,14 @@ void dr_engine_record(struct dr_engine *e, struct dr_record *r)
 	}
 }
 
+int dr_engine_active(const struct dr_engine *e)
+{
+	for (unsigned i = 0; i < e->n; i++)
+		if (e->state[i])
+			return 1;
+	return 0;
+}
+
 void dr_engine_finish(struct dr_engine *e)
 {
 	if (e->started)

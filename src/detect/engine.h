@@ -50,6 +50,9 @@ int dr_engine_start(struct dr_engine *e, const uint8_t *dns_ports);
  * so they serve whoever counts it next. */
 void dr_engine_record(struct dr_engine *e, struct dr_record *r);
 
+/* 1 when at least one detector is running (after dr_engine_start). */
+int dr_engine_active(const struct dr_engine *e);
+
 /* Ends the last second: its windows are judged, alerts sorted. */
 void dr_engine_finish(struct dr_engine *e);
 

@@ -247,10 +247,11 @@ static void text_memory(struct dr_out *o, const struct dr_report *r)
 		     r->engine->state[i] ? "" : " (disabled)");
 		total += m;
 	}
-	size_t rest[3] = {r->decode_mem, dr_stats_mem(r->stats),
+	size_t rest[4] = {r->decode_mem, r->ring_mem, dr_stats_mem(r->stats),
 			  sizeof(struct dr_alert) * DR_ALERTS_MAX + sizeof(struct dr_regdom)};
-	static const char *const names[3] = {"decoder", "report tables", "alerts + PSL cache"};
-	for (unsigned i = 0; i < 3; i++) {
+	static const char *const names[4] = {"decoder", "thread ring", "report tables",
+					     "alerts + PSL cache"};
+	for (unsigned i = 0; i < 4; i++) {
 		fmt_bytes(a, sizeof(a), rest[i]);
 		line(o, "  %-18s %10s\n", names[i], a);
 		total += rest[i];
@@ -511,6 +512,7 @@ static void json_memory(struct dr_out *o, const struct dr_report *r)
 	for (unsigned i = 0; i < r->engine->n; i++)
 		json_u(o, dr_detectors[i]->name, dr_engine_mem(r->engine, i), &f);
 	json_u(o, "decoder", r->decode_mem, &f);
+	json_u(o, "ring", r->ring_mem, &f);
 	json_u(o, "report_tables", dr_stats_mem(r->stats), &f);
 	json_u(o, "alerts_psl", sizeof(struct dr_alert) * DR_ALERTS_MAX + sizeof(struct dr_regdom), &f);
 	dr_out_str(o, "}}");

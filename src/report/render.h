@@ -21,6 +21,7 @@ struct dr_report {
 	const struct dr_engine *engine;	/* alerts, detectors' memory */
 	int show_stats;			/* --stats */
 	size_t decode_mem;		/* the decoder's budget */
+	size_t ring_mem;		/* records in flight to the detector thread */
 };
 
 void dr_render_text(struct dr_out *o, const struct dr_report *r);

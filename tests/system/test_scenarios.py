@@ -59,8 +59,12 @@ def run_case(binary, work, case):
     name, with_roles = CASES[case]
     path, truth = capture(work, name)
     flags = truth["flags"] if with_roles else []
-    out = subprocess.run([binary, "analyze", "--no-progress", "--format", "json"] + flags +
-                         [path], capture_output=True, check=True)
+    cmd = [binary, "analyze", "--no-progress", "--format", "json"] + flags + [path]
+    out = subprocess.run(cmd[:2] + ["--threads", "2"] + cmd[2:], capture_output=True, check=True)
+    # The detectors on a thread of their own must not change one byte.
+    alone = subprocess.run(cmd[:2] + ["--threads", "1"] + cmd[2:], capture_output=True,
+                           check=True)
+    assert out.stdout == alone.stdout, "%s: --threads 2 and --threads 1 differ" % case
     doc = json.loads(out.stdout)
     got = sorted("%s %s" % (a["type"], a["key"]) for a in doc["alerts"])
     with open(os.path.join(GOLD, case + ".gold")) as f:

@@ -1,15 +1,19 @@
 /* Unit tests of the helpers: Space-Saving top-K, HyperLogLog, the output
- * buffer's JSON and address formatting, the bounded cursor. */
+ * buffer's JSON and address formatting, the bounded cursor, the ring
+ * between two threads. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "harness.h"
 #include "lib/cursor.h"
 #include "lib/hll.h"
 #include "lib/outbuf.h"
+#include "lib/ring.h"
 #include "lib/topk.h"
 
 static uint32_t add_u32(struct dr_topk *t, uint32_t key, uint64_t inc)
@@ -156,6 +160,56 @@ static void test_cursor(void)
 	CHECK_EQ(dr_cur_avail(&c), 0);
 }
 
+/* The ring between two threads: every batch arrives once, in order, with
+ * the contents the producer wrote, through many wraps of a small ring and
+ * both sides waiting (a slow consumer first, then a slow producer). */
+#define RING_ROUNDS 200000
+struct ring_test {
+	struct dr_ring ring;
+	uint64_t seen, bad, sum;
+};
+
+static void *ring_consumer(void *arg)
+{
+	struct ring_test *rt = arg;
+	uint64_t *b;
+	while ((b = dr_ring_consume(&rt->ring)) != NULL) {
+		if (b[0] != rt->seen || b[1] != ~rt->seen)
+			rt->bad++;
+		rt->sum += b[0];
+		rt->seen++;
+		if (rt->seen < 50)	/* the producer finds the ring full and sleeps */
+			usleep(1000);
+		dr_ring_release(&rt->ring);
+	}
+	return NULL;
+}
+
+static void test_ring(void)
+{
+	struct ring_test rt = {0};
+	CHECK_EQ(dr_ring_init(&rt.ring, 3, 16), 0);
+	CHECK_EQ(rt.ring.nbatches, 4);
+	CHECK_EQ(rt.ring.batch_size, 64);
+	pthread_t tid;
+	CHECK_EQ(pthread_create(&tid, NULL, ring_consumer, &rt), 0);
+	for (uint64_t i = 0; i < RING_ROUNDS; i++) {
+		uint64_t *b = dr_ring_produce(&rt.ring);
+		b[0] = i;
+		b[1] = ~i;
+		if (i > RING_ROUNDS - 50)	/* the consumer finds it empty and sleeps */
+			usleep(1000);
+		dr_ring_publish(&rt.ring);
+	}
+	dr_ring_close(&rt.ring);
+	pthread_join(tid, NULL);
+	CHECK_EQ(rt.seen, RING_ROUNDS);
+	CHECK_EQ(rt.bad, 0);
+	CHECK_EQ(rt.sum, (uint64_t)RING_ROUNDS * (RING_ROUNDS - 1) / 2);
+	CHECK(dr_ring_consume(&rt.ring) == NULL);	/* closed and empty stays so */
+	dr_ring_fini(&rt.ring);
+}
+
 int main(void)
 {
 	RUN(test_topk_exact);
@@ -164,5 +218,6 @@ int main(void)
 	RUN(test_hll);
 	RUN(test_outbuf);
 	RUN(test_cursor);
+	RUN(test_ring);
 	TEST_MAIN_END();
 }
