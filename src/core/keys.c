@@ -1,6 +1,44 @@
 /* Deriving a record's keys once. */
 #include "core/keys.h"
 
+/* ASCII capitals of eight octets to small letters, other octets kept. */
+static inline uint64_t lower8(uint64_t x)
+{
+	uint64_t low7 = x & 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t above_z = low7 + 0x2525252525252525ULL;	/* top bit: > 'Z' */
+	uint64_t from_a = low7 + 0x3f3f3f3f3f3f3f3fULL;		/* top bit: >= 'A' */
+	uint64_t upper = ~x & (from_a ^ above_z) & 0x8080808080808080ULL;
+	return x | upper >> 2;
+}
+
+static inline uint64_t lower_word(uint8_t *dst, const uint8_t *src)
+{
+	uint64_t v = lower8(dr_load_le64(src));
+	dr_store_le64(dst, v);
+	return v;
+}
+
+/* Copies a wire name lower-cased, a word at a time (its length octets, at
+ * most 63, are below 'A' and so unchanged), and returns dr_hash_words of
+ * the copy, computed from the words on their way rather than read back. */
+static uint64_t lower_and_hash(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	size_t words = (len + 7) / 8;
+	uint64_t acc = len * DR_HASH_LEN_PRIME;
+	for (size_t i = 0; i < words; i += 2) {
+		uint64_t a = lower_word(dst + 8 * i, src + 8 * i), b = 0;
+		if (i + 1 < words) {
+			b = lower_word(dst + 8 * i + 8, src + 8 * i + 8);
+			if (i + 2 == words)
+				b &= dr_tail_mask(len);
+		} else {
+			a &= dr_tail_mask(len);
+		}
+		acc = dr_hash_step(acc, a, b);
+	}
+	return dr_avalanche64(acc);
+}
+
 void dr_keys_compute(const struct dr_record *r, struct dr_keys *k, struct dr_regdom *rd)
 {
 	dr_akey_set(&k->src, r->family, r->src);
@@ -9,12 +47,11 @@ void dr_keys_compute(const struct dr_record *r, struct dr_keys *k, struct dr_reg
 	k->qname_len = 0;
 	k->qname_hash = k->zone_hash = 0;
 	if (r->dns.has_question) {
-		k->qname_len = r->dns.qname_len;
-		memcpy(k->qname, r->dns.qname, k->qname_len);
-		dr_name_lower(k->qname, k->qname_len);
-		k->qname_hash = dr_hash64(k->qname, k->qname_len);
-		k->zone = (int16_t)(rd ? dr_regdom_offset(rd, k->qname_hash, k->qname, k->qname_len) : -1);
-		k->zone_hash = k->zone > 0 ? dr_hash64(k->qname + k->zone, (size_t)(k->qname_len - k->zone))
+		size_t len = r->dns.qname_len;
+		k->qname_len = (uint8_t)len;
+		k->qname_hash = lower_and_hash(k->qname, r->dns.qname, len);
+		k->zone = (int16_t)(rd ? dr_regdom_offset(rd, k->qname_hash, k->qname, len) : -1);
+		k->zone_hash = k->zone > 0 ? dr_hash_words(k->qname + k->zone, len - (size_t)k->zone)
 					   : k->qname_hash;
 	}
 	k->ready = 1;

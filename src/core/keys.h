@@ -17,7 +17,7 @@ static inline void dr_akey_set(struct dr_akey *k, int family, const uint8_t *add
 	k->b[0] = (uint8_t)family;
 	memcpy(k->b + 1, addr, n);
 	k->len = n + 1;
-	k->hash = dr_hash64(k->b, k->len);
+	k->hash = dr_hash_addr(family, addr);	/* from the source, not from b */
 }
 
 /* Computes the keys of r into k; rd may be NULL (no registered domains). */

@@ -16,8 +16,8 @@
 /* A batch handed to the second thread: records, and their payloads in an
  * arena that holds at least one message of the largest size. */
 #define BATCH_RECORDS 64
-#define BATCH_ARENA (128 * 1024)
-#define RING_BATCHES 8
+#define BATCH_ARENA (64 * 1024 + 64)
+#define RING_BATCHES 16
 
 struct batch {
 	uint32_t n;

@@ -28,7 +28,9 @@ struct dr_keys {
 	struct dr_akey src, dst;
 	uint64_t qname_hash;	/* of the lower-cased name */
 	uint64_t zone_hash;	/* of the zone, or of the whole name when none */
-	uint8_t qname[DR_NAME_MAX];	/* lower-cased wire form; last */
+	/* Lower-cased wire form; last. Padded so that any suffix of it can be
+	 * read in whole words (lib/hash.h). */
+	uint8_t qname[DR_NAME_MAX + 1 + 8];
 };
 
 struct dr_record {

@@ -48,7 +48,9 @@ struct dr_dns {
 	uint16_t malformed_at;	/* offset of the fault */
 	/* Last, so that a copy of a record can stop after qname_len octets
 	 * (see dr_record_copy). */
-	uint8_t qname[DR_NAME_MAX];	/* uncompressed wire form, case kept */
+	/* Uncompressed wire form, case kept; one octet more than a name can
+	 * hold, so that it can be read in whole 8-octet words. */
+	uint8_t qname[DR_NAME_MAX + 1];
 };
 
 static inline unsigned dr_dns_qr(const struct dr_dns *d) { return d->flags >> 15; }

@@ -46,6 +46,7 @@ struct zone {
 	struct dr_hll8 prefixes;
 	struct dr_top4 resolvers, nets;
 	uint8_t nsamples;
+	uint64_t sample_hash[SAMPLES];	/* of the lower-cased names */
 	char samples[SAMPLES][SAMPLE_LEN];
 	/* persistent */
 	uint32_t streak;
@@ -103,18 +104,18 @@ static void rsd_record(void *st, const struct dr_record *r, const struct dr_dete
 	unsigned cls = label_class(name + 1, lab);
 	e->alphabet[cls]++;
 	e->numeric += cls == A_DIGIT;
-	struct dr_akey net;
-	uint8_t masked[16] = {0};
-	memcpy(masked, r->src, r->family == 4 ? 3 : 6);	/* /24 or /48 */
-	dr_akey_set(&net, r->family, masked);
+	uint8_t net[DR_AKEY] = {0};	/* the source's /24 or /48, as an address key */
+	memcpy(net, k->src.b, r->family == 4 ? 1 + 3 : 1 + 6);
 	dr_top4_add(&e->resolvers, k->src.b);
-	dr_top4_add(&e->nets, net.b);
+	dr_top4_add(&e->nets, net);
 	if (e->nsamples < SAMPLES) {
+		/* A name already sampled (in any case) is not converted again. */
+		for (unsigned i = 0; i < e->nsamples; i++)
+			if (e->sample_hash[i] == k->qname_hash)
+				return;
 		char text[DR_NAME_TEXT_MAX];
 		dr_name_to_text(d->qname, d->qname_len, text);
-		for (unsigned i = 0; i < e->nsamples; i++)
-			if (strcmp(e->samples[i], text) == 0)
-				return;
+		e->sample_hash[e->nsamples] = k->qname_hash;
 		dr_copy_cut(e->samples[e->nsamples++], SAMPLE_LEN, text);
 	}
 }
