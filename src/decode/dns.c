@@ -77,11 +77,34 @@ static int read_name(const uint8_t *msg, size_t len, size_t *pos,
 	uint16_t visited[MAX_POINTER_HOPS];	/* pointer targets followed */
 
 	for (;;) {
-		if (p >= len) {
-			*fault_at = p;
-			return DR_MAL_TRUNCATED;
+		/* A run of ordinary labels is walked by its length octets
+		 * alone and copied in one piece. */
+		size_t run = p;
+		uint8_t b;
+		for (;;) {
+			if (p >= len) {
+				*fault_at = p;
+				return DR_MAL_TRUNCATED;
+			}
+			b = msg[p];
+			if (b == 0 || (b & 0xc0))
+				break;
+			if (p + 1 + b > len) {
+				*fault_at = p;
+				return DR_MAL_TRUNCATED;
+			}
+			/* + 1 for the root label still to come */
+			if (total + (p - run) + 1 + b + 1 > DR_NAME_MAX) {
+				*fault_at = p;
+				return DR_MAL_NAME_TOO_LONG;
+			}
+			p += 1 + (size_t)b;
 		}
-		uint8_t b = msg[p];
+		if (p > run) {
+			if (out)
+				memcpy(out + total, msg + run, p - run);
+			total += p - run;
+		}
 		if (b == 0) {
 			if (out)
 				out[total] = 0;
@@ -91,21 +114,6 @@ static int read_name(const uint8_t *msg, size_t len, size_t *pos,
 			break;
 		}
 		switch (b & 0xc0) {
-		case 0x00:
-			if (p + 1 + b > len) {
-				*fault_at = p;
-				return DR_MAL_TRUNCATED;
-			}
-			/* + 1 for the root label still to come */
-			if (total + 1 + b + 1 > DR_NAME_MAX) {
-				*fault_at = p;
-				return DR_MAL_NAME_TOO_LONG;
-			}
-			if (out)
-				memcpy(out + total, msg + p, 1 + (size_t)b);
-			total += 1 + (size_t)b;
-			p += 1 + (size_t)b;
-			break;
 		case 0xc0: {
 			if (p + 1 >= len) {
 				*fault_at = p;
