@@ -273,9 +273,22 @@ int dr_dns_parse(const uint8_t *msg, size_t len, struct dr_dns *d)
 	unsigned additional_from = (unsigned)d->ancount + d->nscount;
 	for (unsigned i = 0; i < rrs; i++) {
 		size_t owner = pos;
-		rc = read_name(msg, len, &pos, NULL, NULL, &at, &nc);
-		if (rc)
-			return fault(d, rc, at);
+		/* The usual owner: a pointer to a name already walked. What
+		 * read_name would do with it, without the call. */
+		int known = -1;
+		if (len - pos >= 2 && (msg[pos] & 0xc0) == 0xc0) {
+			size_t target = (size_t)(msg[pos] & 0x3f) << 8 | msg[pos + 1];
+			if (target < len)
+				known = cache_len(&nc, target);
+		}
+		if (known >= 0) {
+			cache_add(&nc, pos, (size_t)known);
+			pos += 2;
+		} else {
+			rc = read_name(msg, len, &pos, NULL, NULL, &at, &nc);
+			if (rc)
+				return fault(d, rc, at);
+		}
 		if (len - pos < 10)
 			return fault(d, DR_MAL_TRUNCATED, pos);
 		uint16_t type = dr_get16(msg + pos);
