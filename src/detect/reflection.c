@@ -35,6 +35,9 @@ static const struct dr_param params[P_COUNT] = {
 	[P_RESPONDERS] = {"responders", 65536, "responders tracked at once (memory)"},
 };
 
+#define QNAME_TEXT 80
+#define QWIRE (QNAME_TEXT + 16)
+
 struct responder {
 	struct dr_kwin w;
 	uint64_t resp, resp_bytes, queries, query_bytes, ra, outward;
@@ -47,7 +50,11 @@ struct responder {
 	uint32_t streak;
 	int64_t streak_sec;
 	uint16_t qtype;
-	char qname[80];
+	/* The majority question's name, wire form (case kept), cut at
+	 * QWIRE octets: its text, cut at QNAME_TEXT, is made only when an
+	 * alert needs it (more octets than that text can show are kept). */
+	uint8_t qwire_len;
+	uint8_t qwire[QWIRE];
 };
 
 static void *refl_init(const struct dr_detect_env *env)
@@ -87,10 +94,9 @@ static void refl_record(void *st, const struct dr_record *r, const struct dr_det
 		} else {
 			s->q_votes--;
 		}
-		if (s->q_hash == qh && d->has_question && (fresh_candidate || !s->qname[0])) {
-			char text[DR_NAME_TEXT_MAX];
-			dr_name_to_text(d->qname, d->qname_len, text);
-			dr_copy_cut(s->qname, sizeof(s->qname), text);
+		if (s->q_hash == qh && d->has_question && (fresh_candidate || !s->qwire_len)) {
+			s->qwire_len = d->qname_len < QWIRE ? d->qname_len : QWIRE;
+			memcpy(s->qwire, d->qname, s->qwire_len);
 			s->qtype = d->qtype;
 		}
 	} else if (dr_port_test(env->dns_ports, r->dport) && !dr_dns_qr(d)) {
@@ -125,13 +131,19 @@ static void refl_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 				 (s->query_bytes ? factor >= p[P_MIN_FACTOR] : avg >= p[P_MIN_SIZE]);
 		if (!by_role && !by_pattern) {
 			s->streak = 0;
-			s->qname[0] = 0;
+			s->qwire_len = 0;
 			continue;
 		}
 		if (dr_streak(&s->streak, &s->streak_sec, sec) < (uint32_t)p[P_MIN_SECONDS])
 			continue;
 
 		char who[64], victim[64], rate[32], ev[DR_EVIDENCE_MAX], summary[512], action[512];
+		char qname[QNAME_TEXT] = "";
+		if (s->qwire_len) {
+			char text[DR_NAME_TEXT_MAX];
+			dr_name_to_text(s->qwire, s->qwire_len, text);
+			dr_copy_cut(qname, sizeof(qname), text);
+		}
 		dr_akey_text(key, who);
 		double bps = (double)s->w.bytes * 8;
 		dr_fmt_bps(rate, sizeof(rate), bps);
@@ -144,7 +156,7 @@ static void refl_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 		dr_top4_json(&sb, &s->victims, "responses", NULL, NULL);
 		dr_sb_printf(&sb, ",\"destinations\":%u,\"destinations_at_least\":%s,\"questions\":[{"
 			     "\"qname\":", s->dests.n, *more ? "true" : "false");
-		dr_sb_json_str(&sb, s->qname);
+		dr_sb_json_str(&sb, qname);
 		dr_sb_printf(&sb, ",\"qtype\":");
 		dr_sb_json_str(&sb, qt ? qt : "other");
 		dr_sb_printf(&sb, ",\"share\":%.3f}],\"amplification_factor\":", resp ? (double)s->q_same / resp : 0);
@@ -164,7 +176,7 @@ static void refl_tick(void *st, int64_t sec, const struct dr_detect_env *env)
 			 "%s answers DNS for others: %.0f responses/s (%s) to %u%s destination%s, mostly "
 			 "%s; question %s %s%s", who, resp, rate, s->dests.n, more,
 			 s->dests.n == 1 ? "" : "s", victim,
-			 s->qname[0] ? s->qname : "(various)", qt ? qt : "", amplified);
+			 qname[0] ? qname : "(various)", qt ? qt : "", amplified);
 		snprintf(action, sizeof(action),
 			 "stop %s from answering outsiders: close port 53 or recursion to the Internet "
 			 "(firewall/ACL), or enable response rate limiting; then find out who runs it "
