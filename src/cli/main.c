@@ -1,4 +1,5 @@
 /* dnsradar: find DNS abuse in traffic. Dispatches to a subcommand. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +34,11 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* Tables are sized once at start: allocations from 128 KiB up are
+	 * always their own mappings, whose pages the kernel zeroes when first
+	 * touched. Without this, glibc raises the threshold after the first
+	 * large free and then zeroes tens of megabytes of heap by hand. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (argc < 2) {
 		usage(stderr);
 		return DR_EXIT_USAGE;
