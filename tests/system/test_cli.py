@@ -66,7 +66,7 @@ def test_help_everywhere():
         rc, out, err = run(*args)
         assert rc == 0 and "Usage: dnsradar" in out, (args, rc, out, err)
     rc, out, _ = run("analyze", "--help")
-    for opt in ("--format", "--top", "--bpf", "--where", "--dns-port"):
+    for opt in ("--format", "--top", "--bpf", "--where", "--dns-port", "--threads"):
         assert opt in out, opt
 
 
@@ -82,6 +82,9 @@ def test_bad_usage():
     assert rc == 2 and "--top" in err
     rc, _, err = run("analyze", "--format", "xml", SAMPLE)
     assert rc == 2 and "--format" in err
+    rc, _, err = run("analyze", "--threads", "3", SAMPLE)
+    assert rc == 2
+    one_line_error(err.splitlines()[0], "--threads '3': give 1 or 2")
     rc, _, err = run("records", "--where", "colour=red", SAMPLE)
     assert rc == 2 and "unknown field" in err
     rc, _, err = run("records", "--dns-port", "99999", SAMPLE)
@@ -416,6 +419,9 @@ def test_detection_options():
     assert rc == 0 and "Memory budget" in out and "random_subdomain" in out
     doc = analyze_json("--stats", SAMPLE)
     assert doc["stats"]["memory"]["flood"] > 0
+    # the detectors' thread and its ring, and none with one thread
+    assert analyze_json("--stats", "--threads", "2", SAMPLE)["stats"]["memory"]["ring"] > 0
+    assert analyze_json("--stats", "--threads", "1", SAMPLE)["stats"]["memory"]["ring"] == 0
 
 
 def test_sample_alert():
