@@ -1,7 +1,7 @@
 /* The project's hashes: xxHash3 (libxxhash, inlined) for general keys, and
- * two word-at-a-time hashes for the keys derived from every record
- * (addresses and query names), built from the same 128-bit multiply-fold
- * as XXH3 but fed from registers, so that a key just written is not read
+ * word-at-a-time hashes for the keys derived from every record (addresses
+ * here; query names in core/keys.c, from the steps below), built from the
+ * same 128-bit multiply-fold as XXH3 but fed from registers, so that a key just written is not read
  * back through memory in pieces of another size (a stall on every load). */
 #ifndef DR_LIB_HASH_H
 #define DR_LIB_HASH_H
@@ -83,26 +83,6 @@ static inline uint64_t dr_hash_step(uint64_t acc, uint64_t a, uint64_t b)
 static inline uint64_t dr_tail_mask(size_t n)
 {
 	return n % 8 ? ~0ULL >> (64 - 8 * (n % 8)) : ~0ULL;
-}
-
-/* A byte string of len octets. Reads whole words: up to 7 octets past
- * the end must be addressable (their values do not matter). */
-static inline uint64_t dr_hash_words(const uint8_t *p, size_t len)
-{
-	size_t words = (len + 7) / 8;
-	uint64_t acc = len * DR_HASH_LEN_PRIME;
-	for (size_t i = 0; i < words; i += 2) {
-		uint64_t a = dr_load_le64(p + 8 * i), b = 0;
-		if (i + 1 < words) {
-			b = dr_load_le64(p + 8 * i + 8);
-			if (i + 2 == words)
-				b &= dr_tail_mask(len);
-		} else {
-			a &= dr_tail_mask(len);
-		}
-		acc = dr_hash_step(acc, a, b);
-	}
-	return dr_avalanche64(acc);
 }
 
 #endif
