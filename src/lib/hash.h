@@ -1,8 +1,9 @@
 /* The project's hashes: xxHash3 (libxxhash, inlined) for general keys, and
  * word-at-a-time hashes for the keys derived from every record (addresses
  * here; query names in core/keys.c, from the steps below), built from the
- * same 128-bit multiply-fold as XXH3 but fed from registers, so that a key just written is not read
- * back through memory in pieces of another size (a stall on every load). */
+ * same 128-bit multiply-fold as XXH3 but fed from registers, so that a key
+ * just written is not read back through memory in pieces of another size
+ * (a stall on every load). */
 #ifndef DR_LIB_HASH_H
 #define DR_LIB_HASH_H
 
