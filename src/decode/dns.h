@@ -9,6 +9,7 @@
 #define DR_NAME_MAX 255		/* wire octets of a name, root included */
 #define DR_NAME_TEXT_MAX 1024	/* presentation form, \DDD escapes included */
 #define DR_EDNS_OPTS_MAX 8	/* distinct option codes remembered */
+#define DR_DNS_MESSAGE_MAX 65535	/* the most any transport carries */
 
 /* Why a message is not well formed; the first fault found wins. */
 #define DR_MALFORMED(X) \

@@ -172,6 +172,8 @@ static void decode_udp(struct dr_decoder *d, const uint8_t *p, size_t n, int dep
 	size_t plen = n - 8;
 	if (ulen >= 8 && (size_t)ulen - 8 < plen)
 		plen = (size_t)ulen - 8;	/* trailing padding is not DNS */
+	if (plen > DR_DNS_MESSAGE_MAX)	/* a frame larger than any UDP datagram */
+		plen = DR_DNS_MESSAGE_MAX;
 	d->rec.proto = IP_UDP;
 	d->rec.sport = sport;
 	d->rec.dport = dport;

@@ -282,6 +282,24 @@ def test_tcp_and_fragments():
     assert all(r["an"] == 6 and r["malformed"] is None for r in frag)
 
 
+def test_oversized_frame():
+    # A 100,000-byte raw IPv4 frame claiming the largest total length, with
+    # a UDP length of 0: the message is the datagram's 65,507 octets, the
+    # largest there is, and both thread modes agree (the ring's arena holds
+    # one message of that size).
+    payload = b"\x12\x34\x01\x00" + b"\x00" * (100000 - 4)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 65535, 1, 0, 64, 17, 0,
+                     bytes([192, 0, 2, 1]), bytes([192, 0, 2, 53]))
+    frame = ip + struct.pack("!HHHH", 4444, 53, 0, 0) + payload
+    data = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 101)
+    data += struct.pack("<IIII", 1700000000, 0, len(frame), len(frame)) + frame
+    path = tmp("oversized.pcap", data)
+    _, recs, _ = records(path)
+    assert [r["len"] for r in recs] == [65535 - 20 - 8], recs
+    outs = [run("analyze", "--format", "json", "--threads", t, path) for t in ("1", "2")]
+    assert outs[0][0] == 0 and outs[0][1] == outs[1][1]
+
+
 def test_link_types():
     for name in ("link-ethernet-qinq", "link-raw", "link-sll", "link-sll2", "link-null"):
         rc, recs, _ = records(os.path.join(DATA, name + ".pcap"))
