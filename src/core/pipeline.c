@@ -16,7 +16,9 @@
 /* A batch handed to the second thread: records, and their payloads in an
  * arena that holds at least one message of the largest size. */
 #define BATCH_RECORDS 64
-#define BATCH_ARENA (DR_DNS_MESSAGE_MAX + 1)
+#define BATCH_ARENA (DR_DNS_MESSAGE_MAX + 1)	/* the decoder caps messages */
+_Static_assert(BATCH_ARENA >= DR_DNS_MESSAGE_MAX && BATCH_ARENA % 8 == 0,
+	       "a batch holds the largest message, at an 8-octet boundary");
 #define RING_BATCHES 16
 
 struct batch {
@@ -56,8 +58,6 @@ static void *every_thread(void *arg)
 
 static void hand_off(struct run_ctx *rc, const struct dr_record *r)
 {
-	if (r->payload_len > BATCH_ARENA)
-		return;		/* cannot happen: the decoder caps messages */
 	struct batch *b = rc->batch;
 	if (b && (b->n == BATCH_RECORDS || BATCH_ARENA - b->arena_used < r->payload_len)) {
 		dr_ring_publish(rc->ring);

@@ -102,6 +102,8 @@ size_t dr_decoder_mem_budget(const struct dr_decoder *d)
 static void emit(struct dr_decoder *d, const uint8_t *msg, uint32_t len)
 {
 	struct dr_record *r = &d->rec;
+	if (len > DR_DNS_MESSAGE_MAX)	/* a frame larger than any datagram */
+		len = DR_DNS_MESSAGE_MAX;
 	r->payload = msg;
 	r->payload_len = len;
 	r->keys.ready = 0;
@@ -172,8 +174,6 @@ static void decode_udp(struct dr_decoder *d, const uint8_t *p, size_t n, int dep
 	size_t plen = n - 8;
 	if (ulen >= 8 && (size_t)ulen - 8 < plen)
 		plen = (size_t)ulen - 8;	/* trailing padding is not DNS */
-	if (plen > DR_DNS_MESSAGE_MAX)	/* a frame larger than any UDP datagram */
-		plen = DR_DNS_MESSAGE_MAX;
 	d->rec.proto = IP_UDP;
 	d->rec.sport = sport;
 	d->rec.dport = dport;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/errors.h"
+#include "lib/hash.h"
 
 int dr_topk_init(struct dr_topk *t, uint32_t capacity, uint32_t key_size,
 		 uint32_t extra_size)
@@ -106,13 +107,6 @@ static uint32_t least(struct dr_topk *t)
 	}
 }
 
-static inline uint64_t load64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static inline uint32_t load32(const uint8_t *p)
 {
 	uint32_t v;
@@ -127,9 +121,9 @@ static int key_eq(const uint8_t *a, const uint8_t *b, uint32_t n)
 	if (n >= 8) {
 		uint32_t i = 0;
 		for (; i + 8 <= n; i += 8)
-			if (load64(a + i) != load64(b + i))
+			if (dr_load_le64(a + i) != dr_load_le64(b + i))
 				return 0;
-		return i == n || load64(a + n - 8) == load64(b + n - 8);
+		return i == n || dr_load_le64(a + n - 8) == dr_load_le64(b + n - 8);
 	}
 	if (n >= 4)
 		return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
