@@ -1,5 +1,5 @@
 /* Capture -> decode -> filter -> consumer, with an optional progress bar;
- * the every-message consumer optionally on a second thread. */
+ * the consumers optionally on a second thread. */
 #include "core/pipeline.h"
 
 #include <pthread.h>
@@ -40,17 +40,30 @@ struct run_ctx {
 	struct dr_pipeline *p;
 	dr_message_fn fn;
 	void *ctx;
-	struct dr_ring *ring;	/* NULL: every_fn runs inline */
+	struct dr_ring *ring;	/* NULL: the consumers run inline */
 	struct batch *batch;	/* being filled */
 };
 
-static void *every_thread(void *arg)
+/* What follows the keys, on whichever thread: every_fn sees every
+ * message, fn those that pass --where. */
+static void consume(struct run_ctx *rc, struct dr_record *r)
+{
+	struct dr_pipeline *p = rc->p;
+	if (p->every_fn)
+		p->every_fn(p->every_ctx, r);
+	if (p->where.n && !dr_where_match(&p->where, r))
+		return;
+	p->matched++;
+	rc->fn(rc->ctx, r);
+}
+
+static void *consumer_thread(void *arg)
 {
 	struct run_ctx *rc = arg;
 	struct batch *b;
 	while ((b = dr_ring_consume(rc->ring)) != NULL) {
 		for (uint32_t i = 0; i < b->n; i++)
-			rc->p->every_fn(rc->p->every_ctx, &b->rec[i]);
+			consume(rc, &b->rec[i]);
 		dr_ring_release(rc->ring);
 	}
 	return NULL;
@@ -80,23 +93,19 @@ static void filtered_message(void *arg, const struct dr_record *r)
 		dr_keys_fill((struct dr_record *)r, p->regdom);
 	if (rc->ring)
 		hand_off(rc, r);
-	else if (p->every_fn)
-		p->every_fn(p->every_ctx, (struct dr_record *)r);
-	if (p->where.n && !dr_where_match(&p->where, r))
-		return;
-	p->matched++;
-	rc->fn(rc->ctx, r);
+	else
+		consume(rc, (struct dr_record *)r);
 }
 
-/* Starts the second thread; on any failure every_fn simply runs inline. */
+/* Starts the second thread; on any failure the consumers simply run inline. */
 static void start_thread(struct run_ctx *rc, struct dr_ring *ring, pthread_t *tid)
 {
-	if (rc->p->threads < 2 || !rc->p->every_fn)
+	if (rc->p->threads < 2)
 		return;
 	if (dr_ring_init(ring, RING_BATCHES, sizeof(struct batch)) < 0)
 		return;
 	rc->ring = ring;
-	if (pthread_create(tid, NULL, every_thread, rc) != 0) {
+	if (pthread_create(tid, NULL, consumer_thread, rc) != 0) {
 		dr_ring_fini(ring);
 		rc->ring = NULL;
 		return;

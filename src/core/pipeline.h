@@ -21,8 +21,9 @@ struct dr_pipeline {
 	/* optional: sees every message before --where, in order */
 	void (*every_fn)(void *ctx, struct dr_record *r);
 	void *every_ctx;
-	/* 2: every_fn runs on a thread of its own, fed copies of the records
-	 * through a ring; 1: everything on the caller's thread */
+	/* 2: the consumers (every_fn, --where, fn) run on a thread of their
+	 * own, fed copies of the records through a ring, while the caller's
+	 * thread reads, decodes and fills the keys; 1: all on one thread */
 	unsigned threads;
 	/* set: every record's keys (core/keys.h) are filled before any
 	 * consumer sees it, with registered domains from regdom if given */

@@ -442,6 +442,19 @@ def test_detection_options():
     assert analyze_json("--stats", "--threads", "1", SAMPLE)["stats"]["memory"]["ring"] == 0
 
 
+def test_threads_same_report():
+    """The tables, --where and the matched count are kept on the second
+    thread too: the report is the same with the detectors off and with a
+    drill-down."""
+    off = []
+    for d in ("reflection", "amplification", "random_subdomain", "flood", "loop"):
+        off += ["--set", d + ".enabled=0"]
+    for extra in (off, ["--where", "src=10.3.9.200"], ["--where", "qname=*.example.com"]):
+        docs = [analyze_json("--threads", t, *extra, SAMPLE) for t in ("1", "2")]
+        assert docs[0] == docs[1], extra
+        assert docs[0]["summary"]["dns_messages"] > 0, extra
+
+
 def test_sample_alert():
     """The sample's '. ANY' burst at one reflector is reported."""
     doc = analyze_json(SAMPLE)
