@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "decode/dns.h"
+#include "lib/hash.h"
 
 struct dr_regdom *dr_regdom_new(void)
 {
@@ -23,7 +24,28 @@ void dr_regdom_free(struct dr_regdom *rd)
 	free(rd);
 }
 
-static int compute(const struct dr_regdom *rd, const uint8_t *wire, size_t len)
+/* Is the suffix public? From the cache, else from libpsl (and cached).
+ * A single label always is (the PSL's implicit "*" rule), as in libpsl. */
+static int is_public(struct dr_regdom *rd, const uint8_t *wire, size_t len,
+		     const char *text, int last)
+{
+	if (last)
+		return 1;
+	uint64_t h = dr_hash64(wire, len);
+	uint64_t *slot = &rd->suffix[h & (DR_SUFFIX_SLOTS - 1)];
+	uint64_t tag = (h | 2) & ~(uint64_t)1;	/* never 0, the empty slot */
+	if ((*slot & ~(uint64_t)1) == tag)
+		return (int)(*slot & 1);
+	rd->psl_calls++;
+	int pub = psl_is_public_suffix(rd->psl, text) ? 1 : 0;
+	*slot = tag | (uint64_t)pub;
+	return pub;
+}
+
+/* psl_registrable_domain's walk: from the left, the first suffix that is
+ * public ends it, and the registered domain is the suffix one label
+ * longer (none when the whole name is public). */
+static int compute(struct dr_regdom *rd, const uint8_t *wire, size_t len)
 {
 	char text[DR_NAME_MAX + 1];
 	uint8_t wire_at[128];	/* label index -> wire offset */
@@ -53,13 +75,10 @@ static int compute(const struct dr_regdom *rd, const uint8_t *wire, size_t len)
 	if (labels == 0)
 		return -1;
 	text[o] = 0;
-	const char *found = psl_registrable_domain(rd->psl, text);
-	if (!found)
-		return -1;
-	size_t at = (size_t)(found - text);
 	for (unsigned i = 0; i < labels; i++)
-		if (text_at[i] == at)
-			return wire_at[i];
+		if (is_public(rd, wire + wire_at[i], p - wire_at[i], text + text_at[i],
+			      i + 1 == labels))
+			return i ? wire_at[i - 1] : -1;
 	return -1;
 }
 

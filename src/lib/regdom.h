@@ -1,6 +1,11 @@
-/* Registered domain of a DNS name (Public Suffix List, via libpsl), with a
- * small direct-mapped cache keyed by the name's hash, so a repeated name
- * costs no PSL look-up. Fixed size; never grows. */
+/* Registered domain of a DNS name (Public Suffix List, via libpsl), with
+ * two small direct-mapped caches: one keyed by the whole name's hash, so a
+ * repeated name costs no PSL look-up, and one of "is this suffix public?"
+ * keyed by the suffix's hash, so a name never seen before costs one libpsl
+ * call for the name itself instead of one per label (a random-subdomain
+ * attack is nothing but names never seen before). Exact: the answer is
+ * libpsl's own rule, psl_registrable_domain's left-to-right walk, made of
+ * psl_is_public_suffix answers. Fixed size; never grows. */
 #ifndef DR_LIB_REGDOM_H
 #define DR_LIB_REGDOM_H
 
@@ -8,11 +13,15 @@
 #include <stdint.h>
 
 #define DR_REGDOM_SLOTS 16384	/* power of two */
+#define DR_SUFFIX_SLOTS 16384	/* power of two */
 
 struct dr_regdom {
 	struct { uint64_t tag; int16_t offset; } slot[DR_REGDOM_SLOTS];
+	/* per suffix: its hash with the low bit set when it is public */
+	uint64_t suffix[DR_SUFFIX_SLOTS];
 	void *psl;		/* psl_ctx_t */
-	uint64_t lookups, misses;
+	uint64_t lookups, misses;	/* whole names */
+	uint64_t psl_calls;		/* psl_is_public_suffix */
 };
 
 /* Allocates a cache with the newest of libpsl's built-in list and the
