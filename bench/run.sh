@@ -76,7 +76,7 @@ echo
 echo "| what | packets/s | vs. minimal loop |"
 echo "|---|---:|---:|"
 echo "| minimal loop (bench/minloop.c) | $r_min | 1.000 |"
-echo "| dnsradar analyze, all detectors (detectors on a second thread) | $r_analyze | $(ratio "$r_min" "$r_analyze") |"
+echo "| dnsradar analyze, all detectors (detectors and tables on a second thread) | $r_analyze | $(ratio "$r_min" "$r_analyze") |"
 echo "| dnsradar analyze --threads 1, all detectors | $r_one | $(ratio "$r_min" "$r_one") |"
 echo "| dnsradar analyze, detectors off | $r_tables | $(ratio "$r_min" "$r_tables") |"
 echo "| dnsradar records > /dev/null (lines/s) | $r_records | $(ratio "$r_min" "$r_records") |"
