@@ -23,26 +23,16 @@ struct name {
 	char text[DR_NAME_MAX + 1];
 };
 
-/* Dotted text to lower-case wire form; 0 when it does not fit. */
+/* Dotted text to lower-case wire form, zero-padded for word reads; 0
+ * when it is no DNS name. */
 static int to_wire(const char *text, struct name *n)
 {
-	size_t o = 0;
-	const char *p = text;
 	memset(n->wire, 0, sizeof(n->wire));
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t lab = dot ? (size_t)(dot - p) : strlen(p);
-		if (lab == 0 || lab > 63 || o + 1 + lab + 1 > DR_NAME_MAX)
-			return 0;
-		n->wire[o++] = (uint8_t)lab;
-		for (size_t i = 0; i < lab; i++) {
-			char c = p[i];
-			n->wire[o++] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-		}
-		p += lab + (dot ? 1 : 0);
-	}
-	n->wire[o++] = 0;
-	n->len = o;
+	int len = dr_name_from_text(text, n->wire);
+	if (len < 0)
+		return 0;
+	n->len = (size_t)len;
+	dr_name_lower(n->wire, n->len);
 	snprintf(n->text, sizeof(n->text), "%s", text);
 	return 1;
 }
