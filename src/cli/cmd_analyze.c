@@ -128,6 +128,7 @@ static int run(int argc, char **argv)
 	char err[1024];
 	int show_stats = 0, have_engine = 0;
 	struct dr_geo geo = {0};
+	struct dr_alert_log alerts = {0};
 	char **where = calloc((size_t)argc + 1, sizeof(*where));
 	unsigned nwhere = 0;
 	int json = 0, opt, ret = DR_EXIT_USAGE, have_stats = 0;
@@ -226,7 +227,9 @@ static int run(int argc, char **argv)
 	p->nfiles = (unsigned)(argc - optind);
 
 	have_engine = 1;
-	if (dr_engine_start(engine, p->dns_ports) < 0) {
+	if (dr_alert_log_init(&alerts, 4 * DR_ALERTS_MAX) < 0 ||
+	    dr_engine_subscribe(engine, dr_alert_log_sink, &alerts) < 0 ||
+	    dr_engine_start(engine, p->dns_ports) < 0) {
 		dr_cli_error("out of memory for the detectors");
 		ret = DR_EXIT_FAIL;
 		goto out;
@@ -253,6 +256,8 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 
+	alerts.lost_windows = engine->alerts.dropped;
+	dr_alert_log_sort(&alerts);
 	dr_stats_finish(stats);
 	struct dr_tables tables;
 	if (dr_tables_build(&tables, stats, (unsigned)top, &geo) < 0) {
@@ -263,7 +268,8 @@ static int run(int argc, char **argv)
 	struct dr_report report = {
 		.stats = stats, .tables = &tables, .decode = &p->stats,
 		.filtered = p->filtered, .files = p->files, .nfiles = p->nfiles,
-		.where = where, .nwhere = nwhere, .engine = engine, .show_stats = show_stats,
+		.where = where, .nwhere = nwhere, .engine = engine, .alerts = &alerts,
+		.show_stats = show_stats,
 		.decode_mem = p->decode_mem, .ring_mem = p->ring_mem,
 	};
 	struct dr_out o;
@@ -289,6 +295,7 @@ static int run(int argc, char **argv)
 		ret = DR_EXIT_OK;
 	}
 out:
+	dr_alert_log_fini(&alerts);
 	dr_geo_close(&geo);
 	if (have_engine)
 		dr_engine_fini(engine);

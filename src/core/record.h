@@ -1,5 +1,9 @@
-/* The flat, fixed-size record every input becomes: one per DNS message.
- * A record handed to a consumer is borrowed for that call only. */
+/* The flat, fixed-size record every input becomes. Records come in kinds
+ * (dnsjit's typed objects): a DNS message from a packet, or an aggregate
+ * that stands for `packets` packets and `bytes` octets between two times
+ * (a flow record, an sFlow sample). Every counter weighs a record by what
+ * it stands for. A record handed to a consumer is borrowed for that call
+ * only. */
 #ifndef DR_CORE_RECORD_H
 #define DR_CORE_RECORD_H
 
@@ -33,7 +37,14 @@ struct dr_keys {
 	uint8_t qname[DR_NAME_MAX + 1 + 8];
 };
 
+/* Record kinds, as bits so that a consumer can declare the set it takes. */
+enum dr_record_kind {
+	DR_KIND_DNS = 1u << 0,	/* one DNS message (or junk at a DNS port) */
+	DR_KIND_FLOW = 1u << 1,	/* an aggregate: packets and bytes over a span */
+};
+
 struct dr_record {
+	uint8_t kind;		/* one of enum dr_record_kind */
 	uint64_t frame;		/* 1-based index of the packet in its file */
 	uint32_t file;		/* index of the input file, 0-based */
 	int64_t ts_sec;
@@ -46,6 +57,16 @@ struct dr_record {
 	uint8_t src[16], dst[16];	/* IPv4 in the first 4 bytes, rest 0 */
 	uint32_t wire_len;	/* frame length on the wire */
 	uint32_t ip_len;	/* IP datagram length, reassembled if need be */
+	/* What the record stands for on the wire, already scaled by its
+	 * sampling rate: a DNS message is 1 packet (or the IP fragments it
+	 * was reassembled from) of ip_len octets; an aggregate is many. */
+	uint64_t packets;
+	uint64_t bytes;
+	int64_t end_sec;	/* the last packet it stands for; = ts for a message */
+	uint32_t end_nsec;
+	uint32_t sampling;	/* 1 in N packets were seen; 1: all */
+	uint8_t exporter[DR_AKEY];	/* who reported it (family 0: the capture itself) */
+	uint32_t in_if, out_if;	/* interfaces, 0 when unknown */
 	const uint8_t *payload;	/* the DNS message, borrowed */
 	uint32_t payload_len;
 	struct dr_dns dns;	/* its qname last */
@@ -66,6 +87,26 @@ static inline void dr_record_copy(struct dr_record *dst, const struct dr_record 
 	if (src->payload_len)
 		memcpy(payload_copy, src->payload, src->payload_len);
 	dst->payload = payload_copy;
+}
+
+/* How many messages a record stands for: one for a DNS message (however
+ * many fragments carried it), every packet for an aggregate. */
+static inline uint64_t dr_record_messages(const struct dr_record *r)
+{
+	return r->kind == DR_KIND_DNS ? 1 : r->packets;
+}
+
+/* The octets of the messages it stands for: the DNS message's own, or for
+ * an aggregate, which carries no payload, its bytes. */
+static inline uint64_t dr_record_msg_bytes(const struct dr_record *r)
+{
+	return r->kind == DR_KIND_DNS ? r->payload_len : r->bytes;
+}
+
+/* Seconds since the epoch as a double, for rates and spans. */
+static inline double dr_record_end_time(const struct dr_record *r)
+{
+	return (double)r->end_sec + r->end_nsec / 1e9;
 }
 
 /* Seconds since the epoch as a double, for rates and spans. */

@@ -217,6 +217,8 @@ int dr_frag_add(struct dr_frag_table *t, const struct dr_frag_in *in,
 	}
 	if (in->len)
 		memcpy(s->buf + in->offset, in->data, in->len);
+	if (s->pieces < UINT16_MAX)
+		s->pieces++;
 	if (in->offset == 0) {
 		s->ttl = in->ttl;
 		s->next_header = in->next_header;
@@ -228,6 +230,7 @@ int dr_frag_add(struct dr_frag_table *t, const struct dr_frag_in *in,
 	/* Complete: the buffer is handed over until the next call. */
 	free(t->done);
 	t->done = s->buf;
+	t->done_pieces = s->pieces;
 	*out = s->buf;
 	*out_len = s->total;
 	*ttl = s->ttl;

@@ -28,6 +28,7 @@ struct dr_frag_set {
 	uint8_t nranges;
 	uint8_t ttl;		/* from the first fragment */
 	uint8_t next_header;	/* protocol of the reassembled payload */
+	uint16_t pieces;	/* fragments accepted into it */
 	int64_t first_ms;	/* packet time of the first fragment seen */
 	uint32_t total;		/* payload length once the last is seen */
 	uint32_t cap;		/* bytes allocated in buf */
@@ -46,6 +47,7 @@ struct dr_frag_table {
 	size_t mem_cap, mem_used;
 	uint32_t timeout_ms;
 	uint8_t *done;		/* last completed datagram, freed next call */
+	uint16_t done_pieces;	/* the fragments it was made of */
 	struct dr_frag_counts counts;
 };
 

@@ -106,6 +106,12 @@ static void emit(struct dr_decoder *d, const uint8_t *msg, uint32_t len)
 		len = DR_DNS_MESSAGE_MAX;
 	r->payload = msg;
 	r->payload_len = len;
+	r->kind = DR_KIND_DNS;
+	r->packets = r->fragmented && d->frag.done_pieces ? d->frag.done_pieces : 1;
+	r->bytes = r->ip_len ? r->ip_len : len;
+	r->end_sec = r->ts_sec;
+	r->end_nsec = r->ts_nsec;
+	r->sampling = 1;
 	r->keys.ready = 0;
 	d->stats.dns_messages++;
 	if (dr_dns_parse(msg, len, &r->dns))

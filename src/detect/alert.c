@@ -1,4 +1,4 @@
-/* The alert list: windows joined into attacks. */
+/* The alert list: windows joined into attacks, and their events. */
 #include "detect/alert.h"
 
 #include <stdio.h>
@@ -11,6 +11,7 @@ int dr_alerts_init(struct dr_alerts *al)
 {
 	memset(al, 0, sizeof(*al));
 	al->a = calloc(DR_ALERTS_MAX, sizeof(*al->a));
+	al->quiet = DR_ALERT_QUIET;
 	return al->a ? 0 : DR_ENOMEM;
 }
 
@@ -18,6 +19,16 @@ void dr_alerts_fini(struct dr_alerts *al)
 {
 	free(al->a);
 	memset(al, 0, sizeof(*al));
+}
+
+int dr_alerts_subscribe(struct dr_alerts *al, dr_alert_sink_fn fn, void *ctx)
+{
+	if (al->nsinks == DR_ALERT_SINKS)
+		return -1;
+	al->sink[al->nsinks].fn = fn;
+	al->sink[al->nsinks].ctx = ctx;
+	al->nsinks++;
+	return 0;
 }
 
 const char *dr_severity_name(int severity)
@@ -31,34 +42,57 @@ const char *dr_severity_name(int severity)
 	}
 }
 
-static void copy(char *dst, size_t cap, const char *src)
+static void emit(struct dr_alerts *al, enum dr_alert_event event, struct dr_alert *a)
 {
-	snprintf(dst, cap, "%s", src ? src : "");
+	a->last_event = a->end;
+	a->pending = 0;
+	a->event_severity = a->severity;
+	for (unsigned i = 0; i < al->nsinks; i++)
+		al->sink[i].fn(al->sink[i].ctx, event, a);
+}
+
+static void close_alert(struct dr_alerts *al, struct dr_alert *a)
+{
+	a->closed = 1;
+	emit(al, DR_EVENT_CLOSE, a);
+	a->type = NULL;		/* the slot is free again */
+	al->nopen--;
+	al->closed++;
 }
 
 void dr_alert_fire(struct dr_alerts *al, const struct dr_fire *f)
 {
-	struct dr_alert *a = NULL;
-	/* The newest alert of this (type, key) continues if recent enough. */
-	for (unsigned i = al->n; i-- > 0;) {
+	struct dr_alert *a = NULL, *free_slot = NULL;
+	for (unsigned i = 0; i < DR_ALERTS_MAX; i++) {
 		struct dr_alert *c = &al->a[i];
+		if (!c->type) {
+			if (!free_slot)
+				free_slot = c;
+			continue;
+		}
 		if (c->type == f->type && strcmp(c->key, f->key) == 0) {
-			if (f->first - c->end <= DR_ALERT_QUIET)
-				a = c;
+			a = c;
 			break;
 		}
 	}
-	if (!a) {
-		if (al->n == DR_ALERTS_MAX) {
+	int opening = !a;
+	if (opening) {
+		if (!free_slot) {
 			al->dropped++;
 			return;
 		}
-		a = &al->a[al->n++];
+		a = free_slot;
 		memset(a, 0, sizeof(*a));
+		a->id = ++al->next_id;
 		a->type = f->type;
-		copy(a->key, sizeof(a->key), f->key);
-		a->start = f->first;
+		snprintf(a->key, sizeof(a->key), "%s", f->key);
+		a->start = f->start;
+		a->detected = f->last;
+		al->nopen++;
+		al->opened++;
 	}
+	if (f->start < a->start)
+		a->start = f->start;
 	if (f->last > a->end)
 		a->end = f->last;
 	if (f->severity > a->severity)
@@ -69,21 +103,41 @@ void dr_alert_fire(struct dr_alerts *al, const struct dr_fire *f)
 		a->peak_pps = f->pps;
 	if (f->bps > a->peak_bps)
 		a->peak_bps = f->bps;
-	copy(a->evidence, sizeof(a->evidence), f->evidence ? f->evidence : "{}");
-	copy(a->summary, sizeof(a->summary), f->summary);
-	copy(a->action, sizeof(a->action), f->action);
+	a->last_pps = f->pps;
+	a->last_bps = f->bps;
+	a->windows++;
+	if (f->ev)
+		a->ev = *f->ev;
+	a->pending = 1;
+	if (opening)
+		emit(al, DR_EVENT_OPEN, a);
+	else if (a->severity > a->event_severity)
+		emit(al, DR_EVENT_UPDATE, a);	/* worse: say so at once */
 }
 
-static int by_start(const void *pa, const void *pb)
+void dr_alerts_tick(struct dr_alerts *al, double now)
 {
-	const struct dr_alert *a = pa, *b = pb;
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	int c = strcmp(a->type, b->type);
-	return c ? c : strcmp(a->key, b->key);
+	if (!al->nopen)
+		return;
+	for (unsigned i = 0; i < DR_ALERTS_MAX; i++) {
+		struct dr_alert *a = &al->a[i];
+		if (!a->type)
+			continue;
+		if (now - a->end > al->quiet)
+			close_alert(al, a);
+		else if (a->pending && a->end - a->last_event >= DR_ALERT_UPDATE_EVERY)
+			emit(al, DR_EVENT_UPDATE, a);
+	}
 }
 
-void dr_alerts_sort(struct dr_alerts *al)
+void dr_alerts_close_all(struct dr_alerts *al)
 {
-	qsort(al->a, al->n, sizeof(*al->a), by_start);
+	/* in order of opening, so that subscribers see a stable order */
+	while (al->nopen) {
+		struct dr_alert *first = NULL;
+		for (unsigned i = 0; i < DR_ALERTS_MAX; i++)
+			if (al->a[i].type && (!first || al->a[i].id < first->id))
+				first = &al->a[i];
+		close_alert(al, first);
+	}
 }

@@ -5,14 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/strbuf.h"
-
 double dr_hll8_count(const struct dr_hll8 *h)
 {
 	double sum = 0;
 	unsigned zeros = 0;
 	for (unsigned i = 0; i < 256; i++) {
-		sum += ldexp(1.0, -h->reg[i]);
+		sum += 1.0 / (double)(1ull << h->reg[i]);
 		zeros += h->reg[i] == 0;
 	}
 	double est = 0.7182 * 256 * 256 / sum;
@@ -21,8 +19,8 @@ double dr_hll8_count(const struct dr_hll8 *h)
 	return est;
 }
 
-void dr_top4_json(struct dr_sb *sb, const struct dr_top4 *t, const char *count_name,
-		  const char *suffix4, const char *suffix6)
+void dr_ev_list_set(struct dr_ev_list *l, const struct dr_top4 *t, unsigned prefix4,
+		    unsigned prefix6, uint32_t distinct, int at_least)
 {
 	unsigned order[DR_FEW_TOP], n = 0;
 	for (unsigned i = 0; i < DR_FEW_TOP; i++)
@@ -34,28 +32,37 @@ void dr_top4_json(struct dr_sb *sb, const struct dr_top4 *t, const char *count_n
 			order[j] = order[j - 1];
 			order[j - 1] = x;
 		}
-	dr_sb_printf(sb, "[");
-	for (unsigned i = 0; i < n; i++) {
-		char who[64];
-		const uint8_t *key = t->key[order[i]];
-		dr_akey_text(key, who);
-		if (suffix4)
-			strcat(who, key[0] == 4 ? suffix4 : suffix6);
-		dr_sb_printf(sb, "%s{\"address\":", i ? "," : "");
-		dr_sb_json_str(sb, who);
-		dr_sb_printf(sb, ",\"%s\":%u}", count_name, t->count[order[i]]);
+	memset(l, 0, sizeof(*l));
+	l->n = (uint8_t)(n < DR_EV_TOP ? n : DR_EV_TOP);
+	l->distinct = distinct;
+	l->at_least = (uint8_t)(at_least != 0);
+	for (unsigned i = 0; i < l->n; i++) {
+		dr_ev_addr_set(&l->item[i].addr, t->key[order[i]], prefix4, prefix6);
+		l->item[i].count = t->count[order[i]];
 	}
-	dr_sb_printf(sb, "]");
 }
 
-void dr_fmt_bps(char *buf, size_t len, double bps)
+void dr_ev_name(char *dst, size_t cap, const uint8_t *wire, size_t wire_len)
 {
-	if (bps >= 1e9)
-		snprintf(buf, len, "%.2f Gbit/s", bps / 1e9);
-	else if (bps >= 1e6)
-		snprintf(buf, len, "%.1f Mbit/s", bps / 1e6);
-	else if (bps >= 1e3)
-		snprintf(buf, len, "%.1f kbit/s", bps / 1e3);
-	else
-		snprintf(buf, len, "%.0f bit/s", bps);
+	char text[DR_NAME_TEXT_MAX];
+	dr_name_to_text(wire, wire_len, text);
+	dr_copy_cut(dst, cap, text);
+}
+
+void dr_fire_window(const struct dr_detect_env *env, const char *type, const char *key,
+		    struct dr_run *run, const struct dr_kwin *w, double pps, int severity,
+		    const struct dr_evidence *ev)
+{
+	struct dr_fire f = {
+		.type = type, .key = key, .start = run->first, .last = w->last,
+		.pps = pps, .bps = (double)w->bytes * 8, .severity = severity, .ev = ev,
+	};
+	dr_run_take(run, &f.packets, &f.bytes);
+	dr_alert_fire(env->alerts, &f);
+}
+
+void dr_ktable_on_tick(void *state, int64_t before, const struct dr_detect_env *env)
+{
+	(void)env;
+	dr_ktable_flush(state, before);
 }

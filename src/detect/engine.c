@@ -1,5 +1,5 @@
-/* Drives the detectors: dispatches records, and ticks each second of
- * traffic time as the records' own timestamps pass it. */
+/* Drives the detectors: dispatches records by kind, and ticks the seconds
+ * the engine's clock closes. */
 #include "detect/engine.h"
 
 #include <errno.h>
@@ -138,11 +138,12 @@ int dr_engine_load_config(struct dr_engine *e, const char *path, dr_config_fn ot
 
 int dr_engine_start(struct dr_engine *e, const uint8_t *dns_ports)
 {
-	if (dr_alerts_init(&e->alerts) < 0)
+	if (!e->alerts.a && dr_alerts_init(&e->alerts) < 0)
 		return DR_ENOMEM;
 	e->regdom = dr_regdom_new();
 	if (!e->regdom)
 		return DR_ENOMEM;
+	dr_clock_init(&e->clock, e->lateness);
 	for (unsigned i = 0; i < e->n; i++) {
 		e->env[i] = (struct dr_detect_env){
 			.roles = &e->roles, .alerts = &e->alerts, .param = e->values[i],
@@ -157,37 +158,47 @@ int dr_engine_start(struct dr_engine *e, const uint8_t *dns_ports)
 	return 0;
 }
 
-static void tick(struct dr_engine *e, int64_t sec)
+int dr_engine_subscribe(struct dr_engine *e, dr_alert_sink_fn fn, void *ctx)
 {
+	if (!e->alerts.a && dr_alerts_init(&e->alerts) < 0)
+		return DR_ENOMEM;
+	return dr_alerts_subscribe(&e->alerts, fn, ctx);
+}
+
+/* Judges every second before the watermark, once. */
+static void tick(struct dr_engine *e)
+{
+	int64_t before = e->clock.watermark;
+	if (before <= e->ticked)
+		return;
 	for (unsigned i = 0; i < e->n; i++)
 		if (e->state[i])
-			dr_detectors[i]->on_tick(e->state[i], sec, &e->env[i]);
+			dr_detectors[i]->on_tick(e->state[i], before, &e->env[i]);
+	dr_alerts_tick(&e->alerts, (double)before);
+	e->ticked = before;
 }
 
 void dr_engine_record(struct dr_engine *e, struct dr_record *r)
 {
 	dr_keys_fill(r, e->regdom);
-	if (!e->started) {
-		e->started = 1;
-		e->sec = r->ts_sec;
-	}
-	if (r->ts_sec > e->sec) {
-		/* Judge the seconds that ended; a long silence needs only a
-		 * few ticks to close every window. */
-		int64_t s = e->sec, stop = r->ts_sec;
-		if (stop - s > DR_TICKS_PER_GAP)
-			s = stop - DR_TICKS_PER_GAP;
-		tick(e, e->sec);
-		for (s = s > e->sec ? s : e->sec + 1; s < stop; s++)
-			tick(e, s);
-		e->sec = r->ts_sec;
-	}
+	int fresh = !e->clock.started;
+	int64_t sec = dr_clock_observe(&e->clock, r->ts_sec);
+	if (fresh)
+		e->ticked = e->clock.watermark;
+	tick(e);
+	e->records[r->kind == DR_KIND_FLOW]++;
 	for (unsigned i = 0; i < e->n; i++) {
-		if (!e->state[i])
+		if (!e->state[i] || !(dr_detectors[i]->kinds & r->kind))
 			continue;
-		e->env[i].now = e->sec;
+		e->env[i].now = sec;
 		dr_detectors[i]->on_record(e->state[i], r, &e->env[i]);
 	}
+}
+
+void dr_engine_advance(struct dr_engine *e, int64_t now)
+{
+	dr_clock_advance(&e->clock, now);
+	tick(e);
 }
 
 int dr_engine_active(const struct dr_engine *e)
@@ -200,9 +211,12 @@ int dr_engine_active(const struct dr_engine *e)
 
 void dr_engine_finish(struct dr_engine *e)
 {
-	if (e->started)
-		tick(e, e->sec);
-	dr_alerts_sort(&e->alerts);
+	if (e->clock.started) {
+		/* the last second, and those held open for late records */
+		dr_clock_advance(&e->clock, e->clock.latest + 1 + e->clock.lateness);
+		tick(e);
+	}
+	dr_alerts_close_all(&e->alerts);
 }
 
 size_t dr_engine_mem(const struct dr_engine *e, unsigned i)

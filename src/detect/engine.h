@@ -1,15 +1,16 @@
 /* The detection engine: the detector table, their thresholds, the network
- * roles, the alert list, and the ticks that record time drives. */
+ * roles, the alert list with its lifecycle events, and the clock
+ * (core/clock.h) whose ticks judge the seconds that are over. */
 #ifndef DR_DETECT_ENGINE_H
 #define DR_DETECT_ENGINE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/clock.h"
 #include "detect/detector.h"
 
 #define DR_DETECTORS_MAX 8
-#define DR_TICKS_PER_GAP 64	/* seconds ticked through one gap at most */
 
 struct dr_engine {
 	unsigned n;
@@ -20,8 +21,10 @@ struct dr_engine {
 	struct dr_roles roles;
 	struct dr_alerts alerts;
 	struct dr_regdom *regdom;
-	int started;
-	int64_t sec;		/* the second being counted */
+	struct dr_clock clock;
+	int64_t lateness;	/* seconds; set before dr_engine_start (0: files) */
+	int64_t ticked;		/* the watermark the detectors last saw */
+	uint64_t records[2];	/* dispatched: DNS messages, aggregates */
 };
 
 /* Defaults for every threshold; every detector enabled. No allocation. */
@@ -46,14 +49,26 @@ int dr_engine_load_config(struct dr_engine *e, const char *path, dr_config_fn ot
 /* Allocates every enabled detector's state. 0 or DR_ENOMEM. */
 int dr_engine_start(struct dr_engine *e, const uint8_t *dns_ports);
 
-/* Feeds one record (in time order); fills its keys (core/keys.h) first,
- * so they serve whoever counts it next. */
+/* Subscribes to the alert events (open, update, close); before start or
+ * after. 0, or -1 when too many subscribe. */
+int dr_engine_subscribe(struct dr_engine *e, dr_alert_sink_fn fn, void *ctx);
+
+/* Feeds one record; fills its keys (core/keys.h) first, so they serve
+ * whoever counts it next. It reaches the detectors that declare its kind,
+ * in the second the clock gives it; seconds the clock closes are judged
+ * first. */
 void dr_engine_record(struct dr_engine *e, struct dr_record *r);
+
+/* The public tick: an input's own clock says it is `now` (seconds since
+ * the epoch), so seconds before now minus the lateness are judged even if
+ * no record arrives (a quiet live link). Tests drive it with a fake clock. */
+void dr_engine_advance(struct dr_engine *e, int64_t now);
 
 /* 1 when at least one detector is running (after dr_engine_start). */
 int dr_engine_active(const struct dr_engine *e);
 
-/* Ends the last second: its windows are judged, alerts sorted. */
+/* The input is over: every second is judged, then every open alert
+ * closes (close events). */
 void dr_engine_finish(struct dr_engine *e);
 
 /* Bytes detector i holds; 0 when disabled. */

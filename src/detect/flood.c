@@ -18,7 +18,6 @@
 #include "detect/common.h"
 #include "detect/detector.h"
 #include "detect/kwin.h"
-#include "lib/strbuf.h"
 
 enum { P_SOURCE_PPS, P_JUNK_PPS, P_JUNK_SHARE, P_TARGET_PPS, P_TARGET_FACTOR,
        P_MIN_SECONDS, P_SOURCES, P_TARGETS, P_COUNT };
@@ -38,9 +37,10 @@ struct src_entry {
 	struct dr_kwin w;
 	uint64_t sent, sent_bytes, junk, answers;
 	struct dr_top4 targets;
+	uint16_t port;		/* the DNS port it sends to, by majority */
+	uint16_t port_votes;
 	/* persistent */
-	uint32_t streak;
-	int64_t streak_sec;
+	struct dr_run run;
 };
 
 struct dst_entry {
@@ -48,15 +48,20 @@ struct dst_entry {
 	uint64_t received, received_bytes, junk, answers;
 	struct dr_few sources;
 	struct dr_top4 top;
+	uint16_t port;
+	uint16_t port_votes;
 	/* persistent */
 	double baseline;
-	uint32_t warm, streak;
-	int64_t streak_sec;
+	uint32_t warm;
+	struct dr_run run;
 };
 
 struct flood {
 	struct dr_ktable sources, targets;
 };
+
+static void judge_source(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec);
+static void judge_target(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec);
 
 static void *flood_init(const struct dr_detect_env *env)
 {
@@ -64,14 +69,29 @@ static void *flood_init(const struct dr_detect_env *env)
 	if (!f)
 		return NULL;
 	if (dr_ktable_init(&f->sources, (uint32_t)env->param[P_SOURCES], DR_AKEY,
-			   sizeof(struct src_entry), offsetof(struct src_entry, streak)) < 0 ||
+			   sizeof(struct src_entry), offsetof(struct src_entry, run)) < 0 ||
 	    dr_ktable_init(&f->targets, (uint32_t)env->param[P_TARGETS], DR_AKEY,
 			   sizeof(struct dst_entry), offsetof(struct dst_entry, baseline)) < 0) {
 		dr_ktable_fini(&f->sources);
 		free(f);
 		return NULL;
 	}
+	dr_ktable_set_judge(&f->sources, judge_source, (void *)env);
+	dr_ktable_set_judge(&f->targets, judge_target, (void *)env);
 	return f;
+}
+
+/* Majority vote (Boyer-Moore) over the ports a key's packets go to. */
+static void vote_port(uint16_t *port, uint16_t *votes, uint16_t p)
+{
+	if (*votes == 0) {
+		*port = p;
+		*votes = 1;
+	} else if (*port == p) {
+		*votes += *votes < UINT16_MAX;
+	} else {
+		(*votes)--;
+	}
 }
 
 static void flood_fini(void *st)
@@ -97,7 +117,7 @@ static void flood_record(void *st, const struct dr_record *r, const struct dr_de
 {
 	struct flood *f = st;
 	double ts = dr_record_time(r);
-	uint32_t bytes = r->ip_len ? r->ip_len : r->payload_len;
+	uint64_t pkts = r->packets, bytes = r->bytes;
 	int64_t now = env->now;
 	const struct dr_akey *src = &r->keys.src, *dst = &r->keys.dst;
 	if (!dr_port_test(env->dns_ports, r->dport)) {
@@ -106,126 +126,126 @@ static void flood_record(void *st, const struct dr_record *r, const struct dr_de
 			struct src_entry *s = dr_ktable_find(&f->sources, dst->b, dst->len, dst->hash,
 							     now, ts);
 			if (s)
-				s->answers++;
+				s->answers += pkts;
 			/* ...and the target that answers is not drowning */
 			struct dst_entry *t = dr_ktable_find(&f->targets, src->b, src->len, src->hash,
 							     now, ts);
 			if (t)
-				t->answers++;
+				t->answers += pkts;
 		}
 		return;
 	}
-	struct src_entry *s = dr_ktable_hit(&f->sources, src->b, src->len, src->hash, now, ts, bytes);
-	s->sent++;
+	uint64_t junk = is_junk(r) ? pkts : 0;
+	struct src_entry *s = dr_ktable_hit(&f->sources, src->b, src->len, src->hash, now, ts,
+					    pkts, bytes);
+	s->sent += pkts;
 	s->sent_bytes += bytes;
-	s->junk += is_junk(r);
-	dr_top4_add(&s->targets, dst->b);
+	s->junk += junk;
+	dr_top4_add(&s->targets, dst->b, pkts);
+	vote_port(&s->port, &s->port_votes, r->dport);
 
-	struct dst_entry *t = dr_ktable_hit(&f->targets, dst->b, dst->len, dst->hash, now, ts, bytes);
-	t->received++;
+	struct dst_entry *t = dr_ktable_hit(&f->targets, dst->b, dst->len, dst->hash, now, ts,
+					    pkts, bytes);
+	t->received += pkts;
 	t->received_bytes += bytes;
-	t->junk += is_junk(r);
+	t->junk += junk;
 	dr_few_add(&t->sources, src->hash);
-	dr_top4_add(&t->top, src->b);
+	dr_top4_add(&t->top, src->b, pkts);
+	vote_port(&t->port, &t->port_votes, r->dport);
 }
 
-static const char *payload_kind(uint64_t junk, uint64_t pkts)
+static uint8_t payload_kind(uint64_t junk, uint64_t pkts)
 {
 	if (junk * 10 >= pkts * 9)
-		return "not DNS (junk payloads)";
+		return DR_PAYLOAD_JUNK;
 	if (junk * 10 <= pkts)
-		return "DNS queries";
-	return "mixed DNS and junk";
+		return DR_PAYLOAD_DNS;
+	return DR_PAYLOAD_MIXED;
 }
 
-static void fire(const struct dr_detect_env *env, const char *key, const struct dr_kwin *w,
-		 uint64_t pkts, uint64_t bytes, uint64_t junk, const char *target, unsigned nsources,
-		 const struct dr_top4 *top, int by_source)
+static int severity(double bps)
 {
-	char ev[DR_EVIDENCE_MAX], summary[512], action[512], rate[32];
-	struct dr_sb sb;
-	double pps = (double)pkts, bps = (double)bytes * 8;
-	dr_fmt_bps(rate, sizeof(rate), bps);
-	dr_sb_init(&sb, ev, sizeof(ev));
-	dr_sb_printf(&sb, "{\"target\":");
-	dr_sb_json_str(&sb, target);
-	dr_sb_printf(&sb, ",\"pps\":%.0f,\"bps\":%.0f,\"payload\":", pps, bps);
-	dr_sb_json_str(&sb, payload_kind(junk, pkts));
-	dr_sb_printf(&sb, ",\"junk_share\":%.3f", pkts ? (double)junk / (double)pkts : 0);
-	if (!by_source) {
-		dr_sb_printf(&sb, ",\"sources\":%u%s,\"top_sources\":", nsources,
-			     nsources >= DR_FEW_MAX ? ",\"sources_at_least\":true" : "");
-		dr_top4_json(&sb, top, "packets", NULL, NULL);
-	}
-	dr_sb_printf(&sb, "}");
-	if (by_source) {
-		snprintf(summary, sizeof(summary),
-			 "%s floods %s port 53 with %.0f packets/s (%s), %s", key, target, pps, rate,
-			 payload_kind(junk, pkts));
-		snprintf(action, sizeof(action),
-			 "drop it at the edge: nft add rule inet filter input ip saddr %s udp dport 53 drop "
-			 "(ip6 saddr for IPv6); then find the compromised host or script behind it",
-			 key);
-	} else {
-		snprintf(summary, sizeof(summary),
-			 "%s receives %.0f packets/s (%s) on port 53 from %u%s sources, %s", key, pps, rate,
-			 nsources, nsources >= DR_FEW_MAX ? "+" : "", payload_kind(junk, pkts));
-		snprintf(action, sizeof(action),
-			 "rate-limit port 53 towards %s (nftables limit, dnsdist dynamic blocks) and ask "
-			 "upstream to filter or blackhole the flood", key);
-	}
-	struct dr_fire fi = {
-		.type = "flood", .key = key, .first = w->first, .last = w->last,
-		.packets = pkts, .bytes = bytes, .pps = pps, .bps = bps,
-		.severity = bps >= 1e9 ? DR_SEV_CRITICAL : bps >= 1e8 ? DR_SEV_HIGH : DR_SEV_MEDIUM,
-		.evidence = ev, .summary = summary, .action = action,
-	};
-	dr_alert_fire(env->alerts, &fi);
+	return bps >= 1e9 ? DR_SEV_CRITICAL : bps >= 1e8 ? DR_SEV_HIGH : DR_SEV_MEDIUM;
 }
 
-static void flood_tick(void *st, int64_t sec, const struct dr_detect_env *env)
+static void judge_source(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec)
+{
+	const struct dr_detect_env *env = ctx;
+	const double *p = env->param;
+	struct src_entry *s = entry;
+	(void)klen;
+
+	double pps = (double)s->sent;
+	int cond = (pps >= p[P_SOURCE_PPS] ||
+		    (pps >= p[P_JUNK_PPS] && (double)s->junk >= p[P_JUNK_SHARE] * pps)) &&
+		   s->answers * 2 < s->sent;
+	if (!cond) {
+		dr_run_break(&s->run);
+		return;
+	}
+	if (dr_run_add(&s->run, sec, &s->w) < (uint32_t)p[P_MIN_SECONDS])
+		return;
+	struct dr_evidence ev = {.kind = DR_EV_FLOOD};
+	struct dr_ev_flood *x = &ev.u.flood;
+	x->by_source = 1;
+	dr_ev_addr_set(&x->source, key, 32, 128);
+	dr_ev_addr_set(&x->target, s->targets.key[dr_top4_best(&s->targets)], 32, 128);
+	x->port = s->port;
+	x->pps = pps;
+	x->bps = (double)s->sent_bytes * 8;
+	x->junk_share = pps ? (double)s->junk / pps : 0;
+	x->payload = payload_kind(s->junk, s->sent);
+	char who[64];
+	dr_akey_text(key, who);
+	dr_fire_window(env, "flood", who, &s->run, &s->w, pps, severity(x->bps), &ev);
+}
+
+static void judge_target(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec)
+{
+	const struct dr_detect_env *env = ctx;
+	const double *p = env->param;
+	struct dst_entry *t = entry;
+	(void)klen;
+
+	double pps = (double)t->received;
+	unsigned best = dr_top4_best(&t->top);
+	int spread = t->top.count[best] * 2 < t->received;
+	int cond = pps >= p[P_TARGET_PPS] && spread && t->answers * 2 < t->received &&
+		   (t->warm < 5 || pps >= p[P_TARGET_FACTOR] * t->baseline);
+	if (!cond) {
+		t->baseline = t->warm ? 0.9 * t->baseline + 0.1 * pps : pps;
+		t->warm++;
+		dr_run_break(&t->run);
+		return;
+	}
+	if (dr_run_add(&t->run, sec, &t->w) < (uint32_t)p[P_MIN_SECONDS])
+		return;
+	struct dr_evidence ev = {.kind = DR_EV_FLOOD};
+	struct dr_ev_flood *x = &ev.u.flood;
+	dr_ev_addr_set(&x->target, key, 32, 128);
+	x->port = t->port;
+	x->pps = pps;
+	x->bps = (double)t->received_bytes * 8;
+	x->junk_share = pps ? (double)t->junk / pps : 0;
+	x->payload = payload_kind(t->junk, t->received);
+	dr_ev_list_set(&x->sources, &t->top, 32, 128, t->sources.n, t->sources.n >= DR_FEW_MAX);
+	char who[64];
+	dr_akey_text(key, who);
+	dr_fire_window(env, "flood", who, &t->run, &t->w, pps, severity(x->bps), &ev);
+}
+
+static void flood_tick(void *st, int64_t before, const struct dr_detect_env *env)
 {
 	struct flood *f = st;
-	const double *p = env->param;
-	const uint8_t *key;
-	uint32_t klen;
-	char who[64], target[64];
-	struct src_entry *s;
-	struct dst_entry *t;
-
-	while ((s = dr_ktable_next(&f->sources, sec, &key, &klen))) {
-		double pps = (double)s->sent;
-		int cond = (pps >= p[P_SOURCE_PPS] ||
-			    (pps >= p[P_JUNK_PPS] && (double)s->junk >= p[P_JUNK_SHARE] * pps)) &&
-			   s->answers * 2 < s->sent;
-		if (!cond || dr_streak(&s->streak, &s->streak_sec, sec) < (uint32_t)p[P_MIN_SECONDS])
-			continue;
-		dr_akey_text(key, who);
-		dr_akey_text(s->targets.key[dr_top4_best(&s->targets)], target);
-		fire(env, who, &s->w, s->sent, s->sent_bytes, s->junk, target, 1, NULL, 1);
-	}
-	while ((t = dr_ktable_next(&f->targets, sec, &key, &klen))) {
-		double pps = (double)t->received;
-		unsigned best = dr_top4_best(&t->top);
-		int spread = t->top.count[best] * 2 < t->received;
-		int cond = pps >= p[P_TARGET_PPS] && spread && t->answers * 2 < t->received &&
-			   (t->warm < 5 || pps >= p[P_TARGET_FACTOR] * t->baseline);
-		if (!cond) {
-			t->baseline = t->warm ? 0.9 * t->baseline + 0.1 * pps : pps;
-			t->warm++;
-			continue;
-		}
-		if (dr_streak(&t->streak, &t->streak_sec, sec) < (uint32_t)p[P_MIN_SECONDS])
-			continue;
-		dr_akey_text(key, who);
-		fire(env, who, &t->w, t->received, t->received_bytes, t->junk, who, t->sources.n,
-		     &t->top, 0);
-	}
+	(void)env;
+	dr_ktable_flush(&f->sources, before);
+	dr_ktable_flush(&f->targets, before);
 }
 
 const struct dr_detector dr_detect_flood = {
 	.name = "flood",
 	.summary = "floods towards DNS ports: the flooding source, or the target when sources are spread",
+	.kinds = DR_KIND_DNS | DR_KIND_FLOW,
 	.params = params, .nparams = P_COUNT,
 	.init = flood_init, .on_record = flood_record, .on_tick = flood_tick,
 	.mem = flood_mem, .fini = flood_fini,

@@ -26,11 +26,11 @@ int dr_ktable_init(struct dr_ktable *k, uint32_t capacity, uint32_t key_size,
 		return DR_ENOMEM;
 	dr_topk_set_lazy(&k->t, stalest, k);
 	k->window_size = window_size;
-	k->touched_cap = capacity * 2;
-	k->touched = malloc((size_t)k->touched_cap * sizeof(*k->touched));
+	k->open_cap = capacity * 2;
+	k->open = malloc((size_t)k->open_cap * sizeof(*k->open));
 	k->stamp = calloc(capacity, sizeof(*k->stamp));
-	if (!k->touched || !k->stamp) {
-		free(k->touched);
+	if (!k->open || !k->stamp) {
+		free(k->open);
 		free(k->stamp);
 		dr_topk_fini(&k->t);
 		return DR_ENOMEM;
@@ -38,17 +38,23 @@ int dr_ktable_init(struct dr_ktable *k, uint32_t capacity, uint32_t key_size,
 	return 0;
 }
 
+void dr_ktable_set_judge(struct dr_ktable *k, dr_kwin_judge_fn judge, void *ctx)
+{
+	k->judge = judge;
+	k->judge_ctx = ctx;
+}
+
 void dr_ktable_fini(struct dr_ktable *k)
 {
 	dr_topk_fini(&k->t);
-	free(k->touched);
+	free(k->open);
 	free(k->stamp);
 	memset(k, 0, sizeof(*k));
 }
 
 size_t dr_ktable_mem(const struct dr_ktable *k)
 {
-	return dr_topk_mem(&k->t) + (size_t)k->touched_cap * sizeof(*k->touched) +
+	return dr_topk_mem(&k->t) + (size_t)k->open_cap * sizeof(*k->open) +
 	       (size_t)k->t.capacity * sizeof(*k->stamp);
 }
 
@@ -63,6 +69,11 @@ struct dr_ktable *dr_ktable_new(uint32_t capacity, uint32_t key_size, uint32_t e
 	return k;
 }
 
+void dr_ktable_tick(void *state, int64_t before)
+{
+	dr_ktable_flush(state, before);
+}
+
 size_t dr_ktable_state_mem(const void *state)
 {
 	return sizeof(struct dr_ktable) + dr_ktable_mem(state);
@@ -74,58 +85,79 @@ void dr_ktable_free(void *state)
 	free(state);
 }
 
+/* Judges e's window if that is still to be done. */
+static void judge(struct dr_ktable *k, uint32_t e, struct dr_kwin *w)
+{
+	if (w->judged == w->sec)
+		return;
+	w->judged = w->sec;
+	if (k->judge)
+		k->judge(k->judge_ctx, w, dr_topk_key(&k->t, e), k->t.key_len[e], w->sec);
+}
+
+/* Starts e's window of second sec, judging the one it had. */
+static void roll(struct dr_ktable *k, uint32_t e, struct dr_kwin *w, int fresh, int64_t sec,
+		 double ts)
+{
+	int64_t judged = INT64_MIN;	/* no second has been judged */
+	if (!fresh) {
+		judge(k, e, w);
+		judged = w->judged;
+	}
+	memset(w, 0, k->window_size);
+	w->sec = sec;
+	w->judged = judged;
+	w->first = w->last = ts;
+	if (k->nopen < k->open_cap)
+		k->open[k->nopen++] = e;
+	else
+		k->unjudged++;
+}
+
 void *dr_ktable_hit(struct dr_ktable *k, const void *key, uint32_t key_len, uint64_t hash,
-		    int64_t now, double ts, uint64_t bytes)
+		    int64_t sec, double ts, uint64_t pkts, uint64_t bytes)
 {
 	int fresh;
-	uint32_t e = dr_topk_add(&k->t, key, key_len, (uint32_t)hash, 1, &fresh);
+	uint32_t e = dr_topk_add(&k->t, key, key_len, (uint32_t)hash, pkts, &fresh);
 	struct dr_kwin *w = dr_topk_extra(&k->t, e);
-	k->stamp[e] = (uint32_t)now;
-	if (fresh || w->sec != now) {
-		int64_t judged = fresh ? 0 : w->judged;
-		memset(w, 0, k->window_size);
-		w->sec = now;
-		w->judged = judged;
+	k->stamp[e] = (uint32_t)sec;
+	if (fresh || w->sec < sec)
+		roll(k, e, w, fresh, sec, ts);
+	else if (w->sec > sec)
+		k->late++;
+	if (ts > w->last)
+		w->last = ts;
+	if (ts < w->first)
 		w->first = ts;
-		if (k->ntouched < k->touched_cap)
-			k->touched[k->ntouched++] = e;
-	}
-	w->last = ts;
-	w->pkts++;
+	w->pkts += pkts;
 	w->bytes += bytes;
 	return w;
 }
 
 void *dr_ktable_find(struct dr_ktable *k, const void *key, uint32_t key_len, uint64_t hash,
-		     int64_t now, double ts)
+		     int64_t sec, double ts)
 {
 	int64_t e = dr_topk_find(&k->t, key, key_len, (uint32_t)hash);
 	if (e < 0)
 		return NULL;
 	struct dr_kwin *w = dr_topk_extra(&k->t, (uint32_t)e);
-	if (w->sec != now) {
-		int64_t judged = w->judged;
-		memset(w, 0, k->window_size);
-		w->sec = now;
-		w->judged = judged;
-		w->first = w->last = ts;
-		if (k->ntouched < k->touched_cap)
-			k->touched[k->ntouched++] = (uint32_t)e;
-	}
+	if (w->sec < sec)
+		roll(k, (uint32_t)e, w, 0, sec, ts);
 	return w;
 }
 
-void *dr_ktable_next(struct dr_ktable *k, int64_t sec, const uint8_t **key, uint32_t *key_len)
+void dr_ktable_flush(struct dr_ktable *k, int64_t before)
 {
-	while (k->ntouched) {
-		uint32_t e = k->touched[--k->ntouched];
+	uint32_t keep = 0;
+	for (uint32_t i = 0; i < k->nopen; i++) {
+		uint32_t e = k->open[i];
 		struct dr_kwin *w = dr_topk_extra(&k->t, e);
-		if (w->sec != sec || w->judged == sec)
-			continue;
-		w->judged = sec;
-		*key = dr_topk_key(&k->t, e);
-		*key_len = k->t.key_len[e];
-		return w;
+		if (w->judged == w->sec)
+			continue;	/* judged when its key moved on, or listed twice */
+		if (w->sec < before)
+			judge(k, e, w);
+		else
+			k->open[keep++] = e;
 	}
-	return NULL;
+	k->nopen = keep;
 }

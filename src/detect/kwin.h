@@ -4,10 +4,14 @@
  * An entry is a detector's own struct that starts with struct dr_kwin,
  * then the fields that count one window (reset when a new second starts:
  * the first window_size bytes), then fields that persist across windows
- * (baselines, streaks). The table lists the entries touched in the current
- * second, so a tick judges only those. When full, it evicts, among 8
- * sampled entries, the one whose window is oldest (then the lightest):
- * detectors need recent heavy keys, not Space-Saving's error bound. */
+ * (baselines, runs). A window is judged exactly once, by the detector's
+ * judge function: when the key's next second starts (its window is then
+ * complete), or when the engine's clock passes the window's second (a key
+ * that went quiet), whichever comes first. A record older than the key's
+ * open window counts in that window and is counted as late. When full, the
+ * table evicts, among 8 sampled entries, the one whose window is oldest
+ * (then the lightest): detectors need recent heavy keys, not
+ * Space-Saving's error bound. */
 #ifndef DR_DETECT_KWIN_H
 #define DR_DETECT_KWIN_H
 
@@ -17,18 +21,27 @@
 
 struct dr_kwin {
 	int64_t sec;		/* the second this window counts */
-	int64_t judged;		/* the second last judged at a tick */
+	int64_t judged;		/* the second last judged */
 	double first, last;	/* packet times in the window */
-	uint64_t pkts, bytes;	/* in the window */
+	uint64_t pkts, bytes;	/* in the window, weighted */
 };
+
+/* Judges entry's window of second `sec` (entry->sec == sec); ctx is the
+ * table's. */
+typedef void (*dr_kwin_judge_fn)(void *ctx, void *entry, const uint8_t *key, uint32_t key_len,
+				 int64_t sec);
 
 struct dr_ktable {
 	struct dr_topk t;
 	uint32_t window_size;	/* bytes of an entry reset per window */
 	uint32_t *stamp;	/* per entry: the last second it was hit, packed
 				 * so that eviction reads one cache line */
-	uint32_t *touched;	/* entries touched this second */
-	uint32_t ntouched, touched_cap;
+	uint32_t *open;		/* entries whose window may not be judged yet */
+	uint32_t nopen, open_cap;
+	dr_kwin_judge_fn judge;
+	void *judge_ctx;
+	uint64_t late;		/* records older than their key's window */
+	uint64_t unjudged;	/* windows lost: the open list was full */
 };
 
 /* entry_size includes the struct dr_kwin header. 0 or DR_ENOMEM. */
@@ -36,21 +49,24 @@ int dr_ktable_init(struct dr_ktable *k, uint32_t capacity, uint32_t key_size,
 		   uint32_t entry_size, uint32_t window_size);
 void dr_ktable_fini(struct dr_ktable *k);
 
-/* Counts one packet of `bytes` at time ts for key in second `now`;
- * returns the entry (valid until the next hit). A key not seen before (or
- * evicted since) starts with every field zero. */
+/* Sets the judge and its context; call once after init. */
+void dr_ktable_set_judge(struct dr_ktable *k, dr_kwin_judge_fn judge, void *ctx);
+
+/* Counts a record standing for `pkts` packets of `bytes` octets at time ts
+ * in second `sec`; returns the entry (valid until the next hit). A key not
+ * seen before (or evicted since) starts with every field zero; a key whose
+ * window is of an earlier second has that window judged first. */
 void *dr_ktable_hit(struct dr_ktable *k, const void *key, uint32_t key_len, uint64_t hash,
-		    int64_t now, double ts, uint64_t bytes);
+		    int64_t sec, double ts, uint64_t pkts, uint64_t bytes);
 
-/* The entry of key if it is tracked, else NULL; counts nothing. Lets a
- * detector add to a key's window without creating keys for everyone. */
+/* The entry of key if it is tracked, else NULL; counts nothing, but moves
+ * the key's window to `sec` as a hit would. Lets a detector add to a key's
+ * window without creating keys for everyone. */
 void *dr_ktable_find(struct dr_ktable *k, const void *key, uint32_t key_len, uint64_t hash,
-		     int64_t now, double ts);
+		     int64_t sec, double ts);
 
-/* Returns the next entry touched in second `sec` not yet judged, marking it
- * judged, or NULL when all are done (the touched list is then cleared).
- * *key and *key_len give its key. */
-void *dr_ktable_next(struct dr_ktable *k, int64_t sec, const uint8_t **key, uint32_t *key_len);
+/* Judges every open window of a second before `before`. */
+void dr_ktable_flush(struct dr_ktable *k, int64_t before);
 
 size_t dr_ktable_mem(const struct dr_ktable *k);
 
@@ -58,16 +74,49 @@ size_t dr_ktable_mem(const struct dr_ktable *k);
  * of memory), and the .mem and .fini operations. */
 struct dr_ktable *dr_ktable_new(uint32_t capacity, uint32_t key_size, uint32_t entry_size,
 				uint32_t window_size);
+void dr_ktable_tick(void *state, int64_t before);
 size_t dr_ktable_state_mem(const void *state);
 void dr_ktable_free(void *state);
 
-/* Counts second `sec` into a run of consecutive seconds in which a
- * condition held; returns the run's length. */
-static inline uint32_t dr_streak(uint32_t *run, int64_t *last, int64_t sec)
+/* A run of consecutive seconds in which a detector's condition held, with
+ * what it counted since it began, so that an alert covers the whole
+ * attack: the first second of the run is the attack's start, and the
+ * packets and bytes of every window of the run are in its totals. */
+struct dr_run {
+	uint32_t len;		/* seconds in a row */
+	int64_t last_sec;	/* the last second counted */
+	double first;		/* the first packet of the run */
+	uint64_t pkts, bytes;	/* not yet handed to an alert */
+};
+
+/* Counts window w of second sec into the run; returns the run's length. */
+static inline uint32_t dr_run_add(struct dr_run *run, int64_t sec, const struct dr_kwin *w)
 {
-	*run = *last == sec - 1 ? *run + 1 : 1;
-	*last = sec;
-	return *run;
+	if (run->len && run->last_sec == sec - 1) {
+		run->len++;
+	} else {
+		run->len = 1;
+		run->first = w->first;
+		run->pkts = run->bytes = 0;
+	}
+	run->last_sec = sec;
+	run->pkts += w->pkts;
+	run->bytes += w->bytes;
+	return run->len;
+}
+
+/* The condition did not hold: the run is over. */
+static inline void dr_run_break(struct dr_run *run)
+{
+	run->len = 0;
+}
+
+/* Takes what the run counted since the last take (for an alert's totals). */
+static inline void dr_run_take(struct dr_run *run, uint64_t *pkts, uint64_t *bytes)
+{
+	*pkts = run->pkts;
+	*bytes = run->bytes;
+	run->pkts = run->bytes = 0;
 }
 
 #endif

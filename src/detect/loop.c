@@ -18,7 +18,6 @@
 #include "detect/common.h"
 #include "detect/detector.h"
 #include "detect/kwin.h"
-#include "lib/strbuf.h"
 
 enum { P_MIN_PPS, P_MIN_SECONDS, P_CONVERSATIONS, P_COUNT };
 
@@ -29,15 +28,14 @@ static const struct dr_param params[P_COUNT] = {
 };
 
 #define KEY_LEN (2 * DR_AKEY + 2)
-#define SAMPLE 48
+#define SAMPLE DR_EV_PAYLOAD
 
 struct conv {
 	struct dr_kwin w;
 	uint64_t in, out;	/* junk in, errors out */
 	/* persistent */
-	uint32_t streak;
-	int64_t streak_sec;
-	uint16_t peer_port;
+	struct dr_run run;
+	uint16_t peer_port, server_port;
 	uint8_t ttl_min, ttl_max, have_ttl;
 	uint16_t last_rcode;
 	uint16_t last_qtype;
@@ -45,10 +43,15 @@ struct conv {
 	char sample[SAMPLE];	/* printable bytes of an inbound junk payload */
 };
 
+static void loop_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec);
+
 static void *loop_init(const struct dr_detect_env *env)
 {
-	return dr_ktable_new((uint32_t)env->param[P_CONVERSATIONS], KEY_LEN, sizeof(struct conv),
-			     offsetof(struct conv, streak));
+	struct dr_ktable *k = dr_ktable_new((uint32_t)env->param[P_CONVERSATIONS], KEY_LEN,
+					    sizeof(struct conv), offsetof(struct conv, run));
+	if (k)
+		dr_ktable_set_judge(k, loop_judge, (void *)env);
+	return k;
 }
 
 static int inbound_bad(const struct dr_record *r)
@@ -105,8 +108,9 @@ static void loop_record(void *st, const struct dr_record *r, const struct dr_det
 	uint64_t hash = dr_hash64(key, KEY_LEN);
 
 	struct conv *c = dr_ktable_hit(convs, key, KEY_LEN, hash, env->now,
-				       dr_record_time(r), r->ip_len ? r->ip_len : r->payload_len);
+				       dr_record_time(r), r->packets, r->bytes);
 	c->peer_port = peer_port;
+	c->server_port = inbound ? r->dport : r->sport;
 	if (inbound) {
 		c->in++;
 		if (r->dns.has_question)
@@ -124,67 +128,48 @@ static void loop_record(void *st, const struct dr_record *r, const struct dr_det
 	}
 }
 
-static void loop_tick(void *st, int64_t sec, const struct dr_detect_env *env)
+static void loop_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec)
 {
-	struct dr_ktable *convs = st;
+	const struct dr_detect_env *env = ctx;
 	const double *p = env->param;
-	const uint8_t *key;
-	uint32_t klen;
-	struct conv *c;
+	struct conv *c = entry;
+	(void)klen;
 
-	while ((c = dr_ktable_next(convs, sec, &key, &klen))) {
-		double in = (double)c->in, out = (double)c->out;
-		int cond = in >= p[P_MIN_PPS] && out >= p[P_MIN_PPS];
-		if (!cond) {
-			c->streak = 0;
-			continue;
-		}
-		if (dr_streak(&c->streak, &c->streak_sec, sec) < (uint32_t)p[P_MIN_SECONDS])
-			continue;
-
-		char server[64], peer[64], rate[32], ev[DR_EVIDENCE_MAX], summary[512], action[512];
-		dr_akey_text(key, server);
-		dr_akey_text(key + DR_AKEY, peer);
-		double bps = (double)c->w.bytes * 8;
-		dr_fmt_bps(rate, sizeof(rate), bps);
-		const char *rcode = dr_rcode_name(c->last_rcode);
-		int ttl_constant = c->ttl_min == c->ttl_max;
-		struct dr_sb sb;
-		dr_sb_init(&sb, ev, sizeof(ev));
-		dr_sb_printf(&sb, "{\"server\":");
-		dr_sb_json_str(&sb, server);
-		dr_sb_printf(&sb, ",\"server_port\":53,\"peer\":");
-		dr_sb_json_str(&sb, peer);
-		dr_sb_printf(&sb, ",\"peer_port\":%u,\"pps_to_server\":%.0f,\"pps_to_peer\":%.0f,"
-			     "\"rcode\":", c->peer_port, in, out);
-		dr_sb_json_str(&sb, rcode ? rcode : "other");
-		dr_sb_printf(&sb, ",\"qtype\":%u,\"payload\":", c->last_qtype);
-		dr_sb_json_str(&sb, c->sample);
-		dr_sb_printf(&sb, ",\"ttl_constant\":%s,\"ttl_min\":%u,\"ttl_max\":%u}",
-			     ttl_constant ? "true" : "false", c->ttl_min, c->ttl_max);
-		snprintf(summary, sizeof(summary),
-			 "%s port %u and %s port 53 bounce %.0f + %.0f packets/s (%s) of errors at each "
-			 "other: %s answers, payload \"%.40s\", IP TTL %s", peer, c->peer_port, server,
-			 in, out, rate, rcode ? rcode : "error", c->sample,
-			 ttl_constant ? "constant (one real host, not spoofed)" : "varying");
-		snprintf(action, sizeof(action),
-			 "break the loop: enable response rate limiting (RRL) on %s, a single dropped "
-			 "answer ends it; or drop udp from %s port %u to port 53; last resort: null-route %s",
-			 server, peer, c->peer_port, peer);
-		struct dr_fire fi = {
-			.type = "loop", .key = peer, .first = c->w.first, .last = c->w.last,
-			.packets = c->w.pkts, .bytes = c->w.bytes, .pps = (double)c->w.pkts, .bps = bps,
-			.severity = in + out >= 10000 ? DR_SEV_HIGH : DR_SEV_MEDIUM,
-			.evidence = ev, .summary = summary, .action = action,
-		};
-		dr_alert_fire(env->alerts, &fi);
+	double in = (double)c->in, out = (double)c->out;
+	if (!(in >= p[P_MIN_PPS] && out >= p[P_MIN_PPS])) {
+		dr_run_break(&c->run);
+		return;
 	}
+	if (dr_run_add(&c->run, sec, &c->w) < (uint32_t)p[P_MIN_SECONDS])
+		return;
+
+	struct dr_evidence ev = {.kind = DR_EV_LOOP};
+	struct dr_ev_loop *x = &ev.u.loop;
+	dr_ev_addr_set(&x->server, key, 32, 128);
+	dr_ev_addr_set(&x->peer, key + DR_AKEY, 32, 128);
+	x->server_port = c->server_port;
+	x->peer_port = c->peer_port;
+	x->pps_to_server = in;
+	x->pps_to_peer = out;
+	x->rcode = c->last_rcode;
+	x->qtype = c->last_qtype;
+	memcpy(x->payload, c->sample, sizeof(x->payload));
+	x->ttl_constant = c->ttl_min == c->ttl_max;
+	x->ttl_min = c->ttl_min;
+	x->ttl_max = c->ttl_max;
+
+	char peer[64];
+	dr_akey_text(key + DR_AKEY, peer);
+	dr_fire_window(env, "loop", peer, &c->run, &c->w, (double)c->w.pkts,
+		       in + out >= 10000 ? DR_SEV_HIGH : DR_SEV_MEDIUM, &ev);
 }
 
 const struct dr_detector dr_detect_loop = {
 	.name = "loop",
 	.summary = "request loops: a DNS server and a peer port trading errors (Loop DoS)",
+	.kinds = DR_KIND_DNS,
+	.needs = DR_NEEDS_PAYLOAD,
 	.params = params, .nparams = P_COUNT,
-	.init = loop_init, .on_record = loop_record, .on_tick = loop_tick,
+	.init = loop_init, .on_record = loop_record, .on_tick = dr_ktable_on_tick,
 	.mem = dr_ktable_state_mem, .fini = dr_ktable_free,
 };

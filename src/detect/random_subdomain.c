@@ -20,7 +20,6 @@
 #include "detect/common.h"
 #include "detect/detector.h"
 #include "detect/kwin.h"
-#include "lib/strbuf.h"
 
 enum { P_MIN_DISTINCT, P_MIN_NX_SHARE, P_MAX_NUMERIC_SHARE, P_MIN_SECONDS, P_ZONES, P_COUNT };
 
@@ -32,10 +31,10 @@ static const struct dr_param params[P_COUNT] = {
 	[P_ZONES] = {"zones", 4096, "zones tracked at once (memory)"},
 };
 
-enum { A_LOWER, A_DIGIT, A_ALNUM, A_OTHER, A_CLASSES };
-static const char *const class_names[A_CLASSES] = {"a-z", "0-9", "a-z0-9", "mixed"};
+enum { A_LOWER = DR_ALPHA_LOWER, A_DIGIT = DR_ALPHA_DIGIT, A_ALNUM = DR_ALPHA_ALNUM,
+       A_OTHER = DR_ALPHA_OTHER, A_CLASSES = DR_ALPHA_CLASSES };
 
-#define SAMPLES 4
+#define SAMPLES DR_EV_SAMPLES
 #define SAMPLE_LEN 72
 
 struct zone {
@@ -49,14 +48,18 @@ struct zone {
 	uint64_t sample_hash[SAMPLES];	/* of the lower-cased names */
 	char samples[SAMPLES][SAMPLE_LEN];
 	/* persistent */
-	uint32_t streak;
-	int64_t streak_sec;
+	struct dr_run run;
 };
+
+static void rsd_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec);
 
 static void *rsd_init(const struct dr_detect_env *env)
 {
-	return dr_ktable_new((uint32_t)env->param[P_ZONES], DR_NAME_MAX, sizeof(struct zone),
-			     offsetof(struct zone, streak));
+	struct dr_ktable *k = dr_ktable_new((uint32_t)env->param[P_ZONES], DR_NAME_MAX,
+					    sizeof(struct zone), offsetof(struct zone, run));
+	if (k)
+		dr_ktable_set_judge(k, rsd_judge, (void *)env);
+	return k;
 }
 
 static unsigned label_class(const uint8_t *p, size_t n)
@@ -91,7 +94,7 @@ static void rsd_record(void *st, const struct dr_record *r, const struct dr_dete
 	const uint8_t *name = k->qname;
 	uint32_t zlen = k->qname_len - (uint32_t)off;
 	struct zone *e = dr_ktable_hit(zones, name + off, zlen, k->zone_hash, env->now,
-				       dr_record_time(r), r->payload_len);
+				       dr_record_time(r), r->packets, r->bytes);
 	if (dr_dns_qr(d)) {
 		e->responses++;
 		e->nx += d->rcode_ext == 3;
@@ -106,8 +109,8 @@ static void rsd_record(void *st, const struct dr_record *r, const struct dr_dete
 	e->numeric += cls == A_DIGIT;
 	uint8_t net[DR_AKEY] = {0};	/* the source's /24 or /48, as an address key */
 	memcpy(net, k->src.b, r->family == 4 ? 1 + 3 : 1 + 6);
-	dr_top4_add(&e->resolvers, k->src.b);
-	dr_top4_add(&e->nets, net);
+	dr_top4_add(&e->resolvers, k->src.b, 1);
+	dr_top4_add(&e->nets, net, 1);
 	if (e->nsamples < SAMPLES) {
 		/* A name already sampled (in any case) is not converted again. */
 		for (unsigned i = 0; i < e->nsamples; i++)
@@ -120,91 +123,66 @@ static void rsd_record(void *st, const struct dr_record *r, const struct dr_dete
 	}
 }
 
-static void rsd_tick(void *st, int64_t sec, const struct dr_detect_env *env)
+static void rsd_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec)
 {
-	struct dr_ktable *zones = st;
+	const struct dr_detect_env *env = ctx;
 	const double *p = env->param;
-	const uint8_t *key;
-	uint32_t klen;
-	struct zone *e;
+	struct zone *e = entry;
 
-	while ((e = dr_ktable_next(zones, sec, &key, &klen))) {
-		double distinct = dr_hll8_count(&e->prefixes);
-		double q = (double)e->queries;
-		double nx_share = e->responses ? (double)e->nx / (double)e->responses : -1;
-		int cond = distinct >= p[P_MIN_DISTINCT] &&
-			   (e->responses == 0 || nx_share >= p[P_MIN_NX_SHARE]) &&
-			   (double)e->numeric <= p[P_MAX_NUMERIC_SHARE] * q;
-		if (!cond) {
-			e->streak = 0;
-			continue;
-		}
-		if (dr_streak(&e->streak, &e->streak_sec, sec) < (uint32_t)p[P_MIN_SECONDS])
-			continue;
-
-		char zone[DR_NAME_TEXT_MAX], rate[32], ev[DR_EVIDENCE_MAX], summary[512], action[512];
-		dr_name_to_text(key, klen, zone);
-		unsigned mode = 0, lmin = 64, lmax = 0, cls = 0;
-		for (unsigned l = 0; l < 64; l++) {
-			if (!e->len_count[l])
-				continue;
-			if (e->len_count[l] > e->len_count[mode])
-				mode = l;
-			if (l < lmin)
-				lmin = l;
-			lmax = l;
-		}
-		for (unsigned c = 1; c < A_CLASSES; c++)
-			if (e->alphabet[c] > e->alphabet[cls])
-				cls = c;
-		double bps = (double)e->w.bytes * 8;
-		dr_fmt_bps(rate, sizeof(rate), bps);
-		struct dr_sb sb;
-		dr_sb_init(&sb, ev, sizeof(ev));
-		dr_sb_printf(&sb, "{\"zone\":");
-		dr_sb_json_str(&sb, zone);
-		dr_sb_printf(&sb, ",\"distinct_names_per_s\":%.0f,\"queries_per_s\":%.0f,"
-			     "\"nxdomain_share\":", distinct, q);
-		if (nx_share >= 0)
-			dr_sb_printf(&sb, "%.3f", nx_share);
-		else
-			dr_sb_printf(&sb, "null");
-		dr_sb_printf(&sb, ",\"label_length\":{\"mode\":%u,\"min\":%u,\"max\":%u},"
-			     "\"alphabet\":\"%s\",\"alphabet_share\":%.3f,\"samples\":[",
-			     mode, lmin, lmax, class_names[cls], q ? (double)e->alphabet[cls] / q : 0);
-		for (unsigned i = 0; i < e->nsamples; i++) {
-			dr_sb_printf(&sb, "%s", i ? "," : "");
-			dr_sb_json_str(&sb, e->samples[i]);
-		}
-		dr_sb_printf(&sb, "],\"top_resolvers\":");
-		dr_top4_json(&sb, &e->resolvers, "queries", NULL, NULL);
-		dr_sb_printf(&sb, ",\"top_prefixes\":");
-		dr_top4_json(&sb, &e->nets, "queries", "/24", "/48");
-		dr_sb_printf(&sb, "}");
-		snprintf(summary, sizeof(summary),
-			 "%.200s is asked for %.0f never-seen names per second (%.0f queries/s), "
-			 "first labels of %u characters from [%s], %s%.0f%% NXDOMAIN; e.g. %.72s",
-			 zone, distinct, q, mode, class_names[cls],
-			 nx_share >= 0 ? "" : "no answers seen, ", nx_share >= 0 ? nx_share * 100 : 0,
-			 e->nsamples ? e->samples[0] : "");
-		snprintf(action, sizeof(action),
-			 "water torture on %.150s: rate-limit NXDOMAIN answers for *.%.150s per querying resolver "
-			 "(dnsdist dynamic block on the suffix, RRL), keep the zone's servers' capacity, and "
-			 "tell the operators of the top resolvers", zone, zone);
-		struct dr_fire fi = {
-			.type = "random_subdomain", .key = zone, .first = e->w.first, .last = e->w.last,
-			.packets = e->w.pkts, .bytes = e->w.bytes, .pps = (double)e->w.pkts, .bps = bps,
-			.severity = distinct >= 10000 ? DR_SEV_HIGH : DR_SEV_MEDIUM,
-			.evidence = ev, .summary = summary, .action = action,
-		};
-		dr_alert_fire(env->alerts, &fi);
+	double distinct = dr_hll8_count(&e->prefixes);
+	double q = (double)e->queries;
+	double nx_share = e->responses ? (double)e->nx / (double)e->responses : -1;
+	int cond = distinct >= p[P_MIN_DISTINCT] &&
+		   (e->responses == 0 || nx_share >= p[P_MIN_NX_SHARE]) &&
+		   (double)e->numeric <= p[P_MAX_NUMERIC_SHARE] * q;
+	if (!cond) {
+		dr_run_break(&e->run);
+		return;
 	}
+	if (dr_run_add(&e->run, sec, &e->w) < (uint32_t)p[P_MIN_SECONDS])
+		return;
+
+	struct dr_evidence ev = {.kind = DR_EV_RANDOM_SUBDOMAIN};
+	struct dr_ev_random_subdomain *x = &ev.u.random_subdomain;
+	char zone[DR_NAME_TEXT_MAX];
+	dr_name_to_text(key, klen, zone);
+	dr_copy_cut(x->zone, sizeof(x->zone), zone);
+	unsigned mode = 0, lmin = 64, lmax = 0, cls = 0;
+	for (unsigned l = 0; l < 64; l++) {
+		if (!e->len_count[l])
+			continue;
+		if (e->len_count[l] > e->len_count[mode])
+			mode = l;
+		if (l < lmin)
+			lmin = l;
+		lmax = l;
+	}
+	for (unsigned c = 1; c < A_CLASSES; c++)
+		if (e->alphabet[c] > e->alphabet[cls])
+			cls = c;
+	x->distinct_per_s = distinct;
+	x->queries_per_s = q;
+	x->nxdomain_share = nx_share;
+	x->len_mode = (uint8_t)mode;
+	x->len_min = (uint8_t)lmin;
+	x->len_max = (uint8_t)lmax;
+	x->alphabet = (uint8_t)cls;
+	x->alphabet_share = q ? (double)e->alphabet[cls] / q : 0;
+	x->nsamples = e->nsamples;
+	memcpy(x->samples, e->samples, sizeof(x->samples));
+	dr_ev_list_set(&x->resolvers, &e->resolvers, 32, 128, 0, 0);
+	dr_ev_list_set(&x->prefixes, &e->nets, 24, 48, 0, 0);
+
+	dr_fire_window(env, "random_subdomain", zone, &e->run, &e->w, (double)e->w.pkts,
+		       distinct >= 10000 ? DR_SEV_HIGH : DR_SEV_MEDIUM, &ev);
 }
 
 const struct dr_detector dr_detect_random_subdomain = {
 	.name = "random_subdomain",
 	.summary = "never-seen names under one zone: water torture on its authoritative servers",
+	.kinds = DR_KIND_DNS,
+	.needs = DR_NEEDS_ZONE,
 	.params = params, .nparams = P_COUNT,
-	.init = rsd_init, .on_record = rsd_record, .on_tick = rsd_tick,
+	.init = rsd_init, .on_record = rsd_record, .on_tick = dr_ktable_on_tick,
 	.mem = dr_ktable_state_mem, .fini = dr_ktable_free,
 };

@@ -20,7 +20,6 @@
 #include "detect/common.h"
 #include "detect/detector.h"
 #include "detect/kwin.h"
-#include "lib/strbuf.h"
 
 enum { P_MIN_RPS_LOCAL, P_MIN_RPS, P_TOP_SHARE, P_MIN_FACTOR, P_MIN_SIZE, P_MIN_SECONDS,
        P_RESPONDERS, P_COUNT };
@@ -47,8 +46,7 @@ struct responder {
 	uint32_t q_votes;
 	uint64_t q_same;	/* responses to it since it was elected */
 	/* persistent */
-	uint32_t streak;
-	int64_t streak_sec;
+	struct dr_run run;
 	uint16_t qtype;
 	/* The majority question's name, wire form (case kept), cut at
 	 * QWIRE octets: its text, cut at QNAME_TEXT, is made only when an
@@ -57,10 +55,15 @@ struct responder {
 	uint8_t qwire[QWIRE];
 };
 
+static void refl_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec);
+
 static void *refl_init(const struct dr_detect_env *env)
 {
-	return dr_ktable_new((uint32_t)env->param[P_RESPONDERS], DR_AKEY, sizeof(struct responder),
-			     offsetof(struct responder, streak));
+	struct dr_ktable *k = dr_ktable_new((uint32_t)env->param[P_RESPONDERS], DR_AKEY,
+					    sizeof(struct responder), offsetof(struct responder, run));
+	if (k)
+		dr_ktable_set_judge(k, refl_judge, (void *)env);
+	return k;
 }
 
 static void refl_record(void *st, const struct dr_record *r, const struct dr_detect_env *env)
@@ -70,131 +73,99 @@ static void refl_record(void *st, const struct dr_record *r, const struct dr_det
 	double ts = dr_record_time(r);
 	const struct dr_akey *src = &r->keys.src, *dst = &r->keys.dst;
 
-	if (dr_port_test(env->dns_ports, r->sport) && dr_dns_qr(d)) {
+	uint64_t n = dr_record_messages(r);
+	if (dr_is_response(env, r)) {
 		struct responder *s = dr_ktable_hit(responders, src->b, src->len, src->hash,
-						    env->now, ts, r->ip_len ? r->ip_len : r->payload_len);
-		s->resp++;
-		s->resp_bytes += r->payload_len;
-		s->ra += dr_dns_ra(d);
+						    env->now, ts, r->packets, r->bytes);
+		s->resp += n;
+		s->resp_bytes += dr_record_msg_bytes(r);
+		s->ra += dr_dns_ra(d) ? n : 0;
 		if (!dr_roles_is_local(env->roles, r->family, r->dst))
-			s->outward++;
+			s->outward += n;
 		dr_few_add(&s->dests, dst->hash);
-		dr_top4_add(&s->victims, dst->b);
+		dr_top4_add(&s->victims, dst->b, n);
 		/* The same question to the same destination, over and over. */
 		uint64_t qh = d->has_question ? r->keys.qname_hash ^ d->qtype : 0;
 		qh ^= dst->hash;
 		int fresh_candidate = s->q_votes == 0;
 		if (fresh_candidate) {
 			s->q_hash = qh;
-			s->q_votes = 1;
-			s->q_same = 1;	/* counted from the candidate's election on */
+			s->q_votes = (uint32_t)n;
+			s->q_same = n;	/* counted from the candidate's election on */
 		} else if (s->q_hash == qh) {
-			s->q_votes++;
-			s->q_same++;
+			s->q_votes += (uint32_t)n;
+			s->q_same += n;
 		} else {
-			s->q_votes--;
+			s->q_votes = s->q_votes > n ? s->q_votes - (uint32_t)n : 0;
 		}
 		if (s->q_hash == qh && d->has_question && (fresh_candidate || !s->qwire_len)) {
 			s->qwire_len = d->qname_len < QWIRE ? d->qname_len : QWIRE;
 			memcpy(s->qwire, d->qname, s->qwire_len);
 			s->qtype = d->qtype;
 		}
-	} else if (dr_port_test(env->dns_ports, r->dport) && !dr_dns_qr(d)) {
+	} else if (dr_is_query(env, r)) {
 		/* counted only for responders already tracked */
 		struct responder *s = dr_ktable_find(responders, dst->b, dst->len, dst->hash,
 						     env->now, ts);
 		if (s) {
-			s->queries++;
-			s->query_bytes += r->payload_len;
+			s->queries += n;
+			s->query_bytes += dr_record_msg_bytes(r);
 		}
 	}
 }
 
-static void refl_tick(void *st, int64_t sec, const struct dr_detect_env *env)
+static void refl_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec)
 {
-	struct dr_ktable *responders = st;
+	const struct dr_detect_env *env = ctx;
 	const double *p = env->param;
 	const struct dr_roles *roles = env->roles;
-	const uint8_t *key;
-	uint32_t klen;
-	struct responder *s;
+	struct responder *s = entry;
+	(void)klen;
 
-	while ((s = dr_ktable_next(responders, sec, &key, &klen))) {
-		double resp = (double)s->resp;
-		double factor = s->query_bytes ? (double)s->resp_bytes / (double)s->query_bytes : 0;
-		double avg = resp ? (double)s->resp_bytes / resp : 0;
-		int by_role = roles->nlocal && dr_roles_is_local(roles, key[0], key + 1) &&
-			      !dr_roles_is_resolver(roles, key[0], key + 1) &&
-			      (double)s->outward >= p[P_MIN_RPS_LOCAL];
-		int by_pattern = resp >= p[P_MIN_RPS] &&
-				 (double)s->q_same >= p[P_TOP_SHARE] * resp &&
-				 (s->query_bytes ? factor >= p[P_MIN_FACTOR] : avg >= p[P_MIN_SIZE]);
-		if (!by_role && !by_pattern) {
-			s->streak = 0;
-			s->qwire_len = 0;
-			continue;
-		}
-		if (dr_streak(&s->streak, &s->streak_sec, sec) < (uint32_t)p[P_MIN_SECONDS])
-			continue;
-
-		char who[64], victim[64], rate[32], ev[DR_EVIDENCE_MAX], summary[512], action[512];
-		char qname[QNAME_TEXT] = "";
-		if (s->qwire_len) {
-			char text[DR_NAME_TEXT_MAX];
-			dr_name_to_text(s->qwire, s->qwire_len, text);
-			dr_copy_cut(qname, sizeof(qname), text);
-		}
-		dr_akey_text(key, who);
-		double bps = (double)s->w.bytes * 8;
-		dr_fmt_bps(rate, sizeof(rate), bps);
-		const char *qt = dr_qtype_name(s->qtype);
-		const char *more = s->dests.n >= DR_FEW_MAX ? "+" : "";
-		struct dr_sb sb;
-		dr_sb_init(&sb, ev, sizeof(ev));
-		dr_sb_printf(&sb, "{\"rule\":\"%s\",\"victims\":", by_role ? "local non-resolver"
-									     : "repeated large answers");
-		dr_top4_json(&sb, &s->victims, "responses", NULL, NULL);
-		dr_sb_printf(&sb, ",\"destinations\":%u,\"destinations_at_least\":%s,\"questions\":[{"
-			     "\"qname\":", s->dests.n, *more ? "true" : "false");
-		dr_sb_json_str(&sb, qname);
-		dr_sb_printf(&sb, ",\"qtype\":");
-		dr_sb_json_str(&sb, qt ? qt : "other");
-		dr_sb_printf(&sb, ",\"share\":%.3f}],\"amplification_factor\":", resp ? (double)s->q_same / resp : 0);
-		if (s->query_bytes)
-			dr_sb_printf(&sb, "%.1f", factor);
-		else
-			dr_sb_printf(&sb, "null");
-		dr_sb_printf(&sb, ",\"responses_per_s\":%.0f,\"queries_per_s\":%llu,\"average_size\":%.0f,"
-			     "\"recursion_available_share\":%.3f}", resp,
-			     (unsigned long long)s->queries, avg, resp ? (double)s->ra / resp : 0);
-		unsigned top = dr_top4_best(&s->victims);
-		dr_akey_text(s->victims.key[top], victim);
-		char amplified[32] = "";
-		if (s->query_bytes)
-			snprintf(amplified, sizeof(amplified), ", amplified %.1fx", factor);
-		snprintf(summary, sizeof(summary),
-			 "%s answers DNS for others: %.0f responses/s (%s) to %u%s destination%s, mostly "
-			 "%s; question %s %s%s", who, resp, rate, s->dests.n, more,
-			 s->dests.n == 1 ? "" : "s", victim,
-			 qname[0] ? qname : "(various)", qt ? qt : "", amplified);
-		snprintf(action, sizeof(action),
-			 "stop %s from answering outsiders: close port 53 or recursion to the Internet "
-			 "(firewall/ACL), or enable response rate limiting; then find out who runs it "
-			 "(an open resolver, a reset home router)", who);
-		struct dr_fire fi = {
-			.type = "reflection", .key = who, .first = s->w.first, .last = s->w.last,
-			.packets = s->resp, .bytes = s->w.bytes, .pps = resp, .bps = bps,
-			.severity = bps >= 1e8 ? DR_SEV_HIGH : bps >= 1e6 ? DR_SEV_MEDIUM : DR_SEV_LOW,
-			.evidence = ev, .summary = summary, .action = action,
-		};
-		dr_alert_fire(env->alerts, &fi);
+	double resp = (double)s->resp;
+	double factor = s->query_bytes ? (double)s->resp_bytes / (double)s->query_bytes : 0;
+	double avg = resp ? (double)s->resp_bytes / resp : 0;
+	int by_role = roles->nlocal && dr_roles_is_local(roles, key[0], key + 1) &&
+		      !dr_roles_is_resolver(roles, key[0], key + 1) &&
+		      (double)s->outward >= p[P_MIN_RPS_LOCAL];
+	int by_pattern = resp >= p[P_MIN_RPS] &&
+			 (double)s->q_same >= p[P_TOP_SHARE] * resp &&
+			 (s->query_bytes ? factor >= p[P_MIN_FACTOR] : avg >= p[P_MIN_SIZE]);
+	if (!by_role && !by_pattern) {
+		dr_run_break(&s->run);
+		s->qwire_len = 0;
+		return;
 	}
+	if (dr_run_add(&s->run, sec, &s->w) < (uint32_t)p[P_MIN_SECONDS])
+		return;
+
+	struct dr_evidence ev = {.kind = DR_EV_REFLECTION};
+	struct dr_ev_reflection *x = &ev.u.reflection;
+	x->rule = by_role ? DR_REFL_LOCAL_NON_RESOLVER : DR_REFL_REPEATED_LARGE;
+	dr_ev_addr_set(&x->responder, key, 32, 128);
+	dr_ev_list_set(&x->victims, &s->victims, 32, 128, s->dests.n, s->dests.n >= DR_FEW_MAX);
+	if (s->qwire_len)
+		dr_ev_name(x->qname, sizeof(x->qname), s->qwire, s->qwire_len);
+	x->qtype = s->qtype;
+	x->share = resp ? (double)s->q_same / resp : 0;
+	x->factor = s->query_bytes ? factor : -1;
+	x->responses_per_s = resp;
+	x->queries_per_s = (double)s->queries;
+	x->average_size = avg;
+	x->ra_share = resp ? (double)s->ra / resp : 0;
+
+	char who[64];
+	dr_akey_text(key, who);
+	double bps = (double)s->w.bytes * 8;
+	dr_fire_window(env, "reflection", who, &s->run, &s->w, resp,
+		       bps >= 1e8 ? DR_SEV_HIGH : bps >= 1e6 ? DR_SEV_MEDIUM : DR_SEV_LOW, &ev);
 }
 
 const struct dr_detector dr_detect_reflection = {
 	.name = "reflection",
 	.summary = "hosts of ours answering DNS for attackers (open resolvers, reflectors)",
+	.kinds = DR_KIND_DNS | DR_KIND_FLOW,
 	.params = params, .nparams = P_COUNT,
-	.init = refl_init, .on_record = refl_record, .on_tick = refl_tick,
+	.init = refl_init, .on_record = refl_record, .on_tick = dr_ktable_on_tick,
 	.mem = dr_ktable_state_mem, .fini = dr_ktable_free,
 };

@@ -61,6 +61,40 @@ void dr_out_i64(struct dr_out *o, int64_t v);
 void dr_out_double(struct dr_out *o, double v, int decimals);
 /* Appends s as a JSON string literal, quotes included. */
 void dr_out_json_str(struct dr_out *o, const char *s, size_t n);
+/* JSON members: `"key":` preceded by a comma unless *first (then cleared). */
+static inline void dr_out_jkey(struct dr_out *o, const char *key, int *first)
+{
+	if (!*first)
+		dr_out_char(o, ',');
+	*first = 0;
+	dr_out_json_str(o, key, strlen(key));
+	dr_out_char(o, ':');
+}
+
+static inline void dr_out_ju(struct dr_out *o, const char *key, uint64_t v, int *first)
+{
+	dr_out_jkey(o, key, first);
+	dr_out_u64(o, v);
+}
+
+static inline void dr_out_jd(struct dr_out *o, const char *key, double v, int decimals, int *first)
+{
+	dr_out_jkey(o, key, first);
+	dr_out_double(o, v, decimals);
+}
+
+static inline void dr_out_js(struct dr_out *o, const char *key, const char *v, int *first)
+{
+	dr_out_jkey(o, key, first);
+	dr_out_json_str(o, v, strlen(v));
+}
+
+static inline void dr_out_jb(struct dr_out *o, const char *key, int v, int *first)
+{
+	dr_out_jkey(o, key, first);
+	dr_out_str(o, v ? "true" : "false");
+}
+
 /* Appends an address in text form (IPv4 dotted quad or RFC 5952 IPv6). */
 void dr_out_addr(struct dr_out *o, int family, const uint8_t *addr);
 /* Writes the text form of an address into buf (>= 46 bytes). */

@@ -1,7 +1,7 @@
 /* Renders an analysis as an aligned text report or as one JSON document. */
 #include "report/render.h"
 
-#include "detect/common.h"
+#include "report/alerts.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -204,8 +204,8 @@ static void text_input_notes(struct dr_out *o, const struct dr_report *r)
 /* Alerts first: who, what, since when, how big, what to do next. */
 static void text_alerts(struct dr_out *o, const struct dr_report *r)
 {
-	const struct dr_alerts *al = &r->engine->alerts;
-	char a[64], b[64], c[64], rate[32];
+	const struct dr_alert_log *al = r->alerts;
+	char a[64], b[64], c[64], rate[32], text[1024];
 	if (!al->n) {
 		line(o, "\nAlerts\n  none: no detector fired\n");
 		return;
@@ -220,18 +220,23 @@ static void text_alerts(struct dr_out *o, const struct dr_report *r)
 		line(o, "\n  %-8s %s %s\n", sev, x->type, x->key);
 		fmt_time(a, sizeof(a), x->start, 1);
 		fmt_time(b, sizeof(b), x->end, (int64_t)x->start / 86400 != (int64_t)x->end / 86400);
-		line(o, "    since  %s UTC, last seen %s (%.1f s)\n", a, b, x->end - x->start);
+		fmt_time(c, sizeof(c), x->detected,
+			 (int64_t)x->start / 86400 != (int64_t)x->detected / 86400);
+		line(o, "    since  %s UTC, detected %s, last seen %s (%.1f s)\n", a, c, b,
+		     x->end - x->start);
 		fmt_count(a, sizeof(a), x->packets);
 		fmt_bytes(b, sizeof(b), x->bytes);
 		fmt_count(c, sizeof(c), (uint64_t)x->peak_pps);
 		dr_fmt_bps(rate, sizeof(rate), x->peak_bps);
 		line(o, "    size   %s packets, %s; peak %s packets/s, %s\n", a, b, c, rate);
-		line(o, "    what   %s\n", x->summary);
-		line(o, "    do     %s\n", x->action);
+		dr_alert_summary(x, text, sizeof(text));
+		line(o, "    what   %s\n", text);
+		dr_alert_advice(x, text, sizeof(text));
+		line(o, "    do     %s\n", text);
 	}
-	if (al->dropped)
-		line(o, "\n  (%llu more firings were lost: the alert list is full)\n",
-		     (unsigned long long)al->dropped);
+	if (al->dropped || al->lost_windows)
+		line(o, "\n  (%llu alerts and %llu firing seconds were lost: the alert list is full)\n",
+		     (unsigned long long)al->dropped, (unsigned long long)al->lost_windows);
 }
 
 /* --stats: what every part holds; all of it is fixed at start. */
@@ -248,7 +253,7 @@ static void text_memory(struct dr_out *o, const struct dr_report *r)
 		total += m;
 	}
 	size_t rest[4] = {r->decode_mem, r->ring_mem, dr_stats_mem(r->stats),
-			  sizeof(struct dr_alert) * DR_ALERTS_MAX + sizeof(struct dr_regdom)};
+			  sizeof(struct dr_alert) * (DR_ALERTS_MAX + r->alerts->cap) + sizeof(struct dr_regdom)};
 	static const char *const names[4] = {"decoder", "thread ring", "report tables",
 					     "alerts + PSL cache"};
 	for (unsigned i = 0; i < 4; i++) {
@@ -342,26 +347,9 @@ void dr_render_text(struct dr_out *o, const struct dr_report *r)
 
 /* ---- JSON -------------------------------------------------------------- */
 
-static void json_key(struct dr_out *o, const char *key, int *first)
-{
-	if (!*first)
-		dr_out_char(o, ',');
-	*first = 0;
-	dr_out_json_str(o, key, strlen(key));
-	dr_out_char(o, ':');
-}
-
-static void json_u(struct dr_out *o, const char *key, uint64_t v, int *first)
-{
-	json_key(o, key, first);
-	dr_out_u64(o, v);
-}
-
-static void json_d(struct dr_out *o, const char *key, double v, int decimals, int *first)
-{
-	json_key(o, key, first);
-	dr_out_double(o, v, decimals);
-}
+#define json_key dr_out_jkey
+#define json_u dr_out_ju
+#define json_d dr_out_jd
 
 static void json_summary(struct dr_out *o, const struct dr_report *r)
 {
@@ -472,35 +460,12 @@ static void json_table(struct dr_out *o, const struct dr_table *t)
 
 static void json_alerts(struct dr_out *o, const struct dr_report *r)
 {
-	const struct dr_alerts *al = &r->engine->alerts;
+	const struct dr_alert_log *al = r->alerts;
 	dr_out_char(o, '[');
 	for (unsigned i = 0; i < al->n; i++) {
-		const struct dr_alert *x = &al->a[i];
-		int f = 1;
 		if (i)
 			dr_out_char(o, ',');
-		dr_out_char(o, '{');
-		json_key(o, "type", &f);
-		dr_out_json_str(o, x->type, strlen(x->type));
-		json_key(o, "key", &f);
-		dr_out_json_str(o, x->key, strlen(x->key));
-		json_d(o, "start", x->start, 6, &f);
-		json_d(o, "end", x->end, 6, &f);
-		json_key(o, "severity", &f);
-		dr_out_str(o, "\"");
-		dr_out_str(o, dr_severity_name(x->severity));
-		dr_out_str(o, "\"");
-		json_u(o, "packets", x->packets, &f);
-		json_u(o, "bytes", x->bytes, &f);
-		json_d(o, "peak_pps", x->peak_pps, 1, &f);
-		json_d(o, "peak_bps", x->peak_bps, 1, &f);
-		json_key(o, "summary", &f);
-		dr_out_json_str(o, x->summary, strlen(x->summary));
-		json_key(o, "action", &f);
-		dr_out_json_str(o, x->action, strlen(x->action));
-		json_key(o, "evidence", &f);
-		dr_out_str(o, x->evidence[0] ? x->evidence : "{}");
-		dr_out_char(o, '}');
+		dr_alert_json(o, &al->a[i]);
 	}
 	dr_out_char(o, ']');
 }
@@ -514,7 +479,7 @@ static void json_memory(struct dr_out *o, const struct dr_report *r)
 	json_u(o, "decoder", r->decode_mem, &f);
 	json_u(o, "ring", r->ring_mem, &f);
 	json_u(o, "report_tables", dr_stats_mem(r->stats), &f);
-	json_u(o, "alerts_psl", sizeof(struct dr_alert) * DR_ALERTS_MAX + sizeof(struct dr_regdom), &f);
+	json_u(o, "alerts_psl", sizeof(struct dr_alert) * (DR_ALERTS_MAX + r->alerts->cap) + sizeof(struct dr_regdom), &f);
 	dr_out_str(o, "}}");
 }
 

@@ -6,6 +6,7 @@
 #include "decode/packet.h"
 #include "detect/engine.h"
 #include "lib/outbuf.h"
+#include "report/alerts.h"
 #include "report/stats.h"
 #include "report/tables.h"
 
@@ -18,7 +19,8 @@ struct dr_report {
 	unsigned nfiles;
 	char *const *where;		/* the --where conditions as given */
 	unsigned nwhere;
-	const struct dr_engine *engine;	/* alerts, detectors' memory */
+	const struct dr_engine *engine;	/* detectors' memory */
+	const struct dr_alert_log *alerts;	/* the run's alerts, sorted */
 	int show_stats;			/* --stats */
 	size_t decode_mem;		/* the decoder's budget */
 	size_t ring_mem;		/* records in flight to the detector thread */
