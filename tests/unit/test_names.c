@@ -10,6 +10,7 @@
 #include "decode/packet.h"
 #include "detect/engine.h"
 #include "harness.h"
+#include "report/tables.h"
 
 static uint8_t ports[8192];
 
@@ -185,8 +186,42 @@ static void test_rsd_wildcard(void)
 	CHECK_EQ(attack("victim.foo.ck", 2, 1, high, 5, "victim.foo.ck"), 1);
 }
 
+/* Keys cut for the text report: whole when short, else head "..." tail
+ * within the width, never inside a \DDD or \X escape or a UTF-8 sequence. */
+static void test_key_shorten(void)
+{
+	char out[DR_KEY_SHOWN + 1];
+	dr_key_shorten("www.example.com", out, DR_KEY_SHOWN);
+	CHECK_STR(out, "www.example.com");
+	/* 21 escapes of 4 characters, then the zone */
+	char key[256] = "";
+	for (int i = 0; i < 21; i++)
+		strcat(key, "\\200");
+	strcat(key, ".a\\.b.victim.example.co.uk");
+	dr_key_shorten(key, out, DR_KEY_SHOWN);
+	CHECK(strlen(out) <= DR_KEY_SHOWN);
+	CHECK_STR(out, "\\200\\200\\200\\200...\\200\\200\\200.a\\.b.victim.example.co.uk");
+	/* exactly the width stays whole; one more is cut */
+	memset(key, 'x', 60);
+	key[60] = 0;
+	dr_key_shorten(key, out, 60);
+	CHECK_STR(out, key);
+	key[60] = 'y';
+	key[61] = 0;
+	dr_key_shorten(key, out, 60);
+	CHECK_EQ(strlen(out), 60);
+	CHECK(strncmp(out + 19, "...", 3) == 0 && out[59] == 'y');
+	/* UTF-8 (an AS organisation's name) is cut between characters */
+	key[0] = 0;
+	for (int i = 0; i < 30; i++)
+		strcat(key, "\xc3\xa9");
+	dr_key_shorten(key, out, 20);
+	CHECK_STR(out, "\xc3\xa9\xc3\xa9...\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+}
+
 int main(void)
 {
+	RUN(test_key_shorten);
 	RUN(test_keys_case);
 	RUN(test_rsd_high_octets);
 	RUN(test_rsd_binary);
