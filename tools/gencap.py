@@ -12,7 +12,12 @@
                                       flags and the alerts expected, with the
                                       time each attack begins). NAME is one of
                                       benign, reflection, amplification,
-                                      random_subdomain, flood, loop
+                                      random_subdomain, flood, loop,
+                                      random_subdomain_binary (a non-ASCII
+                                      octet in each random label),
+                                      random_subdomain_couk (random labels
+                                      2-3 deep under victim.co.uk, mixed
+                                      case, dots inside labels)
 
 Everything is derived from a fixed seed, so the same command always writes
 the same bytes. No third-party packages: pcap and DNS are packed by hand.
@@ -36,6 +41,10 @@ LABELS = ["www", "mail", "api", "cdn", "img", "static", "login", "m", "ns1", "sm
 
 
 def name_wire(name):
+    """Wire form of a dotted name, or of a list of labels given as bytes
+    (octets of any value, a dot inside a label included)."""
+    if isinstance(name, (list, tuple)):
+        return b"".join(bytes([len(label)]) + label for label in name) + b"\x00"
     if name in (".", ""):
         return b"\x00"
     out = b""
@@ -451,6 +460,42 @@ def scenario(name, path):
             exchange(out, t, rng.choice(resolvers), AUTH_NS, rng.randrange(1024, 65536), q,
                      dns_response(q, rcode=3, aa=True), 0.0005)
         expected.append(("random_subdomain", "victim-example.com"))
+    elif name == "random_subdomain_binary":
+        # the bug report's water torture: one octet from 0x80 up (sometimes
+        # a control octet too) in each random label, so no label is a host name
+        resolvers = [[198, 51, 100 + i % 3, 10 + i] for i in range(40)]
+        alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789"
+        for t in arrivals(rng, 600, attack_at, 10.0):
+            label = bytearray(rng.choice(alphabet) for _ in range(12))
+            label[rng.randrange(12)] = rng.randrange(0x80, 0x100)
+            if rng.random() < 0.3:
+                label[rng.randrange(12)] = rng.choice([0x00, 0x01, 0x09, 0x20, 0x7f])
+            q = dns_query(rng.getrandbits(16), [bytes(label), b"victim-example", b"com"], 1)
+            exchange(out, t, rng.choice(resolvers), AUTH_NS, rng.randrange(1024, 65536), q,
+                     dns_response(q, rcode=3, aa=True), 0.0005)
+        expected.append(("random_subdomain", "victim-example.com"))
+    elif name == "random_subdomain_couk":
+        # under a multi-label public suffix, random labels two and three
+        # levels below the zone, in mixed case, one of them with a dot inside
+        # (one label, not two) and some with an octet from 0x80 up
+        resolvers = [[198, 51, 100 + i % 3, 10 + i] for i in range(40)]
+        alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        zone = [b"Victim", b"CO", b"uk"]
+        for t in arrivals(rng, 600, attack_at, 10.0):
+            labels = []
+            levels = rng.choice([2, 3])
+            dotted = rng.randrange(levels)
+            for level in range(levels):
+                label = bytearray(rng.choice(alphabet) for _ in range(rng.randrange(4, 11)))
+                if level == dotted:
+                    label[rng.randrange(1, len(label))] = ord(".")
+                elif rng.random() < 0.3:
+                    label[rng.randrange(len(label))] = rng.randrange(0x80, 0x100)
+                labels.append(bytes(label))
+            q = dns_query(rng.getrandbits(16), labels + zone, 1)
+            exchange(out, t, rng.choice(resolvers), AUTH_NS, rng.randrange(1024, 65536), q,
+                     dns_response(q, rcode=3, aa=True), 0.0005)
+        expected.append(("random_subdomain", "victim.co.uk"))
     elif name == "flood":
         # a compromised web application's PHP "UDP flood" to port 53
         web, target = [10, 0, 5, 80], [198, 51, 100, 200]

@@ -3,6 +3,7 @@
 
 #include <libpsl.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "decode/dns.h"
 #include "lib/hash.h"
@@ -42,9 +43,29 @@ static int is_public(struct dr_regdom *rd, const uint8_t *wire, size_t len,
 	return pub;
 }
 
+/* Whether a label holds an octet no rule of the list can hold: a C0
+ * control, space, DEL (the list's parser splits its lines on white space)
+ * or '.', which as text would split the label in two (and NUL, which would
+ * end the string). Such a label never equals a rule's label, so it is
+ * asked about as REGDOM_PLACEHOLDER, which equals none either; a wildcard
+ * rule still matches it, an exception rule never does. */
+static int unmatchable(const uint8_t *label, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (label[i] <= 0x20 || label[i] == 0x7f || label[i] == '.')
+			return 1;
+	return 0;
+}
+
+#define REGDOM_PLACEHOLDER " "	/* white space: no rule holds it */
+
 /* psl_registrable_domain's walk: from the left, the first suffix that is
  * public ends it, and the registered domain is the suffix one label
- * longer (none when the whole name is public). */
+ * longer (none when the whole name is public). Every label is handed to
+ * libpsl as its octets (upper case was folded by the caller, octets from
+ * 0x80 up are kept as they are, as libpsl compares them), except the
+ * unmatchable ones above; so labels left of the public suffix never
+ * decide anything, whatever they hold. */
 static int compute(struct dr_regdom *rd, const uint8_t *wire, size_t len)
 {
 	char text[DR_NAME_MAX + 1];
@@ -64,15 +85,16 @@ static int compute(struct dr_regdom *rd, const uint8_t *wire, size_t len)
 		wire_at[labels] = (uint8_t)p;
 		text_at[labels] = (uint8_t)o;
 		labels++;
-		for (size_t i = 0; i < lab; i++) {
-			uint8_t ch = wire[p + 1 + i];
-			if (ch <= 0x20 || ch >= 0x7f || ch == '.')
-				return -1;
-			text[o++] = (char)ch;
+		if (unmatchable(wire + p + 1, lab)) {
+			memcpy(text + o, REGDOM_PLACEHOLDER, sizeof(REGDOM_PLACEHOLDER) - 1);
+			o += sizeof(REGDOM_PLACEHOLDER) - 1;
+		} else {
+			memcpy(text + o, wire + p + 1, lab);
+			o += lab;
 		}
 		p += 1 + lab;
 	}
-	if (labels == 0)
+	if (labels == 0 || (p < len && wire[p] != 0))
 		return -1;
 	text[o] = 0;
 	for (unsigned i = 0; i < labels; i++)

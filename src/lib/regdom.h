@@ -31,7 +31,13 @@ void dr_regdom_free(struct dr_regdom *rd);
 
 /* Wire offset in `wire` (a lower-cased wire name of wire_len octets, with
  * 64-bit hash `hash`) where its registered domain starts, or -1 when it has
- * none (a public suffix itself, the root, or bytes no host name has). */
+ * none (a public suffix itself, the root, or a wire form that does not end
+ * within wire_len). Labels may hold any octets: a label holding one no rule
+ * can hold (0x00-0x20, '.', 0x7f) is judged as a label no rule names, so
+ * only wildcard rules match it; every other label as its octets, so the
+ * answer is libpsl's psl_registrable_domain wherever libpsl can take the
+ * name as text. Octets from 0x80 up are compared as they are, never
+ * case-folded. */
 int dr_regdom_offset(struct dr_regdom *rd, uint64_t hash, const uint8_t *wire, size_t wire_len);
 
 static inline void dr_regdom_prefetch(const struct dr_regdom *rd, uint64_t hash)

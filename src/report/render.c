@@ -276,7 +276,7 @@ static void text_table(struct dr_out *o, const struct dr_table *t)
 		wextra[x] = strlen(t->extra_head[x]);
 	for (unsigned i = 0; i < t->nrows; i++) {
 		const struct dr_row *r = &t->rows[i];
-		size_t k = strlen(r->key);
+		size_t k = strlen(r->shown);
 		if (k > wkey)
 			wkey = k;
 		fmt_count(count, sizeof(count), r->count);
@@ -315,7 +315,7 @@ static void text_table(struct dr_out *o, const struct dr_table *t)
 		line(o, "  ");
 		if (t->ranked)
 			line(o, "%*u  ", (int)wrank, i + 1);
-		line(o, "%-*s  %*s  %6s", (int)wkey, r->key, (int)wcount, count, share);
+		line(o, "%-*s  %*s  %6s", (int)wkey, r->shown, (int)wcount, count, share);
 		for (unsigned x = 0; x < t->nextra; x++) {
 			fmt_count(extra, sizeof(extra), r->extra[x]);
 			line(o, "  %*s", (int)wextra[x], extra);

@@ -308,6 +308,54 @@ out:
 	return rc;
 }
 
+/* Octets of the character (escape, UTF-8 sequence or octet) at s. */
+static size_t char_len(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (u[0] == '\\' && u[1] >= '0' && u[1] <= '9' && u[2] >= '0' && u[2] <= '9' &&
+	    u[3] >= '0' && u[3] <= '9')
+		return 4;
+	if (u[0] == '\\' && u[1])
+		return 2;
+	size_t n = 1;
+	if (u[0] >= 0xc0)
+		while (n < 4 && (u[n] & 0xc0) == 0x80)
+			n++;
+	return n;
+}
+
+void dr_key_shorten(const char *key, char *out, size_t width)
+{
+	static const char mark[] = "...";
+	size_t len = strlen(key);
+	if (len <= width) {
+		memcpy(out, key, len + 1);
+		return;
+	}
+	size_t room = width - (sizeof(mark) - 1);
+	size_t head_room = room / 3;
+	/* head: whole characters that fit in a third */
+	size_t head = 0;
+	while (head < len) {
+		size_t n = char_len(key + head);
+		if (head + n > head_room)
+			break;
+		head += n;
+	}
+	/* tail: the latest character boundary from which the rest fits */
+	size_t tail = len, at = head;
+	while (at < len) {
+		if (len - at <= room - head) {
+			tail = at;
+			break;
+		}
+		at += char_len(key + at);
+	}
+	memcpy(out, key, head);
+	memcpy(out + head, mark, sizeof(mark) - 1);
+	memcpy(out + head + sizeof(mark) - 1, key + tail, len - tail + 1);
+}
+
 int dr_tables_build(struct dr_tables *out, const struct dr_stats *s, unsigned top,
 		    const struct dr_geo *geo)
 {
@@ -333,6 +381,9 @@ int dr_tables_build(struct dr_tables *out, const struct dr_stats *s, unsigned to
 		dr_tables_free(out);
 		return DR_ENOMEM;
 	}
+	for (unsigned i = 0; i < out->n; i++)
+		for (unsigned j = 0; j < out->t[i].nrows; j++)
+			dr_key_shorten(out->t[i].rows[j].key, out->t[i].rows[j].shown, DR_KEY_SHOWN);
 	return 0;
 }
 

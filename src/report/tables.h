@@ -10,9 +10,11 @@
 #include "report/stats.h"
 
 #define DR_EXTRAS 3	/* measures a row may carry besides its count */
+#define DR_KEY_SHOWN 60	/* characters of a key in the text report */
 
 struct dr_row {
-	char key[DR_NAME_TEXT_MAX];	/* what is counted, as text */
+	char key[DR_NAME_TEXT_MAX];	/* what is counted, as text (JSON: in full) */
+	char shown[DR_KEY_SHOWN + 1];	/* key cut for the text report */
 	int64_t value;		/* numeric form (port, type, code) or -1 */
 	uint64_t count;
 	uint64_t extra[DR_EXTRAS];	/* more measures, see dr_table.extra_head */
@@ -44,9 +46,19 @@ struct dr_tables {
 
 /* Builds every table from the aggregates, top rows per ranked table; with
  * geo databases (geo may be NULL), also sources by country and by AS.
+ * Names are in presentation form with BIND's escapes (dr_name_to_text);
+ * every row's `shown` is its key cut to DR_KEY_SHOWN (dr_key_shorten).
  * Returns 0 or DR_ENOMEM. */
 int dr_tables_build(struct dr_tables *out, const struct dr_stats *s, unsigned top,
 		    const struct dr_geo *geo);
 void dr_tables_free(struct dr_tables *t);
+
+/* Writes key into out (width + 1 bytes) whole when it has at most width
+ * characters, else as its head, "..." and its tail (the tail longer: a
+ * name's zone is at its end), never splitting a \DDD or \X escape or a
+ * UTF-8 sequence. "..." cannot be part of a name in presentation form,
+ * which has no empty labels and escapes a dot inside a label. width must
+ * be at least 12. */
+void dr_key_shorten(const char *key, char *out, size_t width);
 
 #endif

@@ -42,6 +42,8 @@ CASES = {
     "reflection": ("reflection", True),
     "amplification": ("amplification", True),
     "random_subdomain": ("random_subdomain", True),
+    "random_subdomain_binary": ("random_subdomain_binary", True),
+    "random_subdomain_couk": ("random_subdomain_couk", True),
     "flood": ("flood", True),
     "loop": ("loop", True),
 }
