@@ -1,23 +1,8 @@
 /* Shared detector helpers. */
 #include "detect/common.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-double dr_hll8_count(const struct dr_hll8 *h)
-{
-	double sum = 0;
-	unsigned zeros = 0;
-	for (unsigned i = 0; i < 256; i++) {
-		sum += 1.0 / (double)(1ull << h->reg[i]);
-		zeros += h->reg[i] == 0;
-	}
-	double est = 0.7182 * 256 * 256 / sum;
-	if (est <= 2.5 * 256 && zeros)
-		est = 256 * log(256.0 / zeros);
-	return est;
-}
 
 void dr_ev_list_set(struct dr_ev_list *l, const struct dr_top4 *t, unsigned prefix4,
 		    unsigned prefix6, uint32_t distinct, int at_least)

@@ -1,5 +1,5 @@
 /* Small fixed-size helpers the detectors share: address keys, a few-slot
- * heavy-hitter list, a saturating distinct set, a 256-register HLL, what a
+ * heavy-hitter list, a saturating distinct set, what a
  * record is (query or response, also for aggregates), and filling typed
  * evidence. */
 #ifndef DR_DETECT_COMMON_H
@@ -16,6 +16,7 @@
 #include "detect/evidence.h"
 #include "detect/kwin.h"
 #include "lib/hash.h"
+#include "lib/hll.h"
 #include "lib/outbuf.h"
 
 /* Copies src into dst[cap], cut short if need be; always terminated. */
@@ -118,21 +119,6 @@ static inline void dr_few_add(struct dr_few *f, uint64_t hash)
 		f->h[f->n++] = h;
 }
 
-/* HyperLogLog with 256 registers (about 6.5% error) for per-key windows. */
-struct dr_hll8 {
-	uint8_t reg[256];
-};
-
-static inline void dr_hll8_add(struct dr_hll8 *h, uint64_t hash)
-{
-	uint32_t idx = (uint32_t)(hash >> 56);
-	uint64_t rest = hash << 8 | 0x80;
-	uint8_t rank = (uint8_t)(__builtin_clzll(rest) + 1);
-	if (rank > h->reg[idx])
-		h->reg[idx] = rank;
-}
-
-double dr_hll8_count(const struct dr_hll8 *h);
 
 /* A top-4 list as evidence, heaviest first, each address as a prefix of
  * prefix4 or prefix6 bits; distinct and at_least say how large the set

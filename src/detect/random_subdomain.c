@@ -42,7 +42,7 @@ struct zone {
 	uint64_t queries, responses, nx, numeric;
 	uint64_t alphabet[A_CLASSES];
 	uint16_t len_count[64];
-	struct dr_hll8 prefixes;
+	struct dr_hll_small prefixes;
 	struct dr_top4 resolvers, nets;
 	uint8_t nsamples;
 	uint64_t sample_hash[SAMPLES];	/* of the lower-cased names */
@@ -101,7 +101,7 @@ static void rsd_record(void *st, const struct dr_record *r, const struct dr_dete
 		return;
 	}
 	e->queries++;
-	dr_hll8_add(&e->prefixes, dr_hash64(name, (size_t)off));
+	dr_hll_small_add(&e->prefixes, dr_hash64(name, (size_t)off));
 	unsigned lab = name[0];
 	e->len_count[lab & 63]++;
 	unsigned cls = label_class(name + 1, lab);
@@ -129,7 +129,7 @@ static void rsd_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen,
 	const double *p = env->param;
 	struct zone *e = entry;
 
-	double distinct = dr_hll8_count(&e->prefixes);
+	double distinct = dr_hll_small_count(&e->prefixes);
 	double q = (double)e->queries;
 	double nx_share = e->responses ? (double)e->nx / (double)e->responses : -1;
 	int cond = distinct >= p[P_MIN_DISTINCT] &&

@@ -9,17 +9,23 @@ void dr_hll_init(struct dr_hll *h)
 	memset(h->reg, 0, sizeof(h->reg));
 }
 
-uint64_t dr_hll_count(const struct dr_hll *h)
+double dr_hll_estimate(const uint8_t *reg, unsigned bits)
 {
-	double m = DR_HLL_REGS, sum = 0;
+	unsigned nreg = 1u << bits;
+	double m = nreg, sum = 0;
 	unsigned zeros = 0;
-	for (unsigned i = 0; i < DR_HLL_REGS; i++) {
-		sum += ldexp(1.0, -h->reg[i]);
-		zeros += h->reg[i] == 0;
+	for (unsigned i = 0; i < nreg; i++) {
+		sum += 1.0 / (double)(1ull << reg[i]);	/* ranks are at most 65 - bits */
+		zeros += reg[i] == 0;
 	}
 	double alpha = 0.7213 / (1 + 1.079 / m);
 	double est = alpha * m * m / sum;
 	if (est <= 2.5 * m && zeros)
 		est = m * log(m / zeros);
-	return (uint64_t)(est + 0.5);
+	return est;
+}
+
+uint64_t dr_hll_count(const struct dr_hll *h)
+{
+	return (uint64_t)(dr_hll_estimate(h->reg, DR_HLL_BITS) + 0.5);
 }
