@@ -16,9 +16,9 @@
 /* A batch handed to the second thread: records, and their payloads in an
  * arena that holds at least one message of the largest size. */
 #define BATCH_RECORDS 64
-#define BATCH_ARENA (DR_DNS_MESSAGE_MAX + 1)	/* the decoder caps messages */
-_Static_assert(BATCH_ARENA >= DR_DNS_MESSAGE_MAX && BATCH_ARENA % 8 == 0,
-	       "a batch holds the largest message, at an 8-octet boundary");
+#define BATCH_ARENA (BATCH_RECORDS * DR_PAYLOAD_KEPT)
+_Static_assert(BATCH_ARENA % 8 == 0 && DR_PAYLOAD_KEPT % 8 == 0,
+	       "every record of a batch has its payload's kept octets, at 8-octet boundaries");
 #define RING_BATCHES 16
 
 struct batch {
@@ -72,7 +72,7 @@ static void *consumer_thread(void *arg)
 static void hand_off(struct run_ctx *rc, const struct dr_record *r)
 {
 	struct batch *b = rc->batch;
-	if (b && (b->n == BATCH_RECORDS || BATCH_ARENA - b->arena_used < r->payload_len)) {
+	if (b && b->n == BATCH_RECORDS) {
 		dr_ring_publish(rc->ring);
 		b = NULL;
 	}
@@ -81,7 +81,7 @@ static void hand_off(struct run_ctx *rc, const struct dr_record *r)
 		b->n = b->arena_used = 0;
 	}
 	dr_record_copy(&b->rec[b->n++], r, b->arena + b->arena_used);
-	b->arena_used += (r->payload_len + 7) & ~7u;
+	b->arena_used += (dr_record_copy_len(r) + 7) & ~7u;
 }
 
 static void filtered_message(void *arg, const struct dr_record *r)

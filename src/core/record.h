@@ -68,14 +68,27 @@ struct dr_record {
 	uint8_t exporter[DR_AKEY];	/* who reported it (family 0: the capture itself) */
 	uint32_t in_if, out_if;	/* interfaces, 0 when unknown */
 	const uint8_t *payload;	/* the DNS message, borrowed */
-	uint32_t payload_len;
+	uint32_t payload_len;	/* its length */
+	uint32_t payload_caplen;	/* octets of it at payload: all of it from the
+				 * decoder, the first DR_PAYLOAD_KEPT of a copy */
 	struct dr_dns dns;	/* its qname last */
 	struct dr_keys keys;	/* filled on demand by dr_keys_fill(); last */
 };
 
-/* Copies src into dst for a consumer on another thread: every field, but
- * of the two query names only the octets in use, and the payload into
- * payload_copy (payload_len octets), which dst->payload then points to. */
+/* Octets of a message's payload a copy keeps: consumers past the decoder
+ * read the parsed fields, and only a sample of the payload's text. */
+#define DR_PAYLOAD_KEPT 256
+
+/* Octets dr_record_copy writes at payload_copy. */
+static inline uint32_t dr_record_copy_len(const struct dr_record *r)
+{
+	return r->payload_caplen < DR_PAYLOAD_KEPT ? r->payload_caplen : DR_PAYLOAD_KEPT;
+}
+
+/* Copies src into dst for a consumer on another thread or later in time:
+ * every field, but of the two query names only the octets in use, and the
+ * first dr_record_copy_len() octets of the payload into payload_copy,
+ * which dst->payload then points to (dst->payload_caplen says how many). */
 static inline void dr_record_copy(struct dr_record *dst, const struct dr_record *src,
 				  uint8_t *payload_copy)
 {
@@ -84,9 +97,11 @@ static inline void dr_record_copy(struct dr_record *dst, const struct dr_record 
 		memcpy(&dst->keys, &src->keys, offsetof(struct dr_keys, qname) + src->keys.qname_len);
 	else
 		dst->keys.ready = 0;
-	if (src->payload_len)
-		memcpy(payload_copy, src->payload, src->payload_len);
+	uint32_t n = dr_record_copy_len(src);
+	if (n)
+		memcpy(payload_copy, src->payload, n);
 	dst->payload = payload_copy;
+	dst->payload_caplen = n;
 }
 
 /* How many messages a record stands for: one for a DNS message (however

@@ -106,6 +106,7 @@ static void emit(struct dr_decoder *d, const uint8_t *msg, uint32_t len)
 		len = DR_DNS_MESSAGE_MAX;
 	r->payload = msg;
 	r->payload_len = len;
+	r->payload_caplen = len;
 	r->kind = DR_KIND_DNS;
 	r->packets = r->fragmented && d->frag.done_pieces ? d->frag.done_pieces : 1;
 	r->bytes = r->ip_len ? r->ip_len : len;

@@ -144,6 +144,9 @@ int dr_engine_start(struct dr_engine *e, const uint8_t *dns_ports)
 	if (!e->regdom)
 		return DR_ENOMEM;
 	dr_clock_init(&e->clock, e->lateness);
+	if (e->lateness > 0 && dr_reorder_init(&e->reorder, e->reorder_cap ? e->reorder_cap
+									   : DR_REORDER_DEFAULT) < 0)
+		return DR_ENOMEM;
 	for (unsigned i = 0; i < e->n; i++) {
 		e->env[i] = (struct dr_detect_env){
 			.roles = &e->roles, .alerts = &e->alerts, .param = e->values[i],
@@ -165,27 +168,31 @@ int dr_engine_subscribe(struct dr_engine *e, dr_alert_sink_fn fn, void *ctx)
 	return dr_alerts_subscribe(&e->alerts, fn, ctx);
 }
 
-/* Judges every second before the watermark, once. */
-static void tick(struct dr_engine *e)
+/* Judges every second before `before`, once. */
+static void tick(struct dr_engine *e, int64_t before)
 {
-	int64_t before = e->clock.watermark;
-	if (before <= e->ticked)
+	if (e->ticking && before <= e->ticked)
 		return;
-	for (unsigned i = 0; i < e->n; i++)
-		if (e->state[i])
-			dr_detectors[i]->on_tick(e->state[i], before, &e->env[i]);
-	dr_alerts_tick(&e->alerts, (double)before);
+	if (e->ticking) {
+		for (unsigned i = 0; i < e->n; i++)
+			if (e->state[i])
+				dr_detectors[i]->on_tick(e->state[i], before, &e->env[i]);
+		dr_alerts_tick(&e->alerts, (double)before);
+	}
 	e->ticked = before;
+	e->ticking = 1;
 }
 
-void dr_engine_record(struct dr_engine *e, struct dr_record *r)
+/* Hands a record to the detectors that judge its kind, in its own second
+ * unless that second is over. */
+static void dispatch(struct dr_engine *e, const struct dr_record *r)
 {
-	dr_keys_fill(r, e->regdom);
-	int fresh = !e->clock.started;
-	int64_t sec = dr_clock_observe(&e->clock, r->ts_sec);
-	if (fresh)
-		e->ticked = e->clock.watermark;
-	tick(e);
+	int64_t sec = r->ts_sec;
+	if (e->ticking && sec < e->ticked) {
+		e->late++;
+		sec = e->ticked;
+	}
+	tick(e, sec);
 	e->records[r->kind == DR_KIND_FLOW]++;
 	for (unsigned i = 0; i < e->n; i++) {
 		if (!e->state[i] || !(dr_detectors[i]->kinds & r->kind))
@@ -195,10 +202,37 @@ void dr_engine_record(struct dr_engine *e, struct dr_record *r)
 	}
 }
 
+/* Hands on the held records the watermark has passed, then judges the
+ * seconds before it. */
+static void release(struct dr_engine *e)
+{
+	const struct dr_record *r;
+	while ((r = dr_reorder_peek(&e->reorder)) && r->ts_sec < e->clock.watermark)
+		dispatch(e, dr_reorder_pop(&e->reorder));
+	tick(e, e->clock.watermark);
+}
+
+void dr_engine_record(struct dr_engine *e, struct dr_record *r)
+{
+	dr_keys_fill(r, e->regdom);
+	dr_clock_observe(&e->clock, r->ts_sec);
+	if (!e->reorder.cap) {
+		dispatch(e, r);
+		return;
+	}
+	if (dr_reorder_full(&e->reorder)) {
+		e->early++;
+		dispatch(e, dr_reorder_pop(&e->reorder));
+	}
+	dr_reorder_push(&e->reorder, r);
+	release(e);
+}
+
 void dr_engine_advance(struct dr_engine *e, int64_t now)
 {
 	dr_clock_advance(&e->clock, now);
-	tick(e);
+	if (e->clock.started)
+		release(e);
 }
 
 int dr_engine_active(const struct dr_engine *e)
@@ -214,7 +248,7 @@ void dr_engine_finish(struct dr_engine *e)
 	if (e->clock.started) {
 		/* the last second, and those held open for late records */
 		dr_clock_advance(&e->clock, e->clock.latest + 1 + e->clock.lateness);
-		tick(e);
+		release(e);
 	}
 	dr_alerts_close_all(&e->alerts);
 }
@@ -232,6 +266,7 @@ void dr_engine_fini(struct dr_engine *e)
 		e->state[i] = NULL;
 	}
 	dr_alerts_fini(&e->alerts);
+	dr_reorder_fini(&e->reorder);
 	dr_regdom_free(e->regdom);
 	e->regdom = NULL;
 }

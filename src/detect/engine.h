@@ -8,9 +8,11 @@
 #include <stdint.h>
 
 #include "core/clock.h"
+#include "core/reorder.h"
 #include "detect/detector.h"
 
 #define DR_DETECTORS_MAX 8
+#define DR_REORDER_DEFAULT 65536	/* records held for late ones, by default */
 
 struct dr_engine {
 	unsigned n;
@@ -22,9 +24,19 @@ struct dr_engine {
 	struct dr_alerts alerts;
 	struct dr_regdom *regdom;
 	struct dr_clock clock;
-	int64_t lateness;	/* seconds; set before dr_engine_start (0: files) */
-	int64_t ticked;		/* the watermark the detectors last saw */
+	/* Set before dr_engine_start: seconds a record may come late and
+	 * still count in its own second (0 for files, read in time order),
+	 * and the records the reorder buffer holds meanwhile. */
+	int64_t lateness;
+	uint32_t reorder_cap;
+	struct dr_reorder reorder;
+	int64_t ticked;		/* every second before it is judged */
+	int ticking;		/* ticked holds a second */
 	uint64_t records[2];	/* dispatched: DNS messages, aggregates */
+	uint64_t late;		/* records later than the lateness: counted in
+				 * the oldest open second */
+	uint64_t early;		/* records handed on before their time: the
+				 * reorder buffer was full */
 };
 
 /* Defaults for every threshold; every detector enabled. No allocation. */

@@ -71,7 +71,7 @@ static int outbound_error(const struct dr_record *r)
 static void sample_payload(struct conv *c, const struct dr_record *r)
 {
 	const uint8_t *p = r->payload;
-	size_t n = r->payload_len, o = 0;
+	size_t n = r->payload_caplen, o = 0;
 	for (size_t i = 0; i < n && o < SAMPLE - 1; i++) {
 		if (isprint(p[i]))
 			c->sample[o++] = (char)p[i];

@@ -46,6 +46,7 @@ static void feed(struct dr_engine *e, const struct rec_spec *s)
 	r.ip_ttl = (uint8_t)(s->ttl ? s->ttl : 64);
 	r.fragmented = (uint8_t)s->frag;
 	r.payload_len = s->len ? s->len : 40;
+	r.payload_caplen = r.payload_len;
 	r.ip_len = r.payload_len + 28;
 	r.payload = payload;
 	r.kind = DR_KIND_DNS;

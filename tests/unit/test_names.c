@@ -31,6 +31,7 @@ static void make(struct dr_record *r, double ts, int qr, int rcode, const char *
 	r->proto = 17;
 	r->ip_ttl = 64;
 	r->payload_len = 60;
+	r->payload_caplen = 60;
 	r->ip_len = r->payload_len + 28;
 	r->payload = payload;
 	r->kind = DR_KIND_DNS;
