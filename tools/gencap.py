@@ -448,6 +448,15 @@ def background(out, rng, start, seconds):
                   0.6, False)
     # trap: a customer's own small server for its zone, a few answers a second
     authoritative(CUSTOMER_NS, 6, ["family-example.org"], 60, 4, 0.5, False)
+    # trap: a scanner probing the authoritative server from one port with
+    # QTYPE 0 queries, a new ID and name each time, answered FORMERR or
+    # REFUSED: errors both ways, but the scanner does not react to them
+    for t in arrivals(rng, 60, start, seconds):
+        qid = rng.getrandbits(16)
+        q = dns_query(qid, "probe%d.hosted-example.com" % rng.randrange(10 ** 6), 0, edns=False)
+        err = struct.pack("!HHHHHH", qid, 0x8000 | (1 if rng.random() < 0.7 else 5), 0, 0, 0, 0)
+        out.add(t, ether(ipv4([203, 0, 113, 66], AUTH_NS, 17, udp(40125, 53, q), ttl=47)))
+        out.add(t + 0.0003, ether(ipv4(AUTH_NS, [203, 0, 113, 66], 17, udp(53, 40125, err))))
     # the aggregate: jumbo-frame bulk traffic, stored cut to its headers
     bulk = ether(ipv4([10, 2, 0, 7], [198, 51, 100, 77], 6,
                       tcp(443, 50000, 1, 0x10, b"\0" * 8946)))

@@ -1,6 +1,7 @@
 /* Precision of the detectors: busy but honest hosts of every kind (an
  * authoritative server answering the world, declared or not, a closed
- * resolver refusing, ...) raise nothing, while the abuse that looks like
+ * resolver refusing, a resolver querying from port 53, a server answering
+ * a scanner) raise nothing, while the abuse that looks like
  * them is still found. Hand-built records; their timestamps are the clock. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -302,7 +303,6 @@ static void test_rotating_reflector(void)
 		CHECK(strstr(ev, "\"destinations\":5,") != NULL);
 		CHECK(e.alerts.a[0].start < 1003);
 	}
-	show(&e);
 	dr_engine_fini(&e);
 
 	static const char *const declared[] = {"local=192.0.2.0/24", "authoritative=192.0.2.80", NULL};
@@ -329,11 +329,90 @@ static void test_rotating_reflector(void)
 	dr_engine_fini(&e);
 }
 
+/* A resolver that sends its queries from port 53 (query-source port 53)
+ * gets its answers at port 53: 3,000 a second to one authoritative server
+ * are an exchange, not a flood by either side. */
+static void test_flood_port53_resolver(void)
+{
+	struct dr_engine e;
+	start(&e, NULL);
+	char name[64];
+	for (int i = 0; i < 5 * 3000; i++) {
+		double t = 1000 + i / 3000.0;
+		snprintf(name, sizeof(name), "n%d.example.org", i);
+		struct msg q = {.ts = t, .src = "10.0.0.53", .dst = "192.0.2.1", .sport = 53,
+				.dport = 53, .qname = name, .qtype = 1, .len = 44};
+		struct msg r = {.ts = t + 0.0002, .src = "192.0.2.1", .dst = "10.0.0.53", .sport = 53,
+				.dport = 53, .qr = 1, .qname = name, .qtype = 1, .flags = AA, .an = 1,
+				.len = 80};
+		feed(&e, &q);
+		feed(&e, &r);
+	}
+	dr_engine_finish(&e);
+	CHECK_EQ(e.alerts.n, 0);
+	show(&e);
+	dr_engine_fini(&e);
+
+	/* Junk from port 53 to port 53 is still a flood. */
+	start(&e, NULL);
+	for (int i = 0; i < 5 * 3000; i++) {
+		struct msg j = {.ts = 1000 + i / 3000.0, .src = "10.9.9.9", .dst = "192.0.2.1",
+				.sport = 53, .dport = 53, .malformed = DR_MAL_NOT_DNS, .len = 512};
+		feed(&e, &j);
+	}
+	dr_engine_finish(&e);
+	CHECK_EQ(count(&e, "flood", "10.9.9.9"), 1);
+	dr_engine_fini(&e);
+}
+
+/* A scanner probing an authoritative server from one port with QTYPE 0
+ * queries, each with its own ID, answered FORMERR: a server answering a
+ * scanner, not a loop. A peer that answers every error with the same
+ * packet (the TFTP client of the seed) is one. */
+static void probe(struct dr_engine *e, double t0, int secs, int pps, int constant)
+{
+	uint8_t payload[40] = {0};
+	for (int i = 0; i < secs * pps; i++) {
+		double t = t0 + (double)i / pps;
+		if (!constant) {
+			payload[0] = (uint8_t)(i >> 8);
+			payload[1] = (uint8_t)i;
+		}
+		struct msg in = {.ts = t, .src = "203.0.113.50", .dst = "10.0.0.80", .sport = 40000,
+				 .dport = 53, .qname = "example.com", .qtype = 0, .ttl = 50,
+				 .payload = payload, .len = sizeof(payload)};
+		struct msg out = {.ts = t + 0.0003, .src = "10.0.0.80", .dst = "203.0.113.50",
+				  .sport = 53, .dport = 40000, .qr = 1, .rcode = i % 3 ? 1 : 5,
+				  .qname = "example.com", .qtype = 0};
+		feed(e, &in);
+		feed(e, &out);
+	}
+}
+
+static void test_loop_scanner(void)
+{
+	struct dr_engine e;
+	start(&e, NULL);
+	probe(&e, 1000, 6, 200, 0);
+	dr_engine_finish(&e);
+	CHECK_EQ(e.alerts.n, 0);
+	show(&e);
+	dr_engine_fini(&e);
+
+	start(&e, NULL);
+	probe(&e, 1000, 6, 200, 1);
+	dr_engine_finish(&e);
+	CHECK_EQ(count(&e, "loop", "203.0.113.50"), 1);
+	dr_engine_fini(&e);
+}
+
 int main(void)
 {
 	RUN(test_authoritative_undeclared);
 	RUN(test_customer_authoritative);
 	RUN(test_authoritative_declared);
 	RUN(test_rotating_reflector);
+	RUN(test_flood_port53_resolver);
+	RUN(test_loop_scanner);
 	TEST_MAIN_END();
 }
