@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
 libpcap-dev libpsl-dev publicsuffix libxxhash-dev libmaxminddb-dev zlib1g-dev libzstd-dev \
-tshark tcpdump python3 gzip zstd"
+tshark tcpdump python3 gzip zstd bind9 dnsperf"
 
 missing=""
 for p in $PKGS; do

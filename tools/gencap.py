@@ -11,7 +11,8 @@
                                       writes OUT.truth (JSON: the analyze
                                       flags and the alerts expected, with the
                                       time each attack begins). NAME is one of
-                                      benign, reflection, amplification,
+                                      benign, reflection, reflection-rotating,
+                                      amplification,
                                       random_subdomain, flood, loop,
                                       random_subdomain_binary (a non-ASCII
                                       octet in each random label),
@@ -62,7 +63,8 @@ def dns_query(qid, name, qtype, edns=True, do=False, rd=True):
     return hdr + body
 
 
-def dns_response(query, rcode=0, answers=1, rdata_len=4, aa=False, tc=False):
+def dns_response(query, rcode=0, answers=1, rdata_len=4, aa=False, tc=False, ra=True,
+                 referral=False):
     qid, flags = struct.unpack("!HH", query[:4])
     qd_end = 12
     while query[qd_end] != 0:
@@ -70,17 +72,22 @@ def dns_response(query, rcode=0, answers=1, rdata_len=4, aa=False, tc=False):
     qd_end += 5
     question = query[12:qd_end]
     qtype = struct.unpack("!H", question[-4:-2])[0]
-    flags = 0x8000 | (flags & 0x0100) | 0x0080 | (0x0400 if aa else 0) | \
+    flags = 0x8000 | (flags & 0x0100) | (0x0080 if ra else 0) | (0x0400 if aa else 0) | \
         (0x0200 if tc else 0) | (rcode & 0xf)
     body = question
     an = 0
-    if rcode == 0:
+    ns = 0
+    if referral:	# no answer, the child zone's servers in authority
+        for i in range(answers):
+            ns_name = name_wire("ns%d.example" % i)
+            body += b"\xc0\x0c" + struct.pack("!HHIH", 2, 1, 86400, len(ns_name)) + ns_name
+            ns += 1
+    elif rcode == 0:
         for i in range(answers):
             rtype = qtype if qtype in (1, 28, 16, 15, 2, 12, 6, 33, 65, 43) else 16
             rdata = bytes((i * 7 + j) & 0xff for j in range(rdata_len if rtype != 1 else 4))
             body += b"\xc0\x0c" + struct.pack("!HHIH", rtype, 1, 300, len(rdata)) + rdata
             an += 1
-    ns = 0
     if rcode == 3:
         soa = name_wire("ns.example") + name_wire("host.example") + struct.pack("!IIIII", 1, 2, 3, 4, 5)
         body += b"\xc0\x0c" + struct.pack("!HHIH", 6, 1, 300, len(soa)) + soa
@@ -332,10 +339,16 @@ def edge(directory):
 # every host allowed to answer DNS.
 ROLE_FLAGS = ["--local", "10.0.0.0/8", "--local", "2001:db8::/32",
               "--resolver", "10.0.0.53", "--resolver", "2001:db8::53",
-              "--resolver", "10.0.0.80"]
+              "--authoritative", "10.0.0.80"]
 RESOLVER4 = [10, 0, 0, 53]
 RESOLVER6 = [0x20, 0x01, 0x0d, 0xb8] + [0] * 11 + [0x53]
-AUTH_NS = [10, 0, 0, 80]	# an authoritative server of the operator's
+AUTH_NS = [10, 0, 0, 80]	# an authoritative server of the operator's, declared
+AUTH_UNDECLARED = [10, 0, 0, 81]	# ...and one nobody listed
+CUSTOMER_NS = [10, 3, 7, 9]	# a customer's own small authoritative server
+# The world's resolvers asking authoritative servers; the first four are
+# big public ones that ask most.
+WORLD_RESOLVERS = [[8, 8, 8, 8], [8, 8, 4, 4], [1, 1, 1, 1], [9, 9, 9, 9]] + \
+    [[100 + i % 100, 20 + i % 7, i % 251, 1 + i % 199] for i in range(400)]
 T0 = 1700100000.0
 
 
@@ -414,6 +427,45 @@ def background(out, rng, start, seconds):
         q = dns_query(rng.getrandbits(16), rng.choice(names), 28)
         exchange(out, t, rng.choice(clients6), RESOLVER6, rng.randrange(1024, 65536), q,
                  dns_response(q), rng.uniform(0.001, 0.02), v6=True)
+    # trap: authoritative servers inside --local answering the world's
+    # resolvers: many different names, AA set, RA clear. The declared one
+    # serves signed zones (large answers, most asked by the big resolvers);
+    # the undeclared one, unsigned zones, with NXDOMAIN and referrals.
+    def authoritative(server, rate, zones, hosts, size, heavy, big):
+        for t in arrivals(rng, rate, start, seconds):
+            asker = rng.choice(WORLD_RESOLVERS[:4] if rng.random() < heavy
+                               else WORLD_RESOLVERS[4:])
+            zone = rng.choice(zones)
+            kind = rng.random()
+            if kind < 0.08:
+                name, rcode, referral = "nope%d.%s" % (rng.randrange(10 ** 6), zone), 3, False
+            elif kind < 0.12:
+                name, rcode, referral = "www.branch%d.%s" % (rng.randrange(20), zone), 0, True
+            else:
+                name, rcode, referral = "%s%d.%s" % (rng.choice(LABELS), rng.randrange(hosts),
+                                                     zone), 0, False
+            q = dns_query(rng.getrandbits(16), name, rng.choice([1, 1, 28, 15, 16]),
+                          do=big, rd=False)
+            r = dns_response(q, rcode=rcode, answers=rng.randrange(1, 3),
+                             rdata_len=size if big else 4, aa=not referral, ra=False,
+                             referral=referral)
+            exchange(out, t, asker, server, rng.randrange(1024, 65536), q, r,
+                     rng.uniform(0.0002, 0.002), ttl=rng.randrange(40, 60))
+    authoritative(AUTH_NS, 60, ["hosted-example.com", "hosted-example.net", "shop-example.de"],
+                  400, 300, 0.8, True)
+    authoritative(AUTH_UNDECLARED, 40, ["isp-example.net", "customers-example.net"], 300, 4,
+                  0.6, False)
+    # trap: a customer's own small server for its zone, a few answers a second
+    authoritative(CUSTOMER_NS, 6, ["family-example.org"], 60, 4, 0.5, False)
+    # trap: a scanner probing the authoritative server from one port with
+    # QTYPE 0 queries, a new ID and name each time, answered FORMERR or
+    # REFUSED: errors both ways, but the scanner does not react to them
+    for t in arrivals(rng, 60, start, seconds):
+        qid = rng.getrandbits(16)
+        q = dns_query(qid, "probe%d.hosted-example.com" % rng.randrange(10 ** 6), 0, edns=False)
+        err = struct.pack("!HHHHHH", qid, 0x8000 | (1 if rng.random() < 0.7 else 5), 0, 0, 0, 0)
+        out.add(t, ether(ipv4([203, 0, 113, 66], AUTH_NS, 17, udp(40125, 53, q), ttl=47)))
+        out.add(t + 0.0003, ether(ipv4(AUTH_NS, [203, 0, 113, 66], 17, udp(53, 40125, err))))
     # the aggregate: jumbo-frame bulk traffic, stored cut to its headers
     bulk = ether(ipv4([10, 2, 0, 7], [198, 51, 100, 77], 6,
                       tcp(443, 50000, 1, 0x10, b"\0" * 8946)))
@@ -439,6 +491,23 @@ def scenario(name, path):
             out.add(t, ether(ipv4(victim, router, 17, udp(3074, 53, q), ttl=49)))
             out.add(t + 0.0004, ether(ipv4(router, victim, 17, udp(53, 3074, r), ttl=64)))
         expected.append(("reflection", "10.20.30.40"))
+    elif name == "reflection-rotating":
+        # the operator's own authoritative server abused: the attacker
+        # rotates through several large questions of its signed zones and
+        # several spoofed victims, so no one question to one victim stands out
+        questions = [("hosted-example.com", 255), ("hosted-example.com", 48),
+                     ("hosted-example.net", 255), ("shop-example.de", 46),
+                     ("hosted-example.net", 16), ("shop-example.de", 255)]
+        victims = [[198, 18, 0, 10], [198, 18, 7, 20], [198, 19, 1, 30], [203, 0, 113, 200],
+                   [192, 0, 2, 99]]
+        for t in arrivals(rng, 300, attack_at, 8.0):
+            victim = rng.choice(victims)
+            qname, qtype = rng.choice(questions)
+            q = dns_query(rng.getrandbits(16), qname, qtype, edns=True, do=True, rd=False)
+            r = dns_response(q, answers=8, rdata_len=220, aa=True, ra=False)
+            out.add(t, ether(ipv4(victim, AUTH_NS, 17, udp(80, 53, q), ttl=49)))
+            out.add(t + 0.0003, ether(ipv4(AUTH_NS, victim, 17, udp(53, 80, r), ttl=64)))
+        expected.append(("reflection", "10.0.0.80"))
     elif name == "amplification":
         victim = [10, 0, 9, 9]
         reflectors = [[203, 0, 113, i] for i in range(1, 120)] + \

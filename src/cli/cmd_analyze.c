@@ -15,8 +15,8 @@
 #define DEFAULT_TOP 10
 #define MAX_TOP 10000
 
-enum { OPT_FORMAT = 0x200, OPT_TOP, OPT_LOCAL, OPT_RESOLVER, OPT_CONFIG, OPT_SET, OPT_STATS,
-       OPT_THRESHOLDS, OPT_GEOIP, OPT_ASN, OPT_THREADS };
+enum { OPT_FORMAT = 0x200, OPT_TOP, OPT_LOCAL, OPT_RESOLVER, OPT_AUTHORITATIVE, OPT_CONFIG,
+       OPT_SET, OPT_STATS, OPT_THRESHOLDS, OPT_GEOIP, OPT_ASN, OPT_THREADS };
 
 static void usage(FILE *out)
 {
@@ -50,8 +50,15 @@ static void usage(FILE *out)
 		"\n"
 		"Detection (alerts come first in the report):\n"
 		"  --local CIDR          the operator's own address space; repeatable\n"
-		"  --resolver ADDR[/LEN] hosts allowed to answer DNS; repeatable\n"
+		"  --resolver ADDR[/LEN] hosts allowed to answer DNS (recursive\n"
+		"                        resolvers); repeatable\n"
+		"  --authoritative ADDR[/LEN]\n"
+		"                        your authoritative servers: reported as\n"
+		"                        reflectors only on the unmistakable pattern\n"
+		"                        (a few large answers repeated to a few\n"
+		"                        destinations); repeatable\n"
 		"  --config FILE         read 'local = CIDR', 'resolver = ADDR',\n"
+		"                        'authoritative = ADDR',\n"
 		"                        'geoip = FILE', 'asn = FILE' and\n"
 		"                        'DETECTOR.THRESHOLD = VALUE' lines\n"
 		"  --set DETECTOR.THRESHOLD=VALUE\n"
@@ -113,6 +120,7 @@ static int run(int argc, char **argv)
 		{"top", required_argument, NULL, OPT_TOP},
 		{"local", required_argument, NULL, OPT_LOCAL},
 		{"resolver", required_argument, NULL, OPT_RESOLVER},
+		{"authoritative", required_argument, NULL, OPT_AUTHORITATIVE},
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"set", required_argument, NULL, OPT_SET},
 		{"stats", no_argument, NULL, OPT_STATS},
@@ -171,10 +179,13 @@ static int run(int argc, char **argv)
 			break;
 		case OPT_LOCAL:
 		case OPT_RESOLVER:
+		case OPT_AUTHORITATIVE:
 		case OPT_CONFIG:
 		case OPT_SET: {
 			int bad = opt == OPT_LOCAL ? dr_roles_add_local(&engine->roles, optarg, err, sizeof(err))
 				: opt == OPT_RESOLVER ? dr_roles_add_resolver(&engine->roles, optarg, err, sizeof(err))
+				: opt == OPT_AUTHORITATIVE ? dr_roles_add_authoritative(&engine->roles, optarg,
+											err, sizeof(err))
 				: opt == OPT_CONFIG ? dr_engine_load_config(engine, optarg, config_key, &geo,
 									   err, sizeof(err))
 				: dr_engine_set(engine, optarg, err, sizeof(err));

@@ -122,6 +122,8 @@ int dr_engine_load_config(struct dr_engine *e, const char *path, dr_config_fn ot
 			bad = dr_roles_add_local(&e->roles, val, why, sizeof(why));
 		else if (strcmp(key, "resolver") == 0)
 			bad = dr_roles_add_resolver(&e->roles, val, why, sizeof(why));
+		else if (strcmp(key, "authoritative") == 0)
+			bad = dr_roles_add_authoritative(&e->roles, val, why, sizeof(why));
 		else if (other && !strchr(key, '.'))
 			bad = other(ctx, key, val, why, sizeof(why));
 		if (bad == 1)

@@ -44,8 +44,17 @@ enum dr_ev_kind {
 
 enum dr_refl_rule { DR_REFL_LOCAL_NON_RESOLVER = 1, DR_REFL_REPEATED_LARGE };
 
+/* The evidence of abuse a reflector showed, as bits. */
+enum dr_refl_abuse {
+	DR_ABUSE_REPEATED = 1u << 0,	/* a few questions over and over */
+	DR_ABUSE_AMPLIFIED = 1u << 1,	/* answers far larger than the questions */
+	DR_ABUSE_RECURSION = 1u << 2,	/* recursion offered to outsiders */
+	DR_ABUSE_CONCENTRATED = 1u << 3,	/* most bytes to a few destinations */
+};
+
 struct dr_ev_reflection {
 	uint8_t rule;			/* enum dr_refl_rule */
+	uint8_t abuse;			/* enum dr_refl_abuse bits */
 	struct dr_ev_addr responder;
 	struct dr_ev_list victims;	/* by responses */
 	char qname[DR_EV_NAME];		/* the question asked over and over, "" none */
@@ -54,6 +63,9 @@ struct dr_ev_reflection {
 	double factor;			/* response bytes per query byte; < 0: queries not seen */
 	double responses_per_s, queries_per_s, average_size;
 	double ra_share;		/* responses offering recursion */
+	double authoritative_share;	/* responses with AA, or referrals */
+	double repeated_share;		/* responses that repeat one of a few questions */
+	double top_destinations_share;	/* bytes going to the heaviest 8 destinations */
 };
 
 struct dr_ev_amplification {

@@ -9,7 +9,9 @@
  *               times its learnt baseline from sources none of which sends
  *               half of it -> key: the target
  * A flood is one-way: a source whose packets the target mostly answers is
- * in an exchange (a busy client, or a loop: see loop.c), not flooding.
+ * in an exchange (a busy client, or a loop: see loop.c), not flooding. A
+ * well-formed DNS response from a DNS port is an answer, even to port 53
+ * (resolvers that query from port 53), never a flood packet.
  * Either must hold for min_seconds consecutive seconds. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,8 +122,12 @@ static void flood_record(void *st, const struct dr_record *r, const struct dr_de
 	uint64_t pkts = r->packets, bytes = r->bytes;
 	int64_t now = env->now;
 	const struct dr_akey *src = &r->keys.src, *dst = &r->keys.dst;
-	if (!dr_port_test(env->dns_ports, r->dport)) {
-		if (dr_port_test(env->dns_ports, r->sport)) {
+	int sport_dns = dr_port_test(env->dns_ports, r->sport);
+	/* A resolver that queries from port 53 gets its answers at port 53:
+	 * a well-formed response from a DNS port is an answer wherever it goes. */
+	int answer = sport_dns && dr_dns_qr(&r->dns) && !r->dns.malformed;
+	if (!dr_port_test(env->dns_ports, r->dport) || answer) {
+		if (sport_dns) {
 			/* an answer: the source it goes to is in an exchange */
 			struct src_entry *s = dr_ktable_find(&f->sources, dst->b, dst->len, dst->hash,
 							     now, ts);

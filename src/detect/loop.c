@@ -8,8 +8,14 @@
  * ordinary clients on ephemeral ports cost nothing: inbound packets no
  * client sends (responses or malformed messages arriving at port 53,
  * QTYPE 0) and outbound error answers (FORMERR, SERVFAIL, NOTIMP, REFUSED
- * or malformed). It fires when both run at min_pps or more, for
- * min_seconds in a row. Key: the remote peer. */
+ * or malformed). Of the inbound ones, only those that react to the
+ * server count: responses, and payloads the same as the peer's previous
+ * one (a peer answering each error with its own fixed error, as the TFTP
+ * client did). A scanner sending malformed probes from one port changes
+ * its IDs and names with every probe, and is answered FORMERR or REFUSED:
+ * an authoritative server answering it is not in a loop. It fires when
+ * both run at min_pps or more, for min_seconds in a row. Key: the remote
+ * peer. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +45,7 @@ struct conv {
 	uint8_t ttl_min, ttl_max, have_ttl;
 	uint16_t last_rcode;
 	uint16_t last_qtype;
+	uint64_t last_in;	/* hash of the peer's previous inbound payload */
 	uint8_t sample_len;
 	char sample[SAMPLE];	/* printable bytes of an inbound junk payload */
 };
@@ -112,7 +119,10 @@ static void loop_record(void *st, const struct dr_record *r, const struct dr_det
 	c->peer_port = peer_port;
 	c->server_port = inbound ? r->dport : r->sport;
 	if (inbound) {
-		c->in++;
+		uint64_t h = dr_hash64(r->payload, r->payload_len) | 1;
+		int reacts = dr_dns_qr(&r->dns) || h == c->last_in;
+		c->last_in = h;
+		c->in += reacts;
 		if (r->dns.has_question)
 			c->last_qtype = r->dns.qtype;
 		if (!c->sample_len || r->dns.malformed)

@@ -1,4 +1,4 @@
-/* --local and --resolver prefixes, matched by linear scan (a few dozen at
+/* --local, --resolver and --authoritative prefixes, matched by linear scan (a few dozen at
  * most in practice; DR_ROLES_MAX each). */
 #include "detect/roles.h"
 
@@ -34,6 +34,11 @@ int dr_roles_add_resolver(struct dr_roles *r, const char *cidr, char *errbuf, si
 	return add(r->resolvers, &r->nresolvers, "--resolver", cidr, errbuf, errlen);
 }
 
+int dr_roles_add_authoritative(struct dr_roles *r, const char *cidr, char *errbuf, size_t errlen)
+{
+	return add(r->authoritative, &r->nauthoritative, "--authoritative", cidr, errbuf, errlen);
+}
+
 static int in(const struct dr_prefix *list, unsigned n, int family, const uint8_t *a)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -58,4 +63,9 @@ int dr_roles_is_local(const struct dr_roles *r, int family, const uint8_t *addr)
 int dr_roles_is_resolver(const struct dr_roles *r, int family, const uint8_t *addr)
 {
 	return in(r->resolvers, r->nresolvers, family, addr);
+}
+
+int dr_roles_is_authoritative(const struct dr_roles *r, int family, const uint8_t *addr)
+{
+	return in(r->authoritative, r->nauthoritative, family, addr);
 }

@@ -189,6 +189,17 @@ static void json_evidence(struct dr_out *o, const struct dr_alert *a)
 		const struct dr_ev_reflection *x = &ev->u.reflection;
 		dr_out_js(o, "rule", x->rule == DR_REFL_LOCAL_NON_RESOLVER ? "local non-resolver"
 									    : "repeated large answers", &f);
+		static const char *const abuse[] = {"repeated", "amplified", "recursion",
+						    "concentrated"};
+		dr_out_jkey(o, "abuse", &f);
+		dr_out_char(o, '[');
+		for (unsigned i = 0, n = 0; i < 4; i++)
+			if (x->abuse & (1u << i)) {
+				if (n++)
+					dr_out_char(o, ',');
+				dr_out_json_str(o, abuse[i], strlen(abuse[i]));
+			}
+		dr_out_char(o, ']');
 		dr_out_jkey(o, "victims", &f);
 		json_list(o, &x->victims, "responses");
 		dr_out_ju(o, "destinations", x->victims.distinct, &f);
@@ -210,6 +221,9 @@ static void json_evidence(struct dr_out *o, const struct dr_alert *a)
 		dr_out_jd(o, "queries_per_s", x->queries_per_s, 0, &f);
 		dr_out_jd(o, "average_size", x->average_size, 0, &f);
 		dr_out_jd(o, "recursion_available_share", x->ra_share, 3, &f);
+		dr_out_jd(o, "authoritative_share", x->authoritative_share, 3, &f);
+		dr_out_jd(o, "repeated_share", x->repeated_share, 3, &f);
+		dr_out_jd(o, "top_destinations_share", x->top_destinations_share, 3, &f);
 		break;
 	}
 	case DR_EV_AMPLIFICATION: {

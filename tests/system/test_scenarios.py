@@ -40,6 +40,7 @@ CASES = {
     "benign": ("benign", True),
     "benign-noroles": ("benign", False),
     "reflection": ("reflection", True),
+    "reflection-rotating": ("reflection-rotating", True),
     "amplification": ("amplification", True),
     "random_subdomain": ("random_subdomain", True),
     "random_subdomain_binary": ("random_subdomain_binary", True),

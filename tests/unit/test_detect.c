@@ -10,7 +10,7 @@
 #include "detect/engine.h"
 #include "lib/topk.h"
 #include "harness.h"
-#include "report/alerts.h"
+#include "engine_harness.h"
 #include "report/where.h"
 
 static uint8_t ports[8192];
@@ -46,15 +46,9 @@ static void feed(struct dr_engine *e, const struct rec_spec *s)
 	r.ip_ttl = (uint8_t)(s->ttl ? s->ttl : 64);
 	r.fragmented = (uint8_t)s->frag;
 	r.payload_len = s->len ? s->len : 40;
-	r.payload_caplen = r.payload_len;
 	r.ip_len = r.payload_len + 28;
 	r.payload = payload;
-	r.kind = DR_KIND_DNS;
-	r.packets = 1;
-	r.bytes = r.ip_len;
-	r.end_sec = r.ts_sec;
-	r.end_nsec = r.ts_nsec;
-	r.sampling = 1;
+	harness_dns_record(&r);
 	r.dns.flags = (uint16_t)((s->qr ? 0x8000 : 0) | (s->rcode & 0xf) | 0x0100);
 	r.dns.rcode_ext = (uint16_t)s->rcode;
 	r.dns.malformed = (uint8_t)s->malformed;
@@ -67,34 +61,13 @@ static void feed(struct dr_engine *e, const struct rec_spec *s)
 	dr_engine_record(e, &r);
 }
 
-/* The alerts of the engine under test, kept at their close events. */
-static struct dr_alert_log LOG;
-
-/* Alert i's JSON (the evidence included), for assertions on its text. */
-static const char *alert_text(unsigned i)
-{
-	static char *buf;
-	static size_t len;
-	free(buf);
-	buf = NULL;
-	FILE *fp = open_memstream(&buf, &len);
-	struct dr_out o;
-	dr_out_init(&o, fp, 1 << 16);
-	dr_alert_json(&o, &LOG.a[i]);
-	dr_out_fini(&o);
-	fclose(fp);
-	return buf;
-}
-
 static void start(struct dr_engine *e, const char *const *sets)
 {
 	char err[256];
 	memset(ports, 0, sizeof(ports));
 	dr_port_set(ports, 53);
 	dr_engine_defaults(e);
-	dr_alert_log_fini(&LOG);
-	CHECK_EQ(dr_alert_log_init(&LOG, 64), 0);
-	CHECK_EQ(dr_engine_subscribe(e, dr_alert_log_sink, &LOG), 0);
+	CHECK_EQ(harness_subscribe(e), 0);
 	for (; sets && *sets; sets++)
 		CHECK_EQ(dr_engine_set(e, *sets, err, sizeof(err)), 0);
 }

@@ -9,7 +9,7 @@
 #include "core/keys.h"
 #include "decode/packet.h"
 #include "detect/engine.h"
-#include "report/alerts.h"
+#include "engine_harness.h"
 #include "harness.h"
 #include "report/tables.h"
 
@@ -31,15 +31,11 @@ static void make(struct dr_record *r, double ts, int qr, int rcode, const char *
 	r->proto = 17;
 	r->ip_ttl = 64;
 	r->payload_len = 60;
-	r->payload_caplen = 60;
 	r->ip_len = r->payload_len + 28;
 	r->payload = payload;
-	r->kind = DR_KIND_DNS;
-	r->packets = 1;
-	r->bytes = r->ip_len;
-	r->sampling = 1;
 	r->dns.flags = (uint16_t)((qr ? 0x8000 : 0) | (rcode & 0xf) | 0x0100);
 	r->dns.rcode_ext = (uint16_t)rcode;
+	harness_dns_record(r);
 	r->dns.has_question = 1;
 	int len = dr_name_from_text(qname, r->dns.qname);
 	CHECK(len > 0);
@@ -134,10 +130,8 @@ static unsigned attack(const char *zone, unsigned levels, int upper, const char 
 	unsigned seed = 7, pps = 300, secs = 5;
 	memset(ports, 0, sizeof(ports));
 	dr_port_set(ports, 53);
-	struct dr_alert_log log;
 	dr_engine_defaults(&e);
-	CHECK_EQ(dr_alert_log_init(&log, 16), 0);
-	CHECK_EQ(dr_engine_subscribe(&e, dr_alert_log_sink, &log), 0);
+	CHECK_EQ(harness_subscribe(&e), 0);
 	CHECK_EQ(dr_engine_start(&e, ports), 0);
 	for (unsigned i = 0; i < pps * secs; i++) {
 		double t = 1000 + (double)i / pps;
@@ -154,15 +148,14 @@ static unsigned attack(const char *zone, unsigned levels, int upper, const char 
 	}
 	dr_engine_finish(&e);
 	unsigned n = 0;
-	for (unsigned i = 0; i < log.n; i++) {
-		if (strcmp(log.a[i].type, "random_subdomain") != 0)
+	for (unsigned i = 0; i < LOG.n; i++) {
+		if (strcmp(LOG.a[i].type, "random_subdomain") != 0)
 			continue;
-		if (strcmp(log.a[i].key, key) == 0)
+		if (strcmp(LOG.a[i].key, key) == 0)
 			n++;
 		else
-			fprintf(stderr, "random_subdomain keyed %s, not %s\n", log.a[i].key, key);
+			fprintf(stderr, "random_subdomain keyed %s, not %s\n", LOG.a[i].key, key);
 	}
-	dr_alert_log_fini(&log);
 	dr_engine_fini(&e);
 	return n;
 }
