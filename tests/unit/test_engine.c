@@ -1,0 +1,324 @@
+/* Unit tests of the engine itself: records that stand for many packets,
+ * the clock and its watermark driven by hand (a fake clock: the test says
+ * what time it is), late records within the lateness, the alert lifecycle
+ * and its events in order, and alert slots recycled over a long run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/reorder.h"
+#include "decode/packet.h"
+#include "detect/engine.h"
+#include "engine_harness.h"
+#include "harness.h"
+#include "report/where.h"
+
+static uint8_t ports[8192];
+
+/* Every event, in order, with the alert's type and key and the engine
+ * time it came at. */
+struct event_log {
+	unsigned n;
+	struct {
+		enum dr_alert_event event;
+		char type[32], key[DR_NAME_TEXT_MAX];
+		uint64_t id, packets;
+		double start, detected, end;
+	} e[512];
+};
+
+static struct event_log EVENTS;
+
+static void keep_event(void *ctx, enum dr_alert_event event, const struct dr_alert *a)
+{
+	struct event_log *log = ctx;
+	if (log->n == 512)
+		return;
+	log->e[log->n].event = event;
+	snprintf(log->e[log->n].type, sizeof(log->e[0].type), "%s", a->type);
+	snprintf(log->e[log->n].key, sizeof(log->e[0].key), "%s", a->key);
+	log->e[log->n].id = a->id;
+	log->e[log->n].packets = a->packets;
+	log->e[log->n].start = a->start;
+	log->e[log->n].detected = a->detected;
+	log->e[log->n].end = a->end;
+	log->n++;
+}
+
+static void start(struct dr_engine *e, int64_t lateness, const char *const *sets)
+{
+	char err[256];
+	memset(ports, 0, sizeof(ports));
+	dr_port_set(ports, 53);
+	dr_engine_defaults(e);
+	CHECK_EQ(harness_subscribe(e), 0);
+	EVENTS.n = 0;
+	CHECK_EQ(dr_engine_subscribe(e, keep_event, &EVENTS), 0);
+	for (; sets && *sets; sets++)
+		CHECK_EQ(dr_engine_set(e, *sets, err, sizeof(err)), 0);
+	e->lateness = lateness;
+	e->reorder_cap = 4096;
+	CHECK_EQ(dr_engine_start(e, ports), 0);
+}
+
+/* One record at time ts from src to dst port 53: a junk DNS message of
+ * one packet (packets 0), or an aggregate standing for `packets`. */
+static void feed(struct dr_engine *e, double ts, const char *src, const char *dst,
+		 uint64_t packets)
+{
+	static uint8_t payload[64];
+	struct dr_record r;
+	uint8_t prefix;
+	memset(&r, 0, sizeof(r));
+	r.ts_sec = (int64_t)ts;
+	r.ts_nsec = (uint32_t)((ts - (double)r.ts_sec) * 1e9);
+	dr_cidr_parse(src, &r.family, r.src, &prefix);
+	dr_cidr_parse(dst, &r.family, r.dst, &prefix);
+	r.sport = 4444;
+	r.dport = 53;
+	r.proto = 17;
+	r.ip_ttl = 64;
+	r.payload = payload;
+	r.payload_len = 40;
+	r.ip_len = 68;
+	r.dns.malformed = DR_MAL_NOT_DNS;
+	harness_dns_record(&r);
+	if (packets) {
+		r.kind = DR_KIND_FLOW;
+		r.packets = packets;
+		r.bytes = packets * 68;
+		r.dns.malformed = 0;
+		r.end_sec = r.ts_sec;
+		r.end_nsec = 999999999;
+	}
+	dr_engine_record(e, &r);
+}
+
+static unsigned count_events(enum dr_alert_event ev)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < EVENTS.n; i++)
+		n += EVENTS.e[i].event == ev;
+	return n;
+}
+
+/* An aggregate standing for 3,000 packets a second is a flood of 3,000
+ * packets a second, and the alert's totals count every one of them, from
+ * the first second of the run, not one per record nor from the second
+ * that fired. */
+static void test_weight(void)
+{
+	struct dr_engine e;
+	start(&e, 0, NULL);
+	for (int s = 0; s < 5; s++)
+		feed(&e, 1000 + s, "10.9.9.9", "192.0.2.1", 3000);
+	dr_engine_finish(&e);
+	CHECK_EQ(LOG.n, 1);
+	if (LOG.n) {
+		CHECK_STR(LOG.a[0].type, "flood");
+		CHECK_STR(LOG.a[0].key, "10.9.9.9");
+		CHECK_EQ(LOG.a[0].packets, 5 * 3000);
+		CHECK_EQ(LOG.a[0].bytes, 5 * 3000 * 68);
+		CHECK(LOG.a[0].start == 1000.0);	/* the run's first second */
+		CHECK(LOG.a[0].detected >= 1001.0);	/* fired at its second */
+		CHECK(LOG.a[0].peak_pps == 3000);
+	}
+	CHECK_EQ(e.records[1], 5);
+	dr_engine_fini(&e);
+}
+
+/* A fragmented response stands for the fragments that carried it. */
+static void test_fragments_counted(void)
+{
+	struct dr_engine e;
+	start(&e, 0, NULL);
+	for (int i = 0; i < 5 * 3000; i++) {
+		static uint8_t payload[64];
+		struct dr_record r;
+		uint8_t prefix;
+		memset(&r, 0, sizeof(r));
+		double ts = 1000 + i / 3000.0;
+		r.ts_sec = (int64_t)ts;
+		r.ts_nsec = (uint32_t)((ts - (double)r.ts_sec) * 1e9);
+		dr_cidr_parse("10.9.9.9", &r.family, r.src, &prefix);
+		dr_cidr_parse("192.0.2.1", &r.family, r.dst, &prefix);
+		r.sport = 4444;
+		r.dport = 53;
+		r.payload = payload;
+		r.payload_len = 40;
+		r.ip_len = 3000;
+		r.dns.malformed = DR_MAL_NOT_DNS;
+		harness_dns_record(&r);
+		r.fragmented = 1;
+		r.packets = 3;
+		dr_engine_record(&e, &r);
+	}
+	dr_engine_finish(&e);
+	CHECK_EQ(LOG.n, 1);
+	if (LOG.n)
+		CHECK_EQ(LOG.a[0].packets, 3 * 5 * 3000);
+	dr_engine_fini(&e);
+}
+
+/* The clock is the test's: after the last record nothing is judged until
+ * the input's clock says so; then quiet seconds close the alert once the
+ * quiet time has passed, and not before. Events come open, update...,
+ * close, for one id. */
+static void test_fake_clock_and_lifecycle(void)
+{
+	struct dr_engine e;
+	start(&e, 0, NULL);
+	for (int s = 0; s < 30; s++)
+		feed(&e, 1000 + s, "10.9.9.9", "192.0.2.1", 3000);
+	CHECK_EQ(count_events(DR_EVENT_OPEN), 1);
+	CHECK(count_events(DR_EVENT_UPDATE) >= 2);	/* every 10 s while it lasts */
+	CHECK_EQ(count_events(DR_EVENT_CLOSE), 0);
+	unsigned before = EVENTS.n;
+	dr_engine_advance(&e, 1029);	/* nothing new is over */
+	CHECK_EQ(EVENTS.n, before);
+	dr_engine_advance(&e, 1085);	/* 56 s after the last packet: still open */
+	CHECK_EQ(count_events(DR_EVENT_CLOSE), 0);
+	dr_engine_advance(&e, 1091);	/* more than 60 s of quiet */
+	CHECK_EQ(count_events(DR_EVENT_CLOSE), 1);
+	CHECK_EQ(LOG.n, 1);
+	CHECK(EVENTS.n >= 3 && EVENTS.e[0].event == DR_EVENT_OPEN);
+	CHECK(EVENTS.e[EVENTS.n - 1].event == DR_EVENT_CLOSE);
+	for (unsigned i = 0; i < EVENTS.n; i++) {
+		CHECK_EQ(EVENTS.e[i].id, EVENTS.e[0].id);
+		if (i)
+			CHECK(EVENTS.e[i].packets >= EVENTS.e[i - 1].packets);
+	}
+	if (LOG.n)
+		CHECK_EQ(LOG.a[0].packets, 30 * 3000);
+	/* a new attack after the close is a new alert */
+	for (int s = 0; s < 3; s++)
+		feed(&e, 1200 + s, "10.9.9.9", "192.0.2.1", 3000);
+	dr_engine_finish(&e);
+	CHECK_EQ(count_events(DR_EVENT_OPEN), 2);
+	CHECK_EQ(count_events(DR_EVENT_CLOSE), 2);
+	CHECK_EQ(LOG.n, 2);
+	if (LOG.n == 2)
+		CHECK(LOG.a[1].id == LOG.a[0].id + 1);
+	dr_engine_fini(&e);
+}
+
+/* A quiet link: the last second of an attack is judged when the input's
+ * clock passes it, with no record after it. */
+static void test_quiet_second_judged(void)
+{
+	struct dr_engine e;
+	static const char *const sets[] = {"flood.min_seconds=1", NULL};
+	start(&e, 0, sets);
+	feed(&e, 1000, "10.9.9.9", "192.0.2.1", 3000);
+	CHECK_EQ(count_events(DR_EVENT_OPEN), 0);	/* second 1000 is not over */
+	dr_engine_advance(&e, 1001);
+	CHECK_EQ(count_events(DR_EVENT_OPEN), 1);
+	dr_engine_finish(&e);
+	dr_engine_fini(&e);
+}
+
+/* Second 1000 holds 1,990 packets in time and 20 that arrive during
+ * second 1001, from another queue. With a lateness of 2 s they count in
+ * second 1000, which reaches the 2,000 packets/s of a flood; without it
+ * they join second 1001 and nothing fires. A record later than the
+ * lateness is counted as late, in the oldest open second. */
+static void late_case(int64_t lateness, unsigned *alerts, uint64_t *late)
+{
+	struct dr_engine e;
+	static const char *const sets[] = {"flood.min_seconds=1", "flood.junk_pps=100000", NULL};
+	start(&e, lateness, sets);
+	for (int i = 0; i < 1990; i++)
+		feed(&e, 1000 + i / 1990.0, "10.9.9.9", "192.0.2.1", 0);
+	for (int i = 0; i < 100; i++) {
+		feed(&e, 1001 + i / 100.0, "10.9.9.9", "192.0.2.1", 0);
+		if (i < 20)
+			feed(&e, 1000.5, "10.9.9.9", "192.0.2.1", 0);
+	}
+	feed(&e, 1010, "10.8.8.8", "192.0.2.1", 0);
+	feed(&e, 1001.5, "10.8.8.8", "192.0.2.1", 0);	/* 8.5 s late */
+	dr_engine_finish(&e);
+	*alerts = LOG.n;
+	*late = e.late;
+	dr_engine_fini(&e);
+}
+
+static void test_lateness(void)
+{
+	unsigned alerts;
+	uint64_t late;
+	late_case(2, &alerts, &late);
+	CHECK_EQ(alerts, 1);
+	CHECK_EQ(late, 1);
+	late_case(0, &alerts, &late);
+	CHECK_EQ(alerts, 0);
+	CHECK_EQ(late, 21);
+}
+
+/* The reorder buffer hands records back in time order, ties in arrival
+ * order, and never holds more than its capacity. */
+static void test_reorder(void)
+{
+	struct dr_reorder q;
+	struct dr_record r;
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ(dr_reorder_init(&q, 64), 0);
+	unsigned seed = 1;
+	for (unsigned i = 0; i < 64; i++) {
+		seed = seed * 1103515245u + 12345u;
+		r.ts_sec = 1000 + (seed >> 16) % 8;
+		r.frame = i;
+		dr_reorder_push(&q, &r);
+	}
+	CHECK(dr_reorder_full(&q));
+	int64_t last = 0;
+	uint64_t last_frame = 0;
+	for (unsigned i = 0; i < 64; i++) {
+		struct dr_record *x = dr_reorder_pop(&q);
+		CHECK(x != NULL);
+		if (!x)
+			break;
+		CHECK(x->ts_sec >= last);
+		if (x->ts_sec == last)
+			CHECK(x->frame > last_frame);
+		last = x->ts_sec;
+		last_frame = x->frame;
+	}
+	CHECK(dr_reorder_pop(&q) == NULL);
+	dr_reorder_fini(&q);
+}
+
+/* A run of months: thousands of attacks one after the other, each closed
+ * before the next, never run out of alert slots. */
+static void test_slots_recycled(void)
+{
+	struct dr_engine e;
+	struct dr_alert_log all;
+	start(&e, 0, NULL);
+	CHECK_EQ(dr_alert_log_init(&all, 3 * DR_ALERTS_MAX), 0);
+	CHECK_EQ(dr_engine_subscribe(&e, dr_alert_log_sink, &all), 0);
+	char src[32];
+	for (int i = 0; i < 2 * DR_ALERTS_MAX + 100; i++) {
+		snprintf(src, sizeof(src), "10.%d.%d.9", i / 250, i % 250);
+		for (int s = 0; s < 3; s++)
+			feed(&e, 1000 + i * 100 + s, src, "192.0.2.1", 3000);
+	}
+	dr_engine_finish(&e);
+	CHECK_EQ(all.n, 2 * DR_ALERTS_MAX + 100);
+	CHECK_EQ(e.alerts.dropped, 0);
+	CHECK_EQ(e.alerts.nopen, 0);
+	dr_alert_log_fini(&all);
+	dr_engine_fini(&e);
+}
+
+int main(void)
+{
+	RUN(test_weight);
+	RUN(test_fragments_counted);
+	RUN(test_fake_clock_and_lifecycle);
+	RUN(test_quiet_second_judged);
+	RUN(test_lateness);
+	RUN(test_reorder);
+	RUN(test_slots_recycled);
+	dr_alert_log_fini(&LOG);
+	TEST_MAIN_END();
+}
