@@ -21,12 +21,6 @@
 
 enum { P_MIN_PPS, P_MIN_SECONDS, P_CONVERSATIONS, P_COUNT };
 
-static const struct dr_param params[P_COUNT] = {
-	[P_MIN_PPS] = {"min_pps", 20, "error or junk packets/s each way before a conversation can be a loop"},
-	[P_MIN_SECONDS] = {"min_seconds", 3, "consecutive seconds the exchange must last"},
-	[P_CONVERSATIONS] = {"conversations", 65536, "conversations tracked at once (memory)"},
-};
-
 #define KEY_LEN (2 * DR_AKEY + 2)
 #define SAMPLE DR_EV_PAYLOAD
 
@@ -41,6 +35,17 @@ struct conv {
 	uint16_t last_qtype;
 	uint8_t sample_len;
 	char sample[SAMPLE];	/* printable bytes of an inbound junk payload */
+};
+
+/* Declared after the entries, whose size a capacity's memory needs. */
+static const struct dr_param params[P_COUNT] = {
+	[P_MIN_PPS] = {"min_pps", 20, "error or junk packets/s each way before a conversation can be a loop",
+		       DR_PARAM_RATE, "packets/s"},
+	[P_MIN_SECONDS] = {"min_seconds", 3, "consecutive seconds the exchange must last",
+			   DR_PARAM_SECONDS, "seconds"},
+	[P_CONVERSATIONS] = {"conversations", 65536, "conversations tracked at once (memory)",
+			     DR_PARAM_CAPACITY, "conversations", .entry_octets =
+			     DR_KTABLE_ENTRY_OCTETS(KEY_LEN, sizeof(struct conv))},
 };
 
 static void loop_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec);

@@ -24,16 +24,6 @@
 enum { P_MIN_RPS_LOCAL, P_MIN_RPS, P_TOP_SHARE, P_MIN_FACTOR, P_MIN_SIZE, P_MIN_SECONDS,
        P_RESPONDERS, P_COUNT };
 
-static const struct dr_param params[P_COUNT] = {
-	[P_MIN_RPS_LOCAL] = {"min_rps_local", 5, "responses/s a local non-resolver may not send out"},
-	[P_MIN_RPS] = {"min_rps", 10, "responses/s for the pattern rule (any responder)"},
-	[P_TOP_SHARE] = {"top_share", 0.5, "share of responses that are the same question to the same destination"},
-	[P_MIN_FACTOR] = {"min_factor", 5, "response bytes per query byte"},
-	[P_MIN_SIZE] = {"min_size", 400, "average response size when queries are not seen"},
-	[P_MIN_SECONDS] = {"min_seconds", 3, "consecutive seconds the condition must hold"},
-	[P_RESPONDERS] = {"responders", 65536, "responders tracked at once (memory)"},
-};
-
 #define QNAME_TEXT 80
 #define QWIRE (QNAME_TEXT + 16)
 
@@ -53,6 +43,25 @@ struct responder {
 	 * alert needs it (more octets than that text can show are kept). */
 	uint8_t qwire_len;
 	uint8_t qwire[QWIRE];
+};
+
+/* Declared after the entries, whose size a capacity's memory needs. */
+static const struct dr_param params[P_COUNT] = {
+	[P_MIN_RPS_LOCAL] = {"min_rps_local", 5, "responses/s a local non-resolver may not send out",
+			     DR_PARAM_RATE, "responses/s"},
+	[P_MIN_RPS] = {"min_rps", 10, "responses/s for the pattern rule (any responder)",
+		       DR_PARAM_RATE, "responses/s"},
+	[P_TOP_SHARE] = {"top_share", 0.5, "share of responses that are the same question to the same destination",
+			 DR_PARAM_SHARE, "of the responses"},
+	[P_MIN_FACTOR] = {"min_factor", 5, "response bytes per query byte",
+			  DR_PARAM_FACTOR, "response octets per query octet"},
+	[P_MIN_SIZE] = {"min_size", 400, "average response size when queries are not seen",
+			DR_PARAM_OCTETS, "octets"},
+	[P_MIN_SECONDS] = {"min_seconds", 3, "consecutive seconds the condition must hold",
+			   DR_PARAM_SECONDS, "seconds"},
+	[P_RESPONDERS] = {"responders", 65536, "responders tracked at once (memory)",
+			  DR_PARAM_CAPACITY, "responders", .entry_octets =
+			  DR_KTABLE_ENTRY_OCTETS(DR_AKEY, sizeof(struct responder))},
 };
 
 static void refl_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec);

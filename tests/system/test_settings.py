@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Settings errors of the dnsradar binary: every bad --set and --config
+gives exit status 2 and one line on stderr naming the
+setting (file and line for a config file) and what is allowed; a capacity
+too large for memory is refused before anything is allocated; --thresholds
+prints the values in force after every --config and --set.
+
+usage: test_settings.py PATH/TO/dnsradar
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.environ.get("DR_SOURCE", os.path.dirname(os.path.dirname(HERE)))
+SAMPLE = os.path.join(SOURCE, "samples", "sample.pcap")
+BIN = None
+TMP = None
+
+
+def run(*args):
+    # A guard, not a measurement: the bug this replaces spun forever.
+    p = subprocess.run([BIN, "analyze", "--no-progress"] + list(args),
+                       capture_output=True, timeout=120)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), \
+        p.stderr.decode("utf-8", "replace")
+
+
+def refused(args, *needles):
+    rc, out, err = run(*args)
+    assert rc == 2, (args, rc, err)
+    assert out == "", (args, out)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, "expected one line on stderr for %r, got %r" % (args, err)
+    for n in needles:
+        assert n in lines[0], "%r not in %r" % (n, lines[0])
+    return lines[0]
+
+
+def conf(name, text):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def mem_total():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no MemTotal in /proc/meminfo")
+
+
+# ---- --set -------------------------------------------------------------
+
+def test_set_out_of_range():
+    for assignment, why in [
+            ("reflection.top_share=2", "a share from 0 to 1"),
+            ("flood.junk_share=-0.5", "a share from 0 to 1"),
+            ("flood.source_pps=-1", "a rate from 0 to 1000000000 packets/s"),
+            ("flood.source_pps=lots", "a rate from 0 to 1000000000 packets/s"),
+            ("flood.min_seconds=0", "a whole number of seconds from 1 to 86400"),
+            ("loop.min_seconds=4294967297", "a whole number of seconds from 1 to 86400"),
+            ("amplification.min_reflectors=33", "a whole number of reflectors from 1 to 32"),
+            ("reflection.min_size=100000", "a size from 0 to 65535 octets"),
+            ("random_subdomain.min_distinct=0.5", "a whole number of names"),
+            ("loop.enabled=perhaps", "0 or 1"),
+    ]:
+        refused(["--set", assignment, SAMPLE], "dnsradar: --set %s: %s" % (assignment, why))
+
+
+def test_set_unknown():
+    refused(["--set", "flood.nope=1", SAMPLE],
+            "--set flood.nope=1: flood has no threshold 'nope'; it has source_pps",
+            "sources, targets and enabled")
+    refused(["--set", "floods.sources=1", SAMPLE], "--set floods.sources=1: no detector "
+            "'floods'; there are reflection, amplification, random_subdomain, flood and loop")
+    refused(["--set", "sources=1", SAMPLE], "--set sources=1", "reflection, amplification")
+
+
+def test_capacity_wraps_and_memory():
+    """Capacities of 2^32 and up wrapped to small tables; 999999999999
+    spun at 100% CPU forever sizing its hash index. Both are refused."""
+    for v in ("4294967296", "4294967297", "999999999999", "1e30"):
+        refused(["--set", "flood.sources=" + v, SAMPLE],
+                "--set flood.sources=%s: a whole number of sources from 1 to " % v)
+    refused(["--set", "flood.sources=0", SAMPLE], "a whole number of sources from 1")
+    refused(["--set", "loop.conversations=1.5", SAMPLE], "a whole number of conversations")
+    # within the ceiling of 2^28 entries, above the memory of this machine
+    # (a zone costs over a kilobyte: 2^28 of them, 300 GiB and more)
+    if mem_total() < (1 << 28) * 1024:
+        refused(["--set", "random_subdomain.zones=268435456", SAMPLE],
+                "--set random_subdomain.zones=268435456: needs ", "GiB for its table; at most ",
+                " zones fit in the memory budget")
+    else:
+        print("SKIP the memory refusal: this machine has %d octets" % mem_total())
+
+
+def test_tables_together():
+    """Each capacity fits, all of them together do not."""
+    each = mem_total() // 400 // 3 * 2 // 200 * 200	# two thirds of memory each at ~400 octets
+    if each > 1 << 28:
+        print("SKIP tables together: too much memory here")
+        return
+    refused(["--set", "flood.sources=%d" % each, "--set", "reflection.responders=%d" % each,
+             SAMPLE], "the detectors' tables need ", "more than the memory budget")
+
+
+# ---- --config ----------------------------------------------------------
+
+def test_config_errors():
+    refused(["--config", TMP, SAMPLE], "dnsradar: %s: is a directory" % TMP)
+    refused(["--config", os.path.join(TMP, "absent.conf"), SAMPLE],
+            "absent.conf: No such file or directory")
+    # a file that opens but cannot be read
+    refused(["--config", "/proc/self/mem", SAMPLE], "/proc/self/mem: cannot read it")
+    if os.geteuid() != 0:
+        path = conf("secret.conf", "flood.sources = 10\n")
+        os.chmod(path, 0)
+        refused(["--config", path, SAMPLE], "secret.conf: Permission denied")
+    else:
+        print("SKIP an unreadable config file: root reads every file")
+    path = conf("range.conf", "# comment\nflood.sources = 100\nreflection.top_share = 2\n")
+    refused(["--config", path, SAMPLE], "dnsradar: %s:3: reflection.top_share = 2: a share "
+            "from 0 to 1" % path)
+    path = conf("twice.conf", "local = 10.0.0.0/8\nlocal = 10.1.0.0/16\n"
+                "flood.sources = 100\nflood.sources=200\n")
+    refused(["--config", path, SAMPLE], "%s:4: flood.sources = 200: given twice in one file "
+            "(first on line 3)" % path)
+    path = conf("long.conf", "flood.source_pps = 1\nflood.sources = %s\n" % ("1" * 600))
+    refused(["--config", path, SAMPLE], "%s:2: line longer than 510 characters" % path)
+    path = conf("unknown.conf", "colour = red\n")
+    refused(["--config", path, SAMPLE], "%s:1: colour = red: no setting 'colour'; a config "
+            "file takes local, resolver, geoip, asn" % path)
+    path = conf("detector.conf", "flood.nope = 1\n")
+    refused(["--config", path, SAMPLE], "%s:1: flood.nope = 1: flood has no threshold 'nope'"
+            % path)
+    path = conf("huge.conf", "flood.sources = 999999999999\n")
+    refused(["--config", path, SAMPLE], "%s:1: flood.sources = 999999999999: a whole number "
+            "of sources from 1 to " % path)
+
+
+# ---- --thresholds ------------------------------------------------------
+
+def values(out):
+    rows = [line.split() for line in out.splitlines() if line.startswith("  ")]
+    return {r[0]: r[1] for r in rows}
+
+
+def test_thresholds_after_every_setting():
+    """--thresholds shows what is in force after all of --config and --set,
+    wherever it stands among them."""
+    path = conf("ok.conf", "flood.sources = 100\nflood.source_pps = 300\nloop.enabled = 0\n")
+    for args in (["--thresholds", "--config", path, "--set", "flood.source_pps=400"],
+                 ["--config", path, "--thresholds", "--set", "flood.source_pps=400"],
+                 ["--config", path, "--set", "flood.source_pps=400", "--thresholds"]):
+        rc, out, err = run(*args)
+        assert rc == 0, (args, err)
+        v = values(out)
+        assert v["flood.sources"] == "100", args
+        assert v["flood.source_pps"] == "400", args
+        assert "loop: " in out and "(disabled)" in out.split("loop: ")[1].splitlines()[0]
+    # and a bad setting after it is still refused
+    refused(["--thresholds", "--set", "reflection.top_share=2"], "a share from 0 to 1")
+    rc, out, _ = run("--thresholds")
+    assert "reflection.top_share               0.5      " in out
+    assert "(a share from 0 to 1)" in out
+
+
+TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
+
+
+def main():
+    global BIN, TMP
+    if len(sys.argv) != 2:
+        print(__doc__)
+        return 2
+    BIN = os.path.abspath(sys.argv[1])
+    TMP = tempfile.mkdtemp(prefix="dnsradar-settings-")
+    passed = failed = 0
+    try:
+        for t in TESTS:
+            try:
+                t()
+                passed += 1
+                print("ok   %s" % t.__name__)
+            except Exception:
+                failed += 1
+                print("FAIL %s" % t.__name__)
+                traceback.print_exc()
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
