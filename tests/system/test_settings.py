@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Settings errors of the dnsradar binary: every bad --set and --config
-gives exit status 2 and one line on stderr naming the
+"""Settings errors of the dnsradar binary: every bad --set, --config and
+MaxMind database gives exit status 2 and one line on stderr naming the
 setting (file and line for a config file) and what is allowed; a capacity
 too large for memory is refused before anything is allocated; --thresholds
 prints the values in force after every --config and --set.
@@ -16,6 +16,8 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("DR_SOURCE", os.path.dirname(os.path.dirname(HERE)))
+SHARED = os.environ.get("DR_SHARED", os.path.join(SOURCE, "..", "shared"))
+MMDB = os.path.join(SHARED, "data", "maxmind-db")
 SAMPLE = os.path.join(SOURCE, "samples", "sample.pcap")
 BIN = None
 TMP = None
@@ -169,6 +171,30 @@ def test_thresholds_after_every_setting():
     rc, out, _ = run("--thresholds")
     assert "reflection.top_share               0.5      " in out
     assert "(a share from 0 to 1)" in out
+
+
+# ---- MaxMind databases -------------------------------------------------
+
+def test_geo_kinds():
+    if not os.path.isdir(MMDB):
+        print("SKIP ../shared/data/maxmind-db is absent")
+        return
+    asn = os.path.join(MMDB, "GeoLite2-ASN-Test.mmdb")
+    country = os.path.join(MMDB, "GeoIP2-Country-Test.mmdb")
+    lite = os.path.join(MMDB, "GeoLite2-Country-Test.mmdb")
+    refused(["--geoip", asn, SAMPLE], "--geoip %s: a 'GeoLite2-ASN' database" % asn,
+            "wants a country database")
+    refused(["--asn", country, SAMPLE], "--asn %s: a 'GeoIP2-Country' database" % country,
+            "wants an ASN database")
+    refused(["--asn", lite, SAMPLE], "'GeoLite2-Country'", "wants an ASN database")
+    path = conf("geo.conf", "asn = %s\ngeoip = %s\n" % (asn, asn))
+    refused(["--config", path, SAMPLE], "%s:2: geoip = %s: a 'GeoLite2-ASN' database" %
+            (path, asn))
+    rc, _, err = run("--geoip", country, "--asn", asn, SAMPLE)
+    assert rc == 0, err
+    rc, _, err = run("--geoip", lite, SAMPLE)
+    assert rc == 0, err
+    refused(["--geoip", TMP, SAMPLE], "--geoip %s: " % TMP)
 
 
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
