@@ -36,19 +36,19 @@ struct dest {
 /* Declared after the entries, whose size a capacity's memory needs. */
 static const struct dr_param params[P_COUNT] = {
 	[P_MIN_PPS] = {"min_pps", 10, "responses/s to one destination",
-		       DR_PARAM_RATE, "responses/s"},
+		       .kind = DR_PARAM_RATE, .unit = "responses/s"},
 	[P_MIN_REFLECTORS] = {"min_reflectors", 5, "distinct sources of those responses in one second",
-			      DR_PARAM_COUNT, "reflectors", 1, DR_FEW_MAX},	/* counted exactly up to 32 */
+			      .kind = DR_PARAM_COUNT, .unit = "reflectors", .min = 1, .max = DR_FEW_MAX},	/* counted exactly up to 32 */
 	[P_MAX_QUERY_RATIO] = {"max_query_ratio", 0.2, "queries the destination sent, per response it got",
-			       DR_PARAM_FACTOR, "queries per response"},
+			       .kind = DR_PARAM_FACTOR, .unit = "queries per response"},
 	[P_MIN_SIZE] = {"min_size", 400, "average response size (octets) that makes responses large",
-			DR_PARAM_OCTETS, "octets"},
+			.kind = DR_PARAM_OCTETS},
 	[P_FRAGMENT_SHARE] = {"fragment_share", 0.2, "...or this share of responses reassembled from fragments",
-			      DR_PARAM_SHARE, "of the responses"},
+			      .kind = DR_PARAM_SHARE},
 	[P_MIN_SECONDS] = {"min_seconds", 2, "consecutive seconds the condition must hold",
-			   DR_PARAM_SECONDS, "seconds"},
+			   .kind = DR_PARAM_SECONDS},
 	[P_DESTINATIONS] = {"destinations", 65536, "destinations tracked at once (memory)",
-			    DR_PARAM_CAPACITY, "destinations", .entry_octets =
+			    .kind = DR_PARAM_CAPACITY, .unit = "destinations", .entry_octets =
 			    DR_KTABLE_ENTRY_OCTETS(DR_AKEY, sizeof(struct dest))},
 };
 

@@ -52,22 +52,22 @@ struct flood {
 /* Declared after the entries, whose size a capacity's memory needs. */
 static const struct dr_param params[P_COUNT] = {
 	[P_SOURCE_PPS] = {"source_pps", 2000, "packets/s to DNS ports from one source that are a flood by themselves",
-			  DR_PARAM_RATE, "packets/s"},
+			  .kind = DR_PARAM_RATE, .unit = "packets/s"},
 	[P_JUNK_PPS] = {"junk_pps", 200, "packets/s from one source that are a flood when junk_share of them is not DNS",
-			DR_PARAM_RATE, "packets/s"},
+			.kind = DR_PARAM_RATE, .unit = "packets/s"},
 	[P_JUNK_SHARE] = {"junk_share", 0.5, "share of a source's packets that are not DNS to count as junk",
-			  DR_PARAM_SHARE, "of the packets"},
+			  .kind = DR_PARAM_SHARE},
 	[P_TARGET_PPS] = {"target_pps", 20000, "packets/s to one target, from spread sources, that may be a flood",
-			  DR_PARAM_RATE, "packets/s"},
+			  .kind = DR_PARAM_RATE, .unit = "packets/s"},
 	[P_TARGET_FACTOR] = {"target_factor", 10, "...and how many times the target's baseline rate they must be",
-			     DR_PARAM_FACTOR, "times the baseline"},
+			     .kind = DR_PARAM_FACTOR, .unit = "times the baseline"},
 	[P_MIN_SECONDS] = {"min_seconds", 2, "consecutive seconds the condition must hold",
-			   DR_PARAM_SECONDS, "seconds"},
+			   .kind = DR_PARAM_SECONDS},
 	[P_SOURCES] = {"sources", 65536, "sources tracked at once (memory)",
-		       DR_PARAM_CAPACITY, "sources", .entry_octets =
+		       .kind = DR_PARAM_CAPACITY, .unit = "sources", .entry_octets =
 		       DR_KTABLE_ENTRY_OCTETS(DR_AKEY, sizeof(struct src_entry))},
 	[P_TARGETS] = {"targets", 16384, "targets tracked at once (memory)",
-		       DR_PARAM_CAPACITY, "targets", .entry_octets =
+		       .kind = DR_PARAM_CAPACITY, .unit = "targets", .entry_octets =
 		       DR_KTABLE_ENTRY_OCTETS(DR_AKEY, sizeof(struct dst_entry))},
 };
 

@@ -40,11 +40,11 @@ struct conv {
 /* Declared after the entries, whose size a capacity's memory needs. */
 static const struct dr_param params[P_COUNT] = {
 	[P_MIN_PPS] = {"min_pps", 20, "error or junk packets/s each way before a conversation can be a loop",
-		       DR_PARAM_RATE, "packets/s"},
+		       .kind = DR_PARAM_RATE, .unit = "packets/s"},
 	[P_MIN_SECONDS] = {"min_seconds", 3, "consecutive seconds the exchange must last",
-			   DR_PARAM_SECONDS, "seconds"},
+			   .kind = DR_PARAM_SECONDS},
 	[P_CONVERSATIONS] = {"conversations", 65536, "conversations tracked at once (memory)",
-			     DR_PARAM_CAPACITY, "conversations", .entry_octets =
+			     .kind = DR_PARAM_CAPACITY, .unit = "conversations", .entry_octets =
 			     DR_KTABLE_ENTRY_OCTETS(KEY_LEN, sizeof(struct conv))},
 };
 

@@ -46,15 +46,15 @@ struct zone {
 /* Declared after the entries, whose size a capacity's memory needs. */
 static const struct dr_param params[P_COUNT] = {
 	[P_MIN_DISTINCT] = {"min_distinct", 100, "distinct names per second under one zone",
-			    DR_PARAM_COUNT, "names"},
+			    .kind = DR_PARAM_COUNT, .unit = "names"},
 	[P_MIN_NX_SHARE] = {"min_nx_share", 0.5, "share of the zone's responses that are NXDOMAIN",
-			    DR_PARAM_SHARE, "of the responses"},
+			    .kind = DR_PARAM_SHARE},
 	[P_MAX_NUMERIC_SHARE] = {"max_numeric_share", 0.5, "above this share of all-digit labels it is DNSBL-style, not an attack",
-				 DR_PARAM_SHARE, "of the labels"},
+				 .kind = DR_PARAM_SHARE},
 	[P_MIN_SECONDS] = {"min_seconds", 2, "consecutive seconds the condition must hold",
-			   DR_PARAM_SECONDS, "seconds"},
+			   .kind = DR_PARAM_SECONDS},
 	[P_ZONES] = {"zones", 4096, "zones tracked at once (memory)",
-		     DR_PARAM_CAPACITY, "zones", .entry_octets =
+		     .kind = DR_PARAM_CAPACITY, .unit = "zones", .entry_octets =
 		     DR_KTABLE_ENTRY_OCTETS(DR_NAME_MAX, sizeof(struct zone))},
 };
 

@@ -48,19 +48,19 @@ struct responder {
 /* Declared after the entries, whose size a capacity's memory needs. */
 static const struct dr_param params[P_COUNT] = {
 	[P_MIN_RPS_LOCAL] = {"min_rps_local", 5, "responses/s a local non-resolver may not send out",
-			     DR_PARAM_RATE, "responses/s"},
+			     .kind = DR_PARAM_RATE, .unit = "responses/s"},
 	[P_MIN_RPS] = {"min_rps", 10, "responses/s for the pattern rule (any responder)",
-		       DR_PARAM_RATE, "responses/s"},
+		       .kind = DR_PARAM_RATE, .unit = "responses/s"},
 	[P_TOP_SHARE] = {"top_share", 0.5, "share of responses that are the same question to the same destination",
-			 DR_PARAM_SHARE, "of the responses"},
+			 .kind = DR_PARAM_SHARE},
 	[P_MIN_FACTOR] = {"min_factor", 5, "response bytes per query byte",
-			  DR_PARAM_FACTOR, "response octets per query octet"},
+			  .kind = DR_PARAM_FACTOR, .unit = "response octets per query octet"},
 	[P_MIN_SIZE] = {"min_size", 400, "average response size when queries are not seen",
-			DR_PARAM_OCTETS, "octets"},
+			.kind = DR_PARAM_OCTETS},
 	[P_MIN_SECONDS] = {"min_seconds", 3, "consecutive seconds the condition must hold",
-			   DR_PARAM_SECONDS, "seconds"},
+			   .kind = DR_PARAM_SECONDS},
 	[P_RESPONDERS] = {"responders", 65536, "responders tracked at once (memory)",
-			  DR_PARAM_CAPACITY, "responders", .entry_octets =
+			  .kind = DR_PARAM_CAPACITY, .unit = "responders", .entry_octets =
 			  DR_KTABLE_ENTRY_OCTETS(DR_AKEY, sizeof(struct responder))},
 };
 
