@@ -173,6 +173,29 @@ def test_thresholds_after_every_setting():
     assert "(a share from 0 to 1)" in out
 
 
+def test_kinds_documented():
+    """docs/detectors.md gives every threshold the kind its validator holds
+    it to."""
+    rc, out, _ = run("--thresholds")
+    assert rc == 0
+    with open(os.path.join(SOURCE, "docs", "detectors.md")) as f:
+        doc = f.read()
+    words = {"a rate": "rate", "a share": "share", "a factor": "factor", "a size": "octets",
+             "a whole number of seconds": "whole seconds"}
+    for line in out.splitlines():
+        if not line.startswith("  "):
+            continue
+        name, allowed = line.split()[0], line[line.rindex("(a ") + 1:]
+        kind = [w for p, w in words.items() if allowed.startswith(p)]
+        kind = kind[0] if kind else "capacity" if "memory budget" in allowed or \
+            allowed.startswith("a whole number of") and name.split(".")[1] in (
+                "responders", "destinations", "zones", "sources", "targets",
+                "conversations") else "count"
+        assert "| `%s` | " % name in doc, name
+        row = doc.split("| `%s` | " % name)[1].split("\n")[0]
+        assert row.split(" | ")[1].startswith(kind), (name, kind, row)
+
+
 # ---- MaxMind databases -------------------------------------------------
 
 def test_geo_kinds():
