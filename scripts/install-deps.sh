@@ -3,7 +3,7 @@
 # Debian 12. Idempotent: packages already present are left alone.
 set -eu
 
-PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
+PKGS="build-essential dpkg-dev binutils cmake pkg-config clang libclang-rt-14-dev \
 libpcap-dev libpsl-dev publicsuffix libxxhash-dev libmaxminddb-dev zlib1g-dev libzstd-dev \
 tshark tcpdump python3 gzip zstd bind9 dnsperf"
 

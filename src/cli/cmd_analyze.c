@@ -66,7 +66,9 @@ static void usage(FILE *out)
 		"                        DETECTOR.enabled=0 turns a detector off. Detectors:\n"
 		"                        reflection, amplification, random_subdomain, flood,\n"
 		"                        loop; thresholds in docs/detectors.md\n"
-		"  --thresholds          list every threshold with its value and exit\n"
+		"  --thresholds          list every threshold with the value in force\n"
+		"                        after all --config and --set, and what it\n"
+		"                        allows, then exit\n"
 		"\n"
 		DR_COMMON_HELP
 		"\n"
@@ -84,20 +86,30 @@ static int config_key(void *ctx, const char *key, const char *value, char *errbu
 	int asn = strcmp(key, "asn") == 0;
 	if (!asn && strcmp(key, "geoip") != 0)
 		return 1;
-	return dr_geo_open(ctx, asn ? "asn" : "country", value, errbuf, errlen) < 0 ? -1 : 0;
+	char why[512];
+	if (dr_geo_open(ctx, asn ? "asn" : "country", value, why, sizeof(why)) == 0)
+		return 0;
+	/* the line already names the file: "FILE:LINE: geoip = PATH: reason" */
+	size_t n = strlen(value);
+	const char *reason = strncmp(why, value, n) == 0 && strncmp(why + n, ": ", 2) == 0
+			     ? why + n + 2 : why;
+	snprintf(errbuf, errlen, "%s", reason);
+	return -1;
 }
 
-/* --thresholds: every threshold with its value (after --config and --set
- * given before it), in the form --set and config files take. */
+/* --thresholds: every threshold with the value in force after all of
+ * --config and --set, in the form they take, and what it allows. */
 static void print_thresholds(const struct dr_engine *e)
 {
 	for (unsigned i = 0; i < e->n; i++) {
 		const struct dr_detector *d = dr_detectors[i];
 		printf("%s: %s%s\n", d->name, d->summary, e->enabled[i] ? "" : " (disabled)");
 		for (unsigned p = 0; p < d->nparams; p++) {
-			char name[64];
+			char name[64], allowed[160];
 			snprintf(name, sizeof(name), "%s.%s", d->name, d->params[p].name);
-			printf("  %-34s %-8g %s\n", name, e->values[i][p], d->params[p].help);
+			dr_param_allowed(&d->params[p], e->mem_limit, allowed, sizeof(allowed));
+			printf("  %-34s %-8g %s (%s)\n", name, e->values[i][p], d->params[p].help,
+			       allowed);
 		}
 	}
 }
@@ -134,7 +146,7 @@ static int run(int argc, char **argv)
 	struct dr_stats *stats = calloc(1, sizeof(*stats));
 	struct dr_engine *engine = calloc(1, sizeof(*engine));
 	char err[1024];
-	int show_stats = 0, have_engine = 0;
+	int show_stats = 0, have_engine = 0, thresholds = 0;
 	struct dr_geo geo = {0};
 	struct dr_alert_log alerts = {0};
 	char **where = calloc((size_t)argc + 1, sizeof(*where));
@@ -182,16 +194,16 @@ static int run(int argc, char **argv)
 		case OPT_AUTHORITATIVE:
 		case OPT_CONFIG:
 		case OPT_SET: {
+			/* A bad setting is one line naming it: no usage hint. */
 			int bad = opt == OPT_LOCAL ? dr_roles_add_local(&engine->roles, optarg, err, sizeof(err))
 				: opt == OPT_RESOLVER ? dr_roles_add_resolver(&engine->roles, optarg, err, sizeof(err))
 				: opt == OPT_AUTHORITATIVE ? dr_roles_add_authoritative(&engine->roles, optarg,
 											err, sizeof(err))
 				: opt == OPT_CONFIG ? dr_engine_load_config(engine, optarg, config_key, &geo,
-									   err, sizeof(err))
+									   "geoip, asn", err, sizeof(err))
 				: dr_engine_set(engine, optarg, err, sizeof(err));
 			if (bad) {
 				dr_cli_error("%s%s", opt == OPT_SET ? "--set " : "", err);
-				dr_cli_usage_hint("analyze");
 				goto out;
 			}
 			break;
@@ -215,10 +227,9 @@ static int run(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case OPT_THRESHOLDS:
-			print_thresholds(engine);
-			ret = DR_EXIT_OK;
-			goto out;
+		case OPT_THRESHOLDS:	/* printed once every setting is in */
+			thresholds = 1;
+			break;
 		default:
 			if (dr_cli_common(p, opt, optarg) != 0) {
 				dr_cli_usage_hint("analyze");
@@ -228,6 +239,15 @@ static int run(int argc, char **argv)
 				where[nwhere++] = optarg;
 			break;
 		}
+	}
+	if (dr_engine_check(engine, err, sizeof(err)) < 0) {
+		dr_cli_error("%s", err);
+		goto out;
+	}
+	if (thresholds) {
+		print_thresholds(engine);
+		ret = DR_EXIT_OK;
+		goto out;
 	}
 	if (optind >= argc) {
 		dr_cli_error("analyze: no capture file given");

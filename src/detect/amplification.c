@@ -21,16 +21,6 @@
 enum { P_MIN_PPS, P_MIN_REFLECTORS, P_MAX_QUERY_RATIO, P_MIN_SIZE, P_FRAGMENT_SHARE,
        P_MIN_SECONDS, P_DESTINATIONS, P_COUNT };
 
-static const struct dr_param params[P_COUNT] = {
-	[P_MIN_PPS] = {"min_pps", 10, "responses/s to one destination"},
-	[P_MIN_REFLECTORS] = {"min_reflectors", 5, "distinct sources of those responses in one second"},
-	[P_MAX_QUERY_RATIO] = {"max_query_ratio", 0.2, "queries the destination sent, per response it got"},
-	[P_MIN_SIZE] = {"min_size", 400, "average response size (octets) that makes responses large"},
-	[P_FRAGMENT_SHARE] = {"fragment_share", 0.2, "...or this share of responses reassembled from fragments"},
-	[P_MIN_SECONDS] = {"min_seconds", 2, "consecutive seconds the condition must hold"},
-	[P_DESTINATIONS] = {"destinations", 65536, "destinations tracked at once (memory)"},
-};
-
 struct dest {
 	struct dr_kwin w;
 	uint64_t resp, resp_bytes, frag, queries;
@@ -41,6 +31,25 @@ struct dest {
 	struct dr_run run;
 	uint16_t qtype;
 	char qname[DR_EV_NAME];
+};
+
+/* Declared after the entries, whose size a capacity's memory needs. */
+static const struct dr_param params[P_COUNT] = {
+	[P_MIN_PPS] = {"min_pps", 10, "responses/s to one destination",
+		       .kind = DR_PARAM_RATE, .unit = "responses/s"},
+	[P_MIN_REFLECTORS] = {"min_reflectors", 5, "distinct sources of those responses in one second",
+			      .kind = DR_PARAM_COUNT, .unit = "reflectors", .min = 1, .max = DR_FEW_MAX},	/* counted exactly up to 32 */
+	[P_MAX_QUERY_RATIO] = {"max_query_ratio", 0.2, "queries the destination sent, per response it got",
+			       .kind = DR_PARAM_FACTOR, .unit = "queries per response"},
+	[P_MIN_SIZE] = {"min_size", 400, "average response size (octets) that makes responses large",
+			.kind = DR_PARAM_OCTETS},
+	[P_FRAGMENT_SHARE] = {"fragment_share", 0.2, "...or this share of responses reassembled from fragments",
+			      .kind = DR_PARAM_SHARE},
+	[P_MIN_SECONDS] = {"min_seconds", 2, "consecutive seconds the condition must hold",
+			   .kind = DR_PARAM_SECONDS},
+	[P_DESTINATIONS] = {"destinations", 65536, "destinations tracked at once (memory)",
+			    .kind = DR_PARAM_CAPACITY, .unit = "destinations", .entry_octets =
+			    DR_KTABLE_ENTRY_OCTETS(DR_AKEY, sizeof(struct dest))},
 };
 
 static void amp_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec);

@@ -3,17 +3,36 @@
 #include "detect/engine.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/errors.h"
 #include "core/keys.h"
+
+/* Every detector's on/off switch, validated like its own settings. */
+static const struct dr_param enabled_param = {
+	"enabled", 1, "0 turns the detector off", DR_PARAM_BOOL, NULL, 0, 0, 0,
+};
+
+/* The octets the detectors' tables may take: the machine's memory. */
+static size_t physical_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	if (pages <= 0 || page <= 0)
+		return SIZE_MAX;
+	return (size_t)pages * (size_t)page;
+}
 
 void dr_engine_defaults(struct dr_engine *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->n = dr_ndetectors < DR_DETECTORS_MAX ? dr_ndetectors : DR_DETECTORS_MAX;
+	e->mem_limit = physical_memory();
 	for (unsigned i = 0; i < e->n; i++) {
 		e->enabled[i] = 1;
 		for (unsigned p = 0; p < dr_detectors[i]->nparams; p++)
@@ -21,119 +40,368 @@ void dr_engine_defaults(struct dr_engine *e)
 	}
 }
 
-/* Removes leading and trailing blanks in place. */
-static void trim(char *s)
+/* A number for people: whole numbers in full, others as %g. */
+static void fmt_num(char *buf, size_t len, double v)
 {
+	if (v == floor(v) && fabs(v) < 1e15)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%g", v);
+}
+
+static void fmt_octets(char *buf, size_t len, double v)
+{
+	static const char *const units[] = {"octets", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	unsigned u = 0;
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+/* The range of a kind, narrowed by the setting's own when it has one. */
+static void param_range(const struct dr_param *p, double *min, double *max)
+{
+	static const double kind_min[] = {
+		[DR_PARAM_RATE] = 0, [DR_PARAM_COUNT] = 1, [DR_PARAM_SHARE] = 0,
+		[DR_PARAM_FACTOR] = 0, [DR_PARAM_SECONDS] = 1, [DR_PARAM_OCTETS] = 0,
+		[DR_PARAM_CAPACITY] = 1, [DR_PARAM_BOOL] = 0,
+	};
+	static const double kind_max[] = {
+		[DR_PARAM_RATE] = 1e9, [DR_PARAM_COUNT] = 1e9, [DR_PARAM_SHARE] = 1,
+		[DR_PARAM_FACTOR] = 1e6, [DR_PARAM_SECONDS] = 86400, [DR_PARAM_OCTETS] = 65535,
+		[DR_PARAM_CAPACITY] = DR_PARAM_CAPACITY_MAX, [DR_PARAM_BOOL] = 1,
+	};
+	*min = kind_min[p->kind];
+	*max = kind_max[p->kind];
+	if (p->max > 0) {
+		*min = p->min;
+		*max = p->max;
+	}
+}
+
+static int whole_kind(enum dr_param_kind kind)
+{
+	return kind == DR_PARAM_COUNT || kind == DR_PARAM_SECONDS || kind == DR_PARAM_CAPACITY ||
+	       kind == DR_PARAM_BOOL;
+}
+
+/* The most entries of a capacity that fit in mem_limit, and the range. */
+static double capacity_max(const struct dr_param *p, size_t mem_limit, double max)
+{
+	if (p->kind != DR_PARAM_CAPACITY || !p->entry_octets)
+		return max;
+	double fit = floor((double)mem_limit / (double)p->entry_octets);
+	return fit < max ? fit : max;
+}
+
+void dr_param_allowed(const struct dr_param *p, size_t mem_limit, char *buf, size_t len)
+{
+	double min, max;
+	char lo[32], hi[32];
+	param_range(p, &min, &max);
+	max = capacity_max(p, mem_limit, max);
+	fmt_num(lo, sizeof(lo), min);
+	fmt_num(hi, sizeof(hi), max);
+	const char *unit = p->unit ? p->unit : "";
+	switch (p->kind) {
+	case DR_PARAM_RATE:
+		snprintf(buf, len, "a rate from %s to %s %s", lo, hi, unit);
+		break;
+	case DR_PARAM_SHARE:
+		snprintf(buf, len, "a share from %s to %s", lo, hi);
+		break;
+	case DR_PARAM_FACTOR:
+		snprintf(buf, len, "a factor from %s to %s %s", lo, hi, unit);
+		break;
+	case DR_PARAM_OCTETS:
+		snprintf(buf, len, "a size from %s to %s octets", lo, hi);
+		break;
+	case DR_PARAM_BOOL:
+		snprintf(buf, len, "0 or 1 (or off/on, no/yes, false/true)");
+		break;
+	case DR_PARAM_COUNT:
+	case DR_PARAM_SECONDS:
+	case DR_PARAM_CAPACITY:
+	default:
+		snprintf(buf, len, "a whole number of %s from %s to %s",
+			 p->kind == DR_PARAM_SECONDS ? "seconds" : unit, lo, hi);
+		break;
+	}
+	if (p->kind == DR_PARAM_CAPACITY && max < DR_PARAM_CAPACITY_MAX) {
+		char have[32];
+		size_t used = strlen(buf);
+		fmt_octets(have, sizeof(have), (double)mem_limit);
+		snprintf(buf + used, len - used, ", as many as fit in the memory budget (%s)", have);
+	}
+}
+
+int dr_param_check(const struct dr_param *p, const char *text, size_t mem_limit, double *value,
+		   char *why, size_t len)
+{
+	static const char *const words[][2] = {
+		{"0", "1"}, {"off", "on"}, {"no", "yes"}, {"false", "true"},
+	};
+	double v, min, max;
+	char *end;
+
+	if (p->kind == DR_PARAM_BOOL) {
+		for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			for (unsigned b = 0; b < 2; b++)
+				if (strcasecmp(text, words[i][b]) == 0) {
+					*value = b;
+					return 0;
+				}
+		goto refuse;
+	}
+	errno = 0;
+	v = strtod(text, &end);
+	/* strtod takes "nan", "inf" and hex; a setting is a plain number */
+	if (!*text || *end || errno || !isfinite(v) || strpbrk(text, "xXnN"))
+		goto refuse;
+	param_range(p, &min, &max);
+	if (v < min || v > max || (whole_kind(p->kind) && v != floor(v)))
+		goto refuse;
+	if (p->kind == DR_PARAM_CAPACITY && p->entry_octets &&
+	    v * (double)p->entry_octets > (double)mem_limit) {
+		char need[32], have[32];
+		fmt_octets(need, sizeof(need), v * (double)p->entry_octets);
+		fmt_octets(have, sizeof(have), (double)mem_limit);
+		snprintf(why, len, "needs %s for its table; at most %.0f %s fit in the memory "
+			 "budget (%s)", need, capacity_max(p, mem_limit, max), p->unit, have);
+		return -1;
+	}
+	*value = v;
+	return 0;
+refuse:
+	dr_param_allowed(p, mem_limit, why, len);
+	return -1;
+}
+
+/* Appends "a, b, c and d" from n names given by name(i). */
+static void list_names(char *buf, size_t len, unsigned n, const char *(*name)(unsigned, const void *),
+		       const void *ctx)
+{
+	size_t used = strlen(buf);
+	for (unsigned i = 0; i < n && used < len; i++) {
+		const char *sep = i == 0 ? "" : i + 1 == n ? " and " : ", ";
+		int w = snprintf(buf + used, len - used, "%s%s", sep, name(i, ctx));
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+static const char *detector_name(unsigned i, const void *ctx)
+{
+	(void)ctx;
+	return dr_detectors[i]->name;
+}
+
+static const char *param_name(unsigned i, const void *ctx)
+{
+	const struct dr_detector *d = ctx;
+	return i < d->nparams ? d->params[i].name : enabled_param.name;
+}
+
+int dr_engine_find(const struct dr_engine *e, const char *key, unsigned *det, int *param,
+		   char *why, size_t len)
+{
+	const char *dot = strchr(key, '.');
+	size_t dn = dot ? (size_t)(dot - key) : 0;
+	for (unsigned i = 0; dot && i < e->n; i++) {
+		const struct dr_detector *d = dr_detectors[i];
+		if (strlen(d->name) != dn || strncmp(d->name, key, dn) != 0)
+			continue;
+		*det = i;
+		if (strcmp(dot + 1, enabled_param.name) == 0) {
+			*param = -1;
+			return 0;
+		}
+		for (unsigned p = 0; p < d->nparams; p++)
+			if (strcmp(d->params[p].name, dot + 1) == 0) {
+				*param = (int)p;
+				return 0;
+			}
+		snprintf(why, len, "%s has no threshold '%s'; it has ", d->name, dot + 1);
+		list_names(why, len, d->nparams + 1, param_name, d);
+		return -1;
+	}
+	if (dot)
+		snprintf(why, len, "no detector '%.*s'; there are ", (int)dn, key);
+	else
+		snprintf(why, len, "not a DETECTOR.THRESHOLD; the detectors are ");
+	list_names(why, len, e->n, detector_name, NULL);
+	return -1;
+}
+
+const struct dr_param *dr_engine_param(unsigned det, int param)
+{
+	return param < 0 ? &enabled_param : &dr_detectors[det]->params[param];
+}
+
+int dr_engine_assign(struct dr_engine *e, const char *key, const char *value, char *why,
+		     size_t len)
+{
+	unsigned det;
+	int param;
+	double v;
+	if (dr_engine_find(e, key, &det, &param, why, len) < 0)
+		return -1;
+	if (dr_param_check(dr_engine_param(det, param), value, e->mem_limit, &v, why, len) < 0)
+		return -1;
+	if (param < 0)
+		e->enabled[det] = v != 0;
+	else
+		e->values[det][param] = v;
+	return 0;
+}
+
+/* Removes leading and trailing blanks in place. */
+static char *trim(char *s)
+{
+	s += strspn(s, " \t\r\n");
 	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+	while (n && strchr(" \t\r\n", s[n - 1]))
 		s[--n] = 0;
-	size_t lead = strspn(s, " \t");
-	memmove(s, s + lead, n - lead + 1);
+	return s;
 }
 
 int dr_engine_set(struct dr_engine *e, const char *assignment, char *errbuf, size_t errlen)
 {
-	const char *dot = strchr(assignment, '.');
+	char buf[DR_SETTING_MAX], why[400];
 	const char *eq = strchr(assignment, '=');
-	if (!dot || !eq || dot > eq) {
-		snprintf(errbuf, errlen, "'%s': expected DETECTOR.PARAM=VALUE, e.g. "
+	if (strlen(assignment) >= sizeof(buf)) {
+		snprintf(errbuf, errlen, "%.40s...: longer than %zu characters", assignment,
+			 sizeof(buf) - 1);
+		return -1;
+	}
+	if (!eq) {
+		snprintf(errbuf, errlen, "%s: expected DETECTOR.THRESHOLD=VALUE, e.g. "
 			 "reflection.min_rps=10", assignment);
 		return -1;
 	}
-	char name[64], param[64], value[64];
-	snprintf(name, sizeof(name), "%.*s", (int)(dot - assignment), assignment);
-	snprintf(param, sizeof(param), "%.*s", (int)(eq - dot - 1), dot + 1);
-	snprintf(value, sizeof(value), "%s", eq + 1);
-	/* config files write "a.b = 1" */
-	trim(name);
-	trim(param);
-	trim(value);
-	char *end;
-	errno = 0;
-	double v = strtod(value, &end);
-	if (!*value || *end || errno) {
-		snprintf(errbuf, errlen, "'%s': '%s' is not a number", assignment, value);
+	memcpy(buf, assignment, strlen(assignment) + 1);
+	buf[eq - assignment] = 0;
+	if (dr_engine_assign(e, trim(buf), trim(buf + (eq - assignment) + 1), why,
+			     sizeof(why)) < 0) {
+		snprintf(errbuf, errlen, "%s: %s", assignment, why);
 		return -1;
 	}
+	return 0;
+}
+
+int dr_engine_check(const struct dr_engine *e, char *errbuf, size_t errlen)
+{
+	double total = 0;
 	for (unsigned i = 0; i < e->n; i++) {
 		const struct dr_detector *d = dr_detectors[i];
-		if (strcmp(d->name, name) != 0)
-			continue;
-		if (strcmp(param, "enabled") == 0) {
-			e->enabled[i] = v != 0;
-			return 0;
-		}
-		for (unsigned p = 0; p < d->nparams; p++) {
-			if (strcmp(d->params[p].name, param) == 0) {
-				if (v < 0) {
-					snprintf(errbuf, errlen, "'%s': thresholds are not negative",
-						 assignment);
-					return -1;
-				}
-				e->values[i][p] = v;
-				return 0;
-			}
-		}
-		snprintf(errbuf, errlen, "'%s': %s has no threshold '%s' (see docs/detectors.md)",
-			 assignment, name, param);
-		return -1;
+		for (unsigned p = 0; e->enabled[i] && p < d->nparams; p++)
+			if (d->params[p].kind == DR_PARAM_CAPACITY)
+				total += e->values[i][p] * (double)d->params[p].entry_octets;
 	}
-	snprintf(errbuf, errlen, "'%s': no detector '%s'; there are reflection, "
-		 "amplification, random_subdomain, flood and loop", assignment, name);
+	if (total <= (double)e->mem_limit)
+		return 0;
+	char need[32], have[32];
+	fmt_octets(need, sizeof(need), total);
+	fmt_octets(have, sizeof(have), (double)e->mem_limit);
+	snprintf(errbuf, errlen, "the detectors' tables need %s together, more than the memory "
+		 "budget (%s); lower their capacities (--thresholds lists them)", need, have);
 	return -1;
 }
 
+/* A config key that may be given once per file, and the line it was on. */
+struct seen_key {
+	char key[64];
+	unsigned line;
+};
+
 int dr_engine_load_config(struct dr_engine *e, const char *path, dr_config_fn other,
-			  void *ctx, char *errbuf, size_t errlen)
+			  void *ctx, const char *other_keys, char *errbuf, size_t errlen)
 {
+	/* at most every detector's thresholds and switch, and the others' */
+	struct seen_key seen[DR_DETECTORS_MAX * (DR_PARAMS_MAX + 1) + 16];
+	unsigned nseen = 0, lineno = 0;
+	char line[DR_SETTING_MAX], why[400];
+	struct stat st;
+	int rc = -1;
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	char line[512], why[400];
-	unsigned lineno = 0;
-	int rc = 0;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(errbuf, errlen, "%s: is a directory; give a config file", path);
+		goto out;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
+		size_t n = strlen(line);
+		if (n + 1 == sizeof(line) && line[n - 1] != '\n' && !feof(f)) {
+			snprintf(errbuf, errlen, "%s:%u: line longer than %zu characters", path,
+				 lineno, sizeof(line) - 2);
+			goto out;
+		}
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = 0;
-		char *s = line + strspn(line, " \t\r\n");
-		size_t n = strlen(s);
-		while (n && strchr(" \t\r\n", s[n - 1]))
-			s[--n] = 0;
+		char *s = trim(line);
 		if (!*s)
 			continue;
 		char *eq = strchr(s, '=');
 		if (!eq) {
-			snprintf(errbuf, errlen, "%s:%u: expected NAME = VALUE", path, lineno);
-			rc = -1;
-			break;
+			snprintf(errbuf, errlen, "%s:%u: '%s': expected NAME = VALUE", path, lineno, s);
+			goto out;
 		}
-		char key[64];
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - s), s);
-		size_t kn = strlen(key);
-		while (kn && (key[kn - 1] == ' ' || key[kn - 1] == '\t'))
-			key[--kn] = 0;
-		char *val = eq + 1 + strspn(eq + 1, " \t");
-		int bad = 1;
-		if (strcmp(key, "local") == 0)
+		*eq = 0;
+		char *key = trim(s), *val = trim(eq + 1);
+		int bad = 1, repeatable = 0;
+		if (strcmp(key, "local") == 0) {
 			bad = dr_roles_add_local(&e->roles, val, why, sizeof(why));
-		else if (strcmp(key, "resolver") == 0)
+			repeatable = 1;
+		} else if (strcmp(key, "resolver") == 0) {
 			bad = dr_roles_add_resolver(&e->roles, val, why, sizeof(why));
-		else if (strcmp(key, "authoritative") == 0)
+			repeatable = 1;
+		} else if (strcmp(key, "authoritative") == 0) {
 			bad = dr_roles_add_authoritative(&e->roles, val, why, sizeof(why));
-		else if (other && !strchr(key, '.'))
+			repeatable = 1;
+		} else if (strchr(key, '.')) {
+			bad = dr_engine_assign(e, key, val, why, sizeof(why));
+		} else if (other) {
 			bad = other(ctx, key, val, why, sizeof(why));
+		}
 		if (bad == 1)
-			bad = dr_engine_set(e, s, why, sizeof(why));
-		if (bad) {
+			snprintf(why, sizeof(why), "no setting '%s'; a config file takes local, "
+				 "resolver, authoritative, %s%sDETECTOR.THRESHOLD (--thresholds lists them)", key,
+				 other_keys ? other_keys : "", other_keys ? ", " : "");
+		for (unsigned i = 0; !bad && !repeatable && i < nseen; i++)
+			if (strcmp(seen[i].key, key) == 0) {
+				snprintf(why, sizeof(why), "given twice in one file (first on line %u)",
+					 seen[i].line);
+				bad = -1;
+			}
+		if (bad && repeatable) {	/* the roles' reasons name the option */
 			snprintf(errbuf, errlen, "%s:%u: %s", path, lineno, why);
-			rc = -1;
-			break;
+			goto out;
+		}
+		if (bad) {
+			snprintf(errbuf, errlen, "%s:%u: %s = %s: %s", path, lineno, key, val, why);
+			goto out;
+		}
+		/* a key too long to keep cannot be a known one */
+		if (!repeatable && nseen < sizeof(seen) / sizeof(seen[0]) &&
+		    strlen(key) < sizeof(seen[0].key)) {
+			memcpy(seen[nseen].key, key, strlen(key) + 1);
+			seen[nseen++].line = lineno;
 		}
 	}
+	if (ferror(f)) {
+		snprintf(errbuf, errlen, "%s: cannot read it: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
 	fclose(f);
 	return rc;
 }

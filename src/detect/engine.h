@@ -13,6 +13,7 @@
 
 #define DR_DETECTORS_MAX 8
 #define DR_REORDER_DEFAULT 65536	/* records held for late ones, by default */
+#define DR_SETTING_MAX 512	/* octets of one --set or config line, with its end */
 
 struct dr_engine {
 	unsigned n;
@@ -37,14 +38,47 @@ struct dr_engine {
 				 * the oldest open second */
 	uint64_t early;		/* records handed on before their time: the
 				 * reorder buffer was full */
+	size_t mem_limit;	/* octets the detectors' tables may take:
+				 * physical memory, set by dr_engine_defaults */
 };
 
 /* Defaults for every threshold; every detector enabled. No allocation. */
 void dr_engine_defaults(struct dr_engine *e);
 
-/* "DETECTOR.PARAM=VALUE" (or DETECTOR.enabled=0|1). 0, or -1 with the
- * reason in errbuf. */
+/* The one validator of settings, for --set, config files and
+ * --thresholds alike.
+ *
+ * dr_param_check: text as a value of p (its kind and range; for a
+ * capacity, that its table fits in mem_limit octets). 0 with *value
+ * set, or -1 with what is allowed in why ("a share from 0 to 1"). */
+int dr_param_check(const struct dr_param *p, const char *text, size_t mem_limit, double *value,
+		   char *why, size_t len);
+
+/* What p allows, in the words dr_param_check refuses with. */
+void dr_param_allowed(const struct dr_param *p, size_t mem_limit, char *buf, size_t len);
+
+/* The setting "DETECTOR.THRESHOLD" or "DETECTOR.enabled": 0 with the
+ * detector's index and the threshold's (-1 for enabled), or -1 with why,
+ * listing the detectors or the detector's thresholds. */
+int dr_engine_find(const struct dr_engine *e, const char *key, unsigned *det, int *param,
+		   char *why, size_t len);
+
+/* The declaration of a setting dr_engine_find found. */
+const struct dr_param *dr_engine_param(unsigned det, int param);
+
+/* Sets key (as dr_engine_find takes it) to the value text after
+ * dr_param_check. 0, or -1 with why (not naming the key) and nothing
+ * changed. */
+int dr_engine_assign(struct dr_engine *e, const char *key, const char *value, char *why,
+		     size_t len);
+
+/* "DETECTOR.PARAM=VALUE" (or DETECTOR.enabled=0|1), blanks around either
+ * side allowed. 0, or -1 with "ASSIGNMENT: reason" in errbuf. */
 int dr_engine_set(struct dr_engine *e, const char *assignment, char *errbuf, size_t errlen);
+
+/* After every setting: whether the enabled detectors' tables fit in
+ * mem_limit together. 0, or -1 with the reason in errbuf. */
+int dr_engine_check(const struct dr_engine *e, char *errbuf, size_t errlen);
 
 /* Handles a config key the engine does not know; returns 1 when it does
  * not know it either, 0 when handled, -1 with a reason in errbuf. */
@@ -53,10 +87,12 @@ typedef int (*dr_config_fn)(void *ctx, const char *key, const char *value,
 
 /* Reads a config file: "local = CIDR", "resolver = IP", and
  * "DETECTOR.PARAM = VALUE" lines, other keys through `other` (may be
- * NULL); '#' starts a comment. 0, or -1 with "FILE:LINE: reason" in
- * errbuf. */
+ * NULL; other_keys names them for messages, e.g. "geoip, asn"); '#'
+ * starts a comment. Settings before a bad line stay set. A key other
+ * than local and resolver may be given once per file. 0, or -1 with
+ * "FILE: reason" or "FILE:LINE: KEY = VALUE: reason" in errbuf. */
 int dr_engine_load_config(struct dr_engine *e, const char *path, dr_config_fn other,
-			  void *ctx, char *errbuf, size_t errlen);
+			  void *ctx, const char *other_keys, char *errbuf, size_t errlen);
 
 /* Allocates every enabled detector's state. 0 or DR_ENOMEM. */
 int dr_engine_start(struct dr_engine *e, const uint8_t *dns_ports);

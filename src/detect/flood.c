@@ -24,17 +24,6 @@
 enum { P_SOURCE_PPS, P_JUNK_PPS, P_JUNK_SHARE, P_TARGET_PPS, P_TARGET_FACTOR,
        P_MIN_SECONDS, P_SOURCES, P_TARGETS, P_COUNT };
 
-static const struct dr_param params[P_COUNT] = {
-	[P_SOURCE_PPS] = {"source_pps", 2000, "packets/s to DNS ports from one source that are a flood by themselves"},
-	[P_JUNK_PPS] = {"junk_pps", 200, "packets/s from one source that are a flood when junk_share of them is not DNS"},
-	[P_JUNK_SHARE] = {"junk_share", 0.5, "share of a source's packets that are not DNS to count as junk"},
-	[P_TARGET_PPS] = {"target_pps", 20000, "packets/s to one target, from spread sources, that may be a flood"},
-	[P_TARGET_FACTOR] = {"target_factor", 10, "...and how many times the target's baseline rate they must be"},
-	[P_MIN_SECONDS] = {"min_seconds", 2, "consecutive seconds the condition must hold"},
-	[P_SOURCES] = {"sources", 65536, "sources tracked at once (memory)"},
-	[P_TARGETS] = {"targets", 16384, "targets tracked at once (memory)"},
-};
-
 struct src_entry {
 	struct dr_kwin w;
 	uint64_t sent, sent_bytes, junk, answers;
@@ -60,6 +49,28 @@ struct dst_entry {
 
 struct flood {
 	struct dr_ktable sources, targets;
+};
+
+/* Declared after the entries, whose size a capacity's memory needs. */
+static const struct dr_param params[P_COUNT] = {
+	[P_SOURCE_PPS] = {"source_pps", 2000, "packets/s to DNS ports from one source that are a flood by themselves",
+			  .kind = DR_PARAM_RATE, .unit = "packets/s"},
+	[P_JUNK_PPS] = {"junk_pps", 200, "packets/s from one source that are a flood when junk_share of them is not DNS",
+			.kind = DR_PARAM_RATE, .unit = "packets/s"},
+	[P_JUNK_SHARE] = {"junk_share", 0.5, "share of a source's packets that are not DNS to count as junk",
+			  .kind = DR_PARAM_SHARE},
+	[P_TARGET_PPS] = {"target_pps", 20000, "packets/s to one target, from spread sources, that may be a flood",
+			  .kind = DR_PARAM_RATE, .unit = "packets/s"},
+	[P_TARGET_FACTOR] = {"target_factor", 10, "...and how many times the target's baseline rate they must be",
+			     .kind = DR_PARAM_FACTOR, .unit = "times the baseline"},
+	[P_MIN_SECONDS] = {"min_seconds", 2, "consecutive seconds the condition must hold",
+			   .kind = DR_PARAM_SECONDS},
+	[P_SOURCES] = {"sources", 65536, "sources tracked at once (memory)",
+		       .kind = DR_PARAM_CAPACITY, .unit = "sources", .entry_octets =
+		       DR_KTABLE_ENTRY_OCTETS(DR_AKEY, sizeof(struct src_entry))},
+	[P_TARGETS] = {"targets", 16384, "targets tracked at once (memory)",
+		       .kind = DR_PARAM_CAPACITY, .unit = "targets", .entry_octets =
+		       DR_KTABLE_ENTRY_OCTETS(DR_AKEY, sizeof(struct dst_entry))},
 };
 
 static void judge_source(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec);

@@ -15,6 +15,8 @@
 #ifndef DR_DETECT_KWIN_H
 #define DR_DETECT_KWIN_H
 
+#include <stddef.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/topk.h"
@@ -43,6 +45,15 @@ struct dr_ktable {
 	uint64_t late;		/* records older than their key's window */
 	uint64_t unjudged;	/* windows lost: the open list was full */
 };
+
+/* Octets one entry of a table costs at most, for the entry_octets of a
+ * capacity setting (detector.h): its key and entry, the Space-Saving
+ * count, error, hash and key length, up to four hash slots (the index is
+ * the power of two at or above twice the capacity), two places in the
+ * open list and a stamp. tests/unit/test_settings.c holds every
+ * detector's declaration to what its tables really take. */
+#define DR_KTABLE_ENTRY_OCTETS(key_size, entry_size) \
+	((size_t)(key_size) + (entry_size) + 8 + 8 + 4 + 2 + 4 * 8 + 2 * 4 + 4)
 
 /* entry_size includes the struct dr_kwin header. 0 or DR_ENOMEM. */
 int dr_ktable_init(struct dr_ktable *k, uint32_t capacity, uint32_t key_size,

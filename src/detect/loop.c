@@ -27,12 +27,6 @@
 
 enum { P_MIN_PPS, P_MIN_SECONDS, P_CONVERSATIONS, P_COUNT };
 
-static const struct dr_param params[P_COUNT] = {
-	[P_MIN_PPS] = {"min_pps", 20, "error or junk packets/s each way before a conversation can be a loop"},
-	[P_MIN_SECONDS] = {"min_seconds", 3, "consecutive seconds the exchange must last"},
-	[P_CONVERSATIONS] = {"conversations", 65536, "conversations tracked at once (memory)"},
-};
-
 #define KEY_LEN (2 * DR_AKEY + 2)
 #define SAMPLE DR_EV_PAYLOAD
 
@@ -48,6 +42,17 @@ struct conv {
 	uint64_t last_in;	/* hash of the peer's previous inbound payload */
 	uint8_t sample_len;
 	char sample[SAMPLE];	/* printable bytes of an inbound junk payload */
+};
+
+/* Declared after the entries, whose size a capacity's memory needs. */
+static const struct dr_param params[P_COUNT] = {
+	[P_MIN_PPS] = {"min_pps", 20, "error or junk packets/s each way before a conversation can be a loop",
+		       .kind = DR_PARAM_RATE, .unit = "packets/s"},
+	[P_MIN_SECONDS] = {"min_seconds", 3, "consecutive seconds the exchange must last",
+			   .kind = DR_PARAM_SECONDS},
+	[P_CONVERSATIONS] = {"conversations", 65536, "conversations tracked at once (memory)",
+			     .kind = DR_PARAM_CAPACITY, .unit = "conversations", .entry_octets =
+			     DR_KTABLE_ENTRY_OCTETS(KEY_LEN, sizeof(struct conv))},
 };
 
 static void loop_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec);

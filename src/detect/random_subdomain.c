@@ -23,14 +23,6 @@
 
 enum { P_MIN_DISTINCT, P_MIN_NX_SHARE, P_MAX_NUMERIC_SHARE, P_MIN_SECONDS, P_ZONES, P_COUNT };
 
-static const struct dr_param params[P_COUNT] = {
-	[P_MIN_DISTINCT] = {"min_distinct", 100, "distinct names per second under one zone"},
-	[P_MIN_NX_SHARE] = {"min_nx_share", 0.5, "share of the zone's responses that are NXDOMAIN"},
-	[P_MAX_NUMERIC_SHARE] = {"max_numeric_share", 0.5, "above this share of all-digit labels it is DNSBL-style, not an attack"},
-	[P_MIN_SECONDS] = {"min_seconds", 2, "consecutive seconds the condition must hold"},
-	[P_ZONES] = {"zones", 4096, "zones tracked at once (memory)"},
-};
-
 enum { A_LOWER = DR_ALPHA_LOWER, A_DIGIT = DR_ALPHA_DIGIT, A_ALNUM = DR_ALPHA_ALNUM,
        A_OTHER = DR_ALPHA_OTHER, A_CLASSES = DR_ALPHA_CLASSES };
 
@@ -49,6 +41,21 @@ struct zone {
 	char samples[SAMPLES][SAMPLE_LEN];
 	/* persistent */
 	struct dr_run run;
+};
+
+/* Declared after the entries, whose size a capacity's memory needs. */
+static const struct dr_param params[P_COUNT] = {
+	[P_MIN_DISTINCT] = {"min_distinct", 100, "distinct names per second under one zone",
+			    .kind = DR_PARAM_COUNT, .unit = "names"},
+	[P_MIN_NX_SHARE] = {"min_nx_share", 0.5, "share of the zone's responses that are NXDOMAIN",
+			    .kind = DR_PARAM_SHARE},
+	[P_MAX_NUMERIC_SHARE] = {"max_numeric_share", 0.5, "above this share of all-digit labels it is DNSBL-style, not an attack",
+				 .kind = DR_PARAM_SHARE},
+	[P_MIN_SECONDS] = {"min_seconds", 2, "consecutive seconds the condition must hold",
+			   .kind = DR_PARAM_SECONDS},
+	[P_ZONES] = {"zones", 4096, "zones tracked at once (memory)",
+		     .kind = DR_PARAM_CAPACITY, .unit = "zones", .entry_octets =
+		     DR_KTABLE_ENTRY_OCTETS(DR_NAME_MAX, sizeof(struct zone))},
 };
 
 static void rsd_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen, int64_t sec);

@@ -42,17 +42,6 @@
 enum { P_MIN_RPS_LOCAL, P_MIN_RPS, P_TOP_SHARE, P_MIN_FACTOR, P_MIN_SIZE, P_RECURSION_SHARE,
        P_DEST_SHARE, P_MIN_SECONDS, P_RESPONDERS, P_COUNT };
 
-static const struct dr_param params[P_COUNT] = {
-	[P_MIN_RPS_LOCAL] = {"min_rps_local", 5, "responses/s a local non-resolver may not send out with evidence of abuse"},
-	[P_MIN_RPS] = {"min_rps", 10, "responses/s for the pattern rule (any responder)"},
-	[P_TOP_SHARE] = {"top_share", 0.5, "share of responses that are the same question to the same destination, or repeats of at most 8 questions"},
-	[P_MIN_FACTOR] = {"min_factor", 5, "response bytes per query byte"},
-	[P_MIN_SIZE] = {"min_size", 400, "average response size when queries are not seen"},
-	[P_RECURSION_SHARE] = {"recursion_share", 0.5, "share of answers offering recursion (RA, or not authoritative) that is abuse by a local non-resolver"},
-	[P_DEST_SHARE] = {"dest_share", 0.5, "share of response bytes going to at most 8 destinations that makes them concentrated"},
-	[P_MIN_SECONDS] = {"min_seconds", 3, "consecutive seconds the condition must hold"},
-	[P_RESPONDERS] = {"responders", 65536, "responders tracked at once (memory)"},
-};
 
 #define QNAME_TEXT 80
 #define QWIRE (QNAME_TEXT + 16)
@@ -89,6 +78,29 @@ struct responder {
 	 * alert needs it (more octets than that text can show are kept). */
 	uint8_t qwire_len;
 	uint8_t qwire[QWIRE];
+};
+
+/* Declared after the entries, whose size a capacity's memory needs. */
+static const struct dr_param params[P_COUNT] = {
+	[P_MIN_RPS_LOCAL] = {"min_rps_local", 5, "responses/s a local non-resolver may not send out with evidence of abuse",
+			     .kind = DR_PARAM_RATE, .unit = "responses/s"},
+	[P_MIN_RPS] = {"min_rps", 10, "responses/s for the pattern rule (any responder)",
+		       .kind = DR_PARAM_RATE, .unit = "responses/s"},
+	[P_TOP_SHARE] = {"top_share", 0.5, "share of responses that are the same question to the same destination, or repeats of at most 8 questions",
+			 .kind = DR_PARAM_SHARE},
+	[P_MIN_FACTOR] = {"min_factor", 5, "response bytes per query byte",
+			  .kind = DR_PARAM_FACTOR, .unit = "response octets per query octet"},
+	[P_MIN_SIZE] = {"min_size", 400, "average response size when queries are not seen",
+			.kind = DR_PARAM_OCTETS},
+	[P_RECURSION_SHARE] = {"recursion_share", 0.5, "share of answers offering recursion (RA, or not authoritative) that is abuse by a local non-resolver",
+			       .kind = DR_PARAM_SHARE},
+	[P_DEST_SHARE] = {"dest_share", 0.5, "share of response bytes going to at most 8 destinations that makes them concentrated",
+			  .kind = DR_PARAM_SHARE},
+	[P_MIN_SECONDS] = {"min_seconds", 3, "consecutive seconds the condition must hold",
+			   .kind = DR_PARAM_SECONDS},
+	[P_RESPONDERS] = {"responders", 65536, "responders tracked at once (memory)",
+			  .kind = DR_PARAM_CAPACITY, .unit = "responders", .entry_octets =
+			  DR_KTABLE_ENTRY_OCTETS(DR_AKEY, sizeof(struct responder))},
 };
 
 static void questions_add(struct few_questions *q, uint32_t h)

@@ -7,6 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "country" or "asn" for a database_type from the metadata (MaxMind's
+ * GeoLite2-Country, GeoIP2-City, GeoLite2-ASN, GeoIP2-ISP, DB-IP's
+ * DBIP-Country-Lite, DBIP-ASN-Lite...), NULL for anything else
+ * (Anonymous-IP, Connection-Type, Domain). */
+static const char *geo_kind(const char *type)
+{
+	if (strstr(type, "ASN") || strstr(type, "ISP"))
+		return "asn";
+	if (strstr(type, "Country") || strstr(type, "City") || strstr(type, "Enterprise"))
+		return "country";
+	return NULL;
+}
+
 int dr_geo_open(struct dr_geo *g, const char *kind, const char *path, char *errbuf, size_t errlen)
 {
 	MMDB_s *db = calloc(1, sizeof(*db));
@@ -21,7 +34,22 @@ int dr_geo_open(struct dr_geo *g, const char *kind, const char *path, char *errb
 		free(db);
 		return -1;
 	}
-	void **slot = strcmp(kind, "asn") == 0 ? &g->asn : &g->country;
+	/* The fields looked up differ: a database of the other kind would
+	 * answer nothing, and the report would say "unknown" for everyone. */
+	const char *type = db->metadata.database_type ? db->metadata.database_type : "";
+	const char *found = geo_kind(type);
+	int want_asn = strcmp(kind, "asn") == 0;
+	if (!found || strcmp(found, kind) != 0) {
+		snprintf(errbuf, errlen, "%s: a '%s' database%s; this wants %s", path, type,
+			 !found ? ", neither country nor ASN" : want_asn ? " of countries"
+			 : " of autonomous systems",
+			 want_asn ? "an ASN database (GeoLite2-ASN, GeoIP2-ISP)"
+			 : "a country database (GeoLite2-Country, GeoIP2-Country, GeoIP2-City)");
+		MMDB_close(db);
+		free(db);
+		return -1;
+	}
+	void **slot = want_asn ? &g->asn : &g->country;
 	if (*slot) {
 		MMDB_close(*slot);
 		free(*slot);

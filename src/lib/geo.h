@@ -13,8 +13,10 @@ struct dr_geo {
 	void *asn;		/* MMDB_s, or NULL */
 };
 
-/* Opens a database; kind is "country" or "asn". 0, or -1 with
- * "FILE: reason" in errbuf. */
+/* Opens a database; kind is "country" or "asn", and the database's
+ * metadata (database_type) must say it is one. 0, or -1 with
+ * "FILE: reason" in errbuf (for a wrong kind, the type found and the
+ * kind wanted). */
 int dr_geo_open(struct dr_geo *g, const char *kind, const char *path, char *errbuf, size_t errlen);
 void dr_geo_close(struct dr_geo *g);
 

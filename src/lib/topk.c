@@ -16,6 +16,9 @@ int dr_topk_init(struct dr_topk *t, uint32_t capacity, uint32_t key_size,
 	memset(t, 0, sizeof(*t));
 	if (capacity == 0)
 		capacity = 1;
+	/* the hash index doubles the capacity in 32 bits */
+	if (capacity > DR_TOPK_CAPACITY_MAX)
+		return DR_ENOMEM;
 	uint32_t slots = 4;
 	while (slots < capacity * 2)
 		slots <<= 1;

@@ -40,7 +40,10 @@ struct dr_topk {
 	uint64_t *slots;	/* hash index: hash << 32 | entry + 1; 0 = empty */
 };
 
-/* Returns 0 or DR_ENOMEM. */
+/* The most entries a table can index. */
+#define DR_TOPK_CAPACITY_MAX (1u << 30)
+
+/* Returns 0 or DR_ENOMEM (also for a capacity above DR_TOPK_CAPACITY_MAX). */
 int dr_topk_init(struct dr_topk *t, uint32_t capacity, uint32_t key_size,
 		 uint32_t extra_size);
 void dr_topk_fini(struct dr_topk *t);

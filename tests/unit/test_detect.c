@@ -417,7 +417,7 @@ static void test_config(void)
 				   "loop.min_pps = 7 # comment\nflood.enabled = 0\n";
 	CHECK_EQ(write(fd, conf, sizeof(conf) - 1), (long long)sizeof(conf) - 1);
 	close(fd);
-	CHECK_EQ(dr_engine_load_config(&e, path, NULL, NULL, err, sizeof(err)), 0);
+	CHECK_EQ(dr_engine_load_config(&e, path, NULL, NULL, NULL, err, sizeof(err)), 0);
 	CHECK_EQ(e.roles.nlocal, 1);
 	CHECK_EQ(e.roles.nresolvers, 1);
 	unsigned loop = 0, flood = 0;
@@ -433,7 +433,7 @@ static void test_config(void)
 	static const char bad[] = "local = 10.0.0.0/8\nresolver = not-an-address\n";
 	CHECK_EQ(write(fd, bad, sizeof(bad) - 1), (long long)sizeof(bad) - 1);
 	close(fd);
-	CHECK_EQ(dr_engine_load_config(&e, path, NULL, NULL, err, sizeof(err)), -1);
+	CHECK_EQ(dr_engine_load_config(&e, path, NULL, NULL, NULL, err, sizeof(err)), -1);
 	CHECK(strstr(err, ":2: --resolver 'not-an-address'") != NULL);
 	unlink(path);
 }

@@ -262,13 +262,13 @@ static void test_authoritative_declared(void)
 	CHECK_EQ(write(fd, conf, sizeof(conf) - 1), (long long)sizeof(conf) - 1);
 	close(fd);
 	dr_engine_defaults(&e);
-	CHECK_EQ(dr_engine_load_config(&e, path, NULL, NULL, err, sizeof(err)), 0);
+	CHECK_EQ(dr_engine_load_config(&e, path, NULL, NULL, NULL, err, sizeof(err)), 0);
 	CHECK_EQ(e.roles.nauthoritative, 2);
 	fd = open(path, O_WRONLY | O_TRUNC);
 	static const char bad[] = "authoritative = ns1.example\n";
 	CHECK_EQ(write(fd, bad, sizeof(bad) - 1), (long long)sizeof(bad) - 1);
 	close(fd);
-	CHECK_EQ(dr_engine_load_config(&e, path, NULL, NULL, err, sizeof(err)), -1);
+	CHECK_EQ(dr_engine_load_config(&e, path, NULL, NULL, NULL, err, sizeof(err)), -1);
 	CHECK(strstr(err, ":1: --authoritative 'ns1.example'") != NULL);
 	unlink(path);
 }
