@@ -6,9 +6,9 @@
 
 #include <string.h>
 
-#include "core/record.h"
+#include "decode/record.h"
 #include "lib/hash.h"
-#include "lib/regdom.h"
+#include "decode/regdom.h"
 
 static inline void dr_akey_set(struct dr_akey *k, int family, const uint8_t *addr)
 {

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "decode/packet.h"
-#include "report/where.h"
+#include "core/where.h"
 
 struct dr_regdom;
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errors.h"
+#include "lib/errors.h"
 
 int dr_reorder_init(struct dr_reorder *q, uint32_t cap)
 {

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/record.h"
+#include "decode/record.h"
 
 struct dr_reorder {
 	struct dr_record *rec;	/* cap slots */

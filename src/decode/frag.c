@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errors.h"
+#include "lib/errors.h"
 
 #define IP_MAX 65535u
 #define BUF_STEP 2048u

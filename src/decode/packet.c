@@ -33,7 +33,7 @@
 
 #include <string.h>
 
-#include "core/errors.h"
+#include "lib/errors.h"
 #include "lib/cursor.h"
 
 #define MAX_TUNNEL_DEPTH 4

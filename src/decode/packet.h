@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/record.h"
+#include "decode/record.h"
 #include "decode/frag.h"
 #include "decode/tcp.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errors.h"
+#include "lib/errors.h"
 
 static uint32_t key_hash(const struct dr_tcp_key *k)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/keys.h"
-#include "core/record.h"
+#include "decode/record.h"
 #include "decode/packet.h"
 #include "detect/detector.h"
 #include "detect/evidence.h"

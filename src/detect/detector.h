@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/record.h"
+#include "decode/record.h"
 #include "detect/alert.h"
 #include "detect/roles.h"
-#include "lib/regdom.h"
+#include "decode/regdom.h"
 
 #define DR_PARAMS_MAX 16
 

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/errors.h"
+#include "lib/errors.h"
 #include "core/keys.h"
 
 /* Every detector's on/off switch, validated like its own settings. */

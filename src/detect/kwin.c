@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errors.h"
+#include "lib/errors.h"
 
 static uint32_t stalest(const struct dr_topk *t, const uint32_t *cand, unsigned n, void *ctx)
 {

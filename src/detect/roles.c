@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "report/where.h"
+#include "lib/cidr.h"
 
 static int add(struct dr_prefix *list, unsigned *n, const char *opt, const char *cidr,
 	       char *errbuf, size_t errlen)

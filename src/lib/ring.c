@@ -15,7 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core/errors.h"
+#include "lib/errors.h"
 
 #define SPINS 4000
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errors.h"
+#include "lib/errors.h"
 #include "lib/hash.h"
 
 int dr_topk_init(struct dr_topk *t, uint32_t capacity, uint32_t key_size,

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errors.h"
+#include "lib/errors.h"
 #include "decode/dns.h"
 
 void dr_fmt_bps(char *buf, size_t len, double bps)

@@ -1,13 +1,13 @@
 /* Aggregates for the analyze report. The hot path is dr_stats_add: one
  * hash per key (xxHash3), Space-Saving tables for the unbounded key spaces
  * (addresses, names) and flat arrays for the bounded ones (ports, types).
- * Registered domains come from lib/regdom (libpsl behind a cache). */
+ * Registered domains come from decode/regdom (libpsl behind a cache). */
 #include "report/stats.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errors.h"
+#include "lib/errors.h"
 #include "core/keys.h"
 
 #define ADDR_KEY 17		/* family + 16 address bytes */

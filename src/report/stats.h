@@ -5,9 +5,9 @@
 
 #include <stdint.h>
 
-#include "core/record.h"
+#include "decode/record.h"
 #include "lib/hll.h"
-#include "lib/regdom.h"
+#include "decode/regdom.h"
 #include "lib/topk.h"
 
 

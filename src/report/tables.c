@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errors.h"
+#include "lib/errors.h"
 #include "lib/hash.h"
 #include "lib/outbuf.h"
 

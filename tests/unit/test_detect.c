@@ -11,7 +11,7 @@
 #include "lib/topk.h"
 #include "harness.h"
 #include "engine_harness.h"
-#include "report/where.h"
+#include "core/where.h"
 
 static uint8_t ports[8192];
 

@@ -1,4 +1,4 @@
-/* Registered domains (lib/regdom) against libpsl's own
+/* Registered domains (decode/regdom) against libpsl's own
  * psl_registrable_domain, on names made from every rule of the Public
  * Suffix List: each rule, and one, two and three labels under it, and all
  * of those again under labels of any octets, looked up in an order that
@@ -13,7 +13,7 @@
 #include "decode/dns.h"
 #include "harness.h"
 #include "lib/hash.h"
-#include "lib/regdom.h"
+#include "decode/regdom.h"
 
 #define PSL_DAT "/usr/share/publicsuffix/public_suffix_list.dat"
 #define MAX_NAMES 200000

@@ -13,7 +13,7 @@
 #include "detect/engine.h"
 #include "engine_harness.h"
 #include "harness.h"
-#include "report/where.h"
+#include "core/where.h"
 
 static uint8_t ports[8192];
 

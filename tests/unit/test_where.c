@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "report/where.h"
+#include "core/where.h"
 
 static struct dr_record rec(void)
 {

@@ -1,5 +1,5 @@
 /* Registered-domain look-ups through libpsl with a direct-mapped cache. */
-#include "lib/regdom.h"
+#include "decode/regdom.h"
 
 #include <libpsl.h>
 #include <stdlib.h>

@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/record.h"
+#include "decode/record.h"
+#include "lib/cidr.h"
 
 #define DR_WHERE_MAX 32
 
@@ -40,6 +41,5 @@ int dr_where_add(struct dr_where *w, const char *spec, char *errbuf, size_t errl
 int dr_where_match(const struct dr_where *w, const struct dr_record *r);
 
 /* Parses "ADDR" or "ADDR/LEN" into family, addr and prefix; 0 or -1. */
-int dr_cidr_parse(const char *text, uint8_t *family, uint8_t *addr, uint8_t *prefix);
 
 #endif

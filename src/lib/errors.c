@@ -1,5 +1,5 @@
 /* Messages for the error codes of errors.h. */
-#include "core/errors.h"
+#include "lib/errors.h"
 
 const char *dr_strerror(int err)
 {
