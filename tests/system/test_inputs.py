@@ -2,11 +2,13 @@
 """System tests of the inputs (src/input/): a rotated set of 1,000 files
 merged with a heap gives the same report as the one file it was cut from,
 the merge keeps time order when --bpf skips a file's first packets, and
-SIGINT or SIGTERM on any input prints the report of what was read and exits
-128 + the signal.
+SIGINT or SIGTERM on standard input prints the report of what was read and
+exits 128 + the signal.
 
 usage: test_inputs.py PATH/TO/dnsradar
 """
+import fcntl
+import gzip
 import json
 import os
 import random
@@ -17,6 +19,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 import traceback
 
@@ -118,6 +121,80 @@ def test_merge_order_with_bpf_skipping_first_packets():
     assert [r["ts"] for r in got] == sorted(r["ts"] for r in got), \
         [(r["file"], r["ts"]) for r in got][:3]
     assert got[-1]["file"] == 1 and got[-1]["frame"] == 2
+
+
+# ---- signals -----------------------------------------------------------
+
+def interrupted_run(args, sig, data):
+    """Starts dnsradar ARGS - with its standard input a pipe kept open,
+    writes data, waits until dnsradar has taken every byte out of the pipe,
+    then sends sig. Returns (exit status, stdout, stderr)."""
+    p = subprocess.Popen([BIN] + args + ["--no-progress", "-"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        p.stdin.write(data)
+        p.stdin.flush()
+        left = bytearray(4)
+        deadline = time.time() + 30
+        while True:	# bytes still in the pipe (FIONREAD works on either end)
+            fcntl.ioctl(p.stdin.fileno(), termios.FIONREAD, left)
+            if struct.unpack("i", left)[0] == 0 or time.time() > deadline:
+                break
+            time.sleep(0.01)
+        time.sleep(0.2)	# and it waits in its next read
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=30)	# closes stdin only after
+    finally:
+        if p.poll() is None:
+            p.kill()
+    return p.returncode, out.decode("utf-8", "surrogateescape"), err.decode("utf-8", "replace")
+
+
+def test_signal_prints_the_report_of_what_was_read():
+    """analyze reading a pipe that stays open: SIGINT gives the report of
+    every packet written, marked interrupted, and exit 130; SIGTERM 143.
+    The same on one thread and two, and for a gzip stream."""
+    with open(SAMPLE, "rb") as f:
+        data = f.read()
+    _, recs = read_pcap(SAMPLE)
+    whole = report([SAMPLE])
+    for sig, status, name in ((signal.SIGINT, 130, "SIGINT"), (signal.SIGTERM, 143, "SIGTERM")):
+        for threads, payload in (("1", data), ("2", data), ("2", gzip.compress(data))):
+            rc, out, err = interrupted_run(["analyze", "--format", "json", "--threads", threads],
+                                           sig, payload)
+            assert rc == status, (name, threads, rc, err)
+            assert err == "", err
+            doc = json.loads(out)
+            assert doc["summary"]["packets"] == len(recs), doc["summary"]
+            assert doc.get("interrupted") == name, doc.get("interrupted")
+            del doc["interrupted"], doc["summary"]["files"]
+            assert doc == whole	# nothing read was lost
+    rc, out, err = interrupted_run(["analyze"], signal.SIGINT, data)
+    assert rc == 130, (rc, err)
+    head = out.splitlines()[:4]
+    assert any("interrupted by SIGINT" in line for line in head), head
+
+
+def test_signal_records():
+    """records: every message read is printed, one line on stderr says the
+    input was interrupted, exit 128 + the signal."""
+    with open(SAMPLE, "rb") as f:
+        data = f.read()
+    _, recs = read_pcap(SAMPLE)
+    for sig, status in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        rc, out, err = interrupted_run(["records"], sig, data)
+        assert rc == status, (rc, err)
+        assert len(out.splitlines()) == len(recs)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "interrupted" in lines[0], err
+
+
+def test_signal_before_any_packet():
+    """Nothing written yet: the report of nothing, exit 143."""
+    rc, out, err = interrupted_run(["analyze", "--format", "json"], signal.SIGTERM, b"")
+    assert rc == 143, (rc, err)
+    doc = json.loads(out)
+    assert doc["summary"]["packets"] == 0 and doc["interrupted"] == "SIGTERM"
 
 
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
