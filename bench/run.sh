@@ -7,6 +7,8 @@
 #   analyze       dnsradar analyze (all tables, all detectors; on two
 #                 threads and on one), and with the detectors turned off
 #   records       dnsradar records > /dev/null
+#   rotated set   dnsradar analyze on the same capture cut into 1,000 files
+#                 (editcap -c), against analyze on the one file
 # Every command runs REPEAT times (default 3, in rounds of one run each)
 # as a whole process, one pass over the file, with the file in the page
 # cache; the best time counts.
@@ -28,7 +30,14 @@ slice=$out/slice-50000.pcap
 [ -x build/dnsradar ] || sh scripts/build.sh build >/dev/null
 [ -f "$cap" ] || python3 tools/gencap.py bench "$cap" "$packets"
 [ -f "$slice" ] || editcap -r "$cap" "$slice" 1-50000 >/dev/null
-cat "$cap" "$slice" >/dev/null	# into the page cache
+rot=$out/rot1000-$packets
+if [ ! -d "$rot" ]; then
+	mkdir -p "$rot.tmp"
+	editcap -c $(( (packets + 999) / 1000 )) "$cap" "$rot.tmp/part.pcap" >/dev/null
+	mv "$rot.tmp" "$rot"
+fi
+n_rot=$(find "$rot" -name '*.pcap' | wc -l)
+cat "$cap" "$slice" "$rot"/*.pcap >/dev/null	# into the page cache
 
 # Every command once per round, the rounds repeated: the machine's speed
 # drifts, and a command timed only in a quiet minute would skew the ratios.
@@ -44,20 +53,21 @@ cmds=(
 	"./build/dnsradar records --no-progress $cap"
 	"tcpdump -r $cap -w /dev/null"
 	"tshark -n -r $slice -T fields -e dns.id -e dns.qry.name -e dns.qry.type"
+	"./build/dnsradar analyze --no-progress $rot/*.pcap"
 )
 best=()
 for _ in $(seq "$repeat"); do
 	for i in "${!cmds[@]}"; do
 		t0=$(date +%s%N)
 		# shellcheck disable=SC2086
-		${cmds[$i]} >/dev/null 2>&1
+		${cmds[$i]} >/dev/null 2>&1	# unquoted: split, and the glob expanded
 		t1=$(date +%s%N)
 		t=$(( t1 - t0 ))
 		if [ -z "${best[$i]:-}" ] || [ "$t" -lt "${best[$i]}" ]; then best[$i]=$t; fi
 	done
 done
 t_min=${best[0]} t_analyze=${best[1]} t_one=${best[2]} t_tables=${best[3]}
-t_records=${best[4]} t_tcpdump=${best[5]} t_tshark=${best[6]}
+t_records=${best[4]} t_tcpdump=${best[5]} t_tshark=${best[6]} t_rot=${best[7]}
 
 rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / (t / 1e9) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }
@@ -69,6 +79,7 @@ r_tables=$(rate "$packets" "$t_tables")
 r_records=$(rate "$packets" "$t_records")
 r_tcpdump=$(rate "$packets" "$t_tcpdump")
 r_tshark=$(rate "$n_slice" "$t_tshark")
+r_rot=$(rate "$packets" "$t_rot")
 
 echo "capture: $cap ($packets packets, $(stat -c %s "$cap") bytes); best of $repeat"
 echo "machine: $(nproc) cores, $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -82,6 +93,8 @@ echo "| dnsradar analyze, detectors off | $r_tables | $(ratio "$r_min" "$r_table
 echo "| dnsradar records > /dev/null (lines/s) | $r_records | $(ratio "$r_min" "$r_records") |"
 echo "| tcpdump -r FILE -w /dev/null | $r_tcpdump | $(ratio "$r_min" "$r_tcpdump") |"
 echo "| tshark, DNS fields, $n_slice-packet slice | $r_tshark | $(ratio "$r_min" "$r_tshark") |"
+echo "| dnsradar analyze, the capture cut into $n_rot files | $r_rot | $(ratio "$r_min" "$r_rot") |"
 echo
 echo "minimal loop, its own timer, one pass: $(./build/bench/minloop "$cap" | awk '{print $6}') s"
+echo "analyze on $n_rot files vs on one file: $(ratio "$r_analyze" "$r_rot")"
 echo "analyze vs tshark: $(awk -v a="$r_analyze" -v b="$r_tshark" 'BEGIN { printf "%.0fx", a / b }')"

@@ -54,6 +54,9 @@ int dr_cli_common(struct dr_pipeline *p, int opt, const char *arg);
 /* Prints "dnsradar: MESSAGE" on stderr. */
 void dr_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "SIGINT" for a signal number (a static string), NULL for 0. */
+const char *dr_cli_signal_name(int sig);
+
 /* Prints the usage hint for a command after a usage error. */
 void dr_cli_usage_hint(const char *command);
 

@@ -302,6 +302,7 @@ static int run(int argc, char **argv)
 		.where = where, .nwhere = nwhere, .engine = engine, .alerts = &alerts,
 		.show_stats = show_stats,
 		.decode_mem = p->decode_mem, .ring_mem = p->ring_mem,
+		.interrupted = dr_cli_signal_name(p->interrupted),
 	};
 	struct dr_out o;
 	if (dr_out_init(&o, stdout, 1u << 16) < 0) {
@@ -323,7 +324,7 @@ static int run(int argc, char **argv)
 		dr_cli_error("analyze: could not write the report");
 		ret = DR_EXIT_FAIL;
 	} else {
-		ret = DR_EXIT_OK;
+		ret = p->interrupted ? 128 + p->interrupted : DR_EXIT_OK;
 	}
 out:
 	dr_alert_log_fini(&alerts);

@@ -169,6 +169,11 @@ static int run(int argc, char **argv)
 	} else if (ctx.out.err) {
 		dr_cli_error("records: could not write the output");
 		ret = DR_EXIT_FAIL;
+	} else if (p->interrupted) {
+		dr_cli_error("records: interrupted by %s after %llu packets; every message "
+			     "before it was printed", dr_cli_signal_name(p->interrupted),
+			     (unsigned long long)p->stats.frames);
+		ret = 128 + p->interrupted;
 	} else {
 		ret = DR_EXIT_OK;
 	}

@@ -1,4 +1,6 @@
 /* Option handling shared by the subcommands that read captures. */
+#define _GNU_SOURCE	/* sigabbrev_np */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,16 @@ void dr_cli_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+const char *dr_cli_signal_name(int sig)
+{
+	static char name[32];
+	if (!sig)
+		return NULL;
+	const char *abbrev = sigabbrev_np(sig);
+	snprintf(name, sizeof(name), "SIG%s", abbrev ? abbrev : "?");
+	return name;
 }
 
 void dr_cli_usage_hint(const char *command)

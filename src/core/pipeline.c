@@ -1,8 +1,9 @@
-/* Capture -> decode -> filter -> consumer, with an optional progress bar;
+/* Input -> decode -> filter -> consumer, with an optional progress bar;
  * the consumers optionally on a second thread. */
 #include "core/pipeline.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 #include <unistd.h>
 
 #include "core/keys.h"
-#include "input/capture.h"
+#include "input/input.h"
 #include "lib/ring.h"
 
 /* A batch handed to the second thread: records, and their payloads in an
@@ -34,6 +35,7 @@ void dr_pipeline_init(struct dr_pipeline *p)
 	dr_port_set(p->dns_ports, 53);
 	p->progress = 1;
 	p->threads = 1;
+	p->catch_signals = 1;
 }
 
 struct run_ctx {
@@ -105,7 +107,16 @@ static void start_thread(struct run_ctx *rc, struct dr_ring *ring, pthread_t *ti
 	if (dr_ring_init(ring, RING_BATCHES, sizeof(struct batch)) < 0)
 		return;
 	rc->ring = ring;
-	if (pthread_create(tid, NULL, consumer_thread, rc) != 0) {
+	/* Signals go to the reading thread, so that they interrupt a read
+	 * blocked on a pipe: the consumer never takes them. */
+	sigset_t stop, old;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	int bad = pthread_create(tid, NULL, consumer_thread, rc);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (bad) {
 		dr_ring_fini(ring);
 		rc->ring = NULL;
 		return;
@@ -150,37 +161,59 @@ static void draw_progress(uint64_t done, uint64_t total, uint64_t packets, doubl
 	fflush(stderr);
 }
 
-int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
+static void on_stop_signal(int sig)
 {
-	struct dr_capture cap;
-	struct dr_decoder dec;
-	struct run_ctx rc = {p, fn, ctx, NULL, NULL};
-	struct dr_ring ring;
-	pthread_t tid = 0;
-	int ret = 0;
+	dr_input_interrupt = sig;	/* the only thing a handler may do here */
+}
 
-	p->decode.dns_ports = p->dns_ports;
-	if (dr_capture_open(&cap, p->files, p->nfiles, p->bpf, p->error, sizeof(p->error)) < 0)
-		return -1;
-	if (dr_decoder_init(&dec, &p->decode, filtered_message, &rc) < 0) {
-		snprintf(p->error, sizeof(p->error), "out of memory for the decoder tables");
-		dr_capture_close(&cap);
-		return -1;
+/* SIGINT and SIGTERM set the inputs' flag, once: without SA_RESTART, so a
+ * read blocked on a pipe returns, and with SA_RESETHAND, so a second
+ * signal ends the process as usual. A signal ignored by whoever started
+ * us (a background job) stays ignored. */
+static void catch_signals(struct sigaction old[2])
+{
+	static const int sigs[2] = {SIGINT, SIGTERM};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 2; i++) {
+		sigaction(sigs[i], NULL, &old[i]);
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
 	}
-	p->decode_mem = dr_decoder_mem_budget(&dec);
-	start_thread(&rc, &ring, &tid);
+}
 
-	int show = p->progress && cap.total_size > 0 && isatty(STDERR_FILENO);
+static void restore_signals(const struct sigaction old[2])
+{
+	sigaction(SIGINT, &old[0], NULL);
+	sigaction(SIGTERM, &old[1], NULL);
+}
+
+/* Reads the input to its end, or until a signal, a batch at a time: one
+ * indirect call per batch, the decoder called directly per packet. */
+static void read_all(struct dr_pipeline *p, struct dr_input *in, struct dr_decoder *dec)
+{
+	uint64_t done = 0, total = 0;
+	in->ops->progress(in, &done, &total);
+	int show = p->progress && total > 0 && isatty(STDERR_FILENO);
 	double start = show ? mono_now() : 0, last_draw = start;
+	uint64_t last_frames = 0;
 	int drawn = 0;
-	struct dr_packet pkt;
-	while (dr_capture_next(&cap, &pkt) == 1) {
-		dr_decoder_packet(&dec, &pkt);
-		if (show && (dec.stats.frames & 0x3fff) == 0) {
+	struct dr_packet pkts[DR_INPUT_BATCH];
+	for (;;) {	/* after a signal the input ends soon by itself */
+		int n = dr_input_read(in, pkts, DR_INPUT_BATCH);
+		if (n == DR_INPUT_END)
+			break;
+		for (int i = 0; i < n; i++)
+			dr_decoder_packet(dec, &pkts[i]);
+		if (show && dec->stats.frames - last_frames >= 0x4000) {
+			last_frames = dec->stats.frames;
 			double now = mono_now();
 			if (now - last_draw >= 0.2) {
-				draw_progress(dr_capture_progress(&cap), cap.total_size,
-					      dec.stats.frames, now - start);
+				in->ops->progress(in, &done, &total);
+				draw_progress(done, total, dec->stats.frames, now - start);
 				last_draw = now;
 				drawn = 1;
 			}
@@ -188,15 +221,55 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	}
 	if (drawn)
 		fprintf(stderr, "\r\033[K");
+}
+
+int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
+{
+	struct dr_input in;
+	struct dr_decoder dec;
+	struct run_ctx rc = {p, fn, ctx, NULL, NULL};
+	struct dr_ring ring;
+	struct sigaction old_sig[2];
+	pthread_t tid = 0;
+	int ret = 0;
+	struct dr_input_spec spec = {
+		.paths = p->files, .npaths = p->nfiles, .mem = p->mem, .mem_len = p->mem_len,
+		.bpf = p->bpf,
+	};
+
+	p->decode.dns_ports = p->dns_ports;
+	if (p->catch_signals)
+		catch_signals(old_sig);
+	if (dr_input_open(&in, &spec, p->error, sizeof(p->error)) < 0) {
+		ret = -1;
+		if (dr_input_interrupt) {	/* stopped before the first packet */
+			p->interrupted = dr_input_interrupt;
+			ret = 0;
+		}
+		goto out;
+	}
+	if (dr_decoder_init(&dec, &p->decode, filtered_message, &rc) < 0) {
+		snprintf(p->error, sizeof(p->error), "out of memory for the decoder tables");
+		dr_input_close(&in);
+		ret = -1;
+		goto out;
+	}
+	p->decode_mem = dr_decoder_mem_budget(&dec);
+	start_thread(&rc, &ring, &tid);
+	read_all(p, &in, &dec);
+	p->interrupted = dr_input_interrupt;
 	dr_decoder_fini(&dec);
 	stop_thread(&rc, tid);
 	p->stats = dec.stats;
-	p->filtered = cap.filtered;
-	if (cap.failed) {
+	p->filtered = in.filtered;
+	if (in.failed) {
 		p->cut_short = 1;
-		snprintf(p->error, sizeof(p->error), "%s", cap.error);
+		snprintf(p->error, sizeof(p->error), "%s", in.error);
 		ret = 1;
 	}
-	dr_capture_close(&cap);
+	dr_input_close(&in);
+out:
+	if (p->catch_signals)
+		restore_signals(old_sig);
 	return ret;
 }

@@ -1,5 +1,5 @@
-/* The path every subcommand shares: capture files -> decoder -> filter ->
- * a consumer, with a progress bar on a terminal. */
+/* The path every subcommand shares: an input (input/input.h) -> decoder ->
+ * filter -> a consumer, with a progress bar on a terminal. */
 #ifndef DR_CORE_PIPELINE_H
 #define DR_CORE_PIPELINE_H
 
@@ -11,9 +11,15 @@
 struct dr_regdom;
 
 struct dr_pipeline {
-	/* set by the caller */
+	/* set by the caller: files, or a capture image in memory */
 	char *const *files;
 	unsigned nfiles;
+	const uint8_t *mem;		/* not NULL: read mem[0..mem_len) */
+	size_t mem_len;
+	/* 1 (the default): SIGINT and SIGTERM stop the reading, and the run
+	 * returns what was read with `interrupted` set; a second signal
+	 * has its default effect */
+	int catch_signals;
 	const char *bpf;		/* NULL: no filter */
 	uint8_t dns_ports[8192];	/* bitmap; port 53 set by init */
 	struct dr_where where;
@@ -37,6 +43,7 @@ struct dr_pipeline {
 	size_t decode_mem;		/* decoder memory budget */
 	size_t ring_mem;		/* the threads' ring, when there were two */
 	int cut_short;			/* a file ended early; error says why */
+	int interrupted;		/* the signal that stopped the reading, or 0 */
 	char error[1024];
 };
 
@@ -44,9 +51,11 @@ struct dr_pipeline {
 void dr_pipeline_init(struct dr_pipeline *p);
 
 /* Runs the pipeline, calling fn for each DNS message that passes --where.
- * Returns 0 when all input was read, 1 when a file was cut short or
- * damaged (p->error says where; everything before it was delivered), or
- * -1 when input could not be opened (p->error says which and why). */
+ * Returns 0 when all input was read or a signal stopped the reading
+ * (p->interrupted says which; everything before it was delivered), 1 when
+ * a file was cut short or damaged (p->error says where; everything before
+ * it was delivered), or -1 when input could not be opened (p->error says
+ * which and why). */
 int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx);
 
 #endif

@@ -1,15 +1,68 @@
-/* Capture files merged in timestamp order. Plain files are mapped into
- * memory; compressed files and standard input are streamed. BPF filters
- * are compiled by libpcap once per link type and run on each packet. */
-#include "input/capture.h"
-
+/* Capture input: pcap/pcapng files (plain, gzip or zstd), standard input,
+ * or a capture image in memory, merged into one stream in timestamp order
+ * with a heap, with an optional BPF filter compiled by libpcap. Plain files
+ * are mapped into memory; compressed files and standard input are
+ * streamed. The three kinds share this code and differ in how they open. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+
+#include "input/input.h"
+#include "input/pcapfile.h"
+#include "input/zio.h"
+
+#define BPF_LINKS 8	/* distinct link types with a compiled filter */
+
+struct capture_file {
+	const char *path;	/* NULL: the caller's memory image */
+	struct dr_zfile z;
+	void *map;		/* the mapped file or the image, or NULL */
+	size_t map_len;
+	int borrowed;		/* map is the caller's */
+	uint64_t size;		/* raw bytes of a regular file */
+	struct dr_pcapfile pf;
+	int pending;		/* rec holds the next packet */
+	int parked;		/* checked, then closed until the merge needs it */
+	int finished;
+	/* the time it competes with in the merge: its next packet's, or a
+	 * parked file's first; INT64_MIN to be looked at first */
+	int64_t key_sec;
+	uint32_t key_nsec;
+	uint32_t batch;		/* the last batch that took a packet from it */
+	struct dr_pcap_record rec;
+};
+
+struct bpf_link {
+	uint32_t linktype;
+	struct bpf_program prog;
+};
+
+struct capture {
+	struct capture_file *files;
+	unsigned nfiles;
+	const char *bpf;	/* the filter expression, or NULL */
+	struct bpf_link links[BPF_LINKS];
+	unsigned nlinks;
+	uint64_t total_size;	/* raw bytes of all regular files */
+	int has_stdin;
+	/* The merge: a binary min-heap of the files not yet finished, ordered
+	 * by (key, index) so that equal times keep the order files were
+	 * named in. */
+	unsigned *heap;
+	unsigned nheap;
+	int stopped;		/* a signal ended the mapped files */
+	struct capture_file *closing;	/* finished during the last batch */
+	uint32_t batch;		/* batches handed over so far */
+};
 
 static const char *display(const char *path)
 {
+	if (!path)
+		return "(capture in memory)";
 	return strcmp(path, "-") == 0 ? "(standard input)" : path;
 }
 
@@ -20,16 +73,16 @@ static int linktype_to_dlt(uint32_t linktype)
 	return linktype == 101 ? DLT_RAW : (int)linktype;
 }
 
-/* Compiles the filter for a link type, once. Returns the program or NULL
- * (with c->error set) when it does not compile for that link type. */
-static struct bpf_program *filter_for(struct dr_capture *c, uint32_t linktype,
+/* Compiles the filter for a link type, once. Returns the program, or NULL
+ * with errbuf set when it does not compile for that link type. */
+static struct bpf_program *filter_for(struct capture *c, uint32_t linktype,
 				      char *errbuf, size_t errlen)
 {
 	for (unsigned i = 0; i < c->nlinks; i++)
 		if (c->links[i].linktype == linktype)
 			return &c->links[i].prog;
-	if (c->nlinks == DR_BPF_LINKS) {
-		snprintf(errbuf, errlen, "--bpf: more than %d link types in one input", DR_BPF_LINKS);
+	if (c->nlinks == BPF_LINKS) {
+		snprintf(errbuf, errlen, "--bpf: more than %d link types in one input", BPF_LINKS);
 		return NULL;
 	}
 	pcap_t *dead = pcap_open_dead(linktype_to_dlt(linktype), 262144);
@@ -37,7 +90,7 @@ static struct bpf_program *filter_for(struct dr_capture *c, uint32_t linktype,
 		snprintf(errbuf, errlen, "--bpf: out of memory");
 		return NULL;
 	}
-	struct dr_bpf_link *l = &c->links[c->nlinks];
+	struct bpf_link *l = &c->links[c->nlinks];
 	if (pcap_compile(dead, &l->prog, c->bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
 		snprintf(errbuf, errlen, "--bpf '%s': %s", c->bpf, pcap_geterr(dead));
 		pcap_close(dead);
@@ -49,15 +102,29 @@ static struct bpf_program *filter_for(struct dr_capture *c, uint32_t linktype,
 	return &l->prog;
 }
 
-static int open_file(struct dr_capture *c, struct dr_capture_file *f,
-		     char *errbuf, size_t errlen)
+static int passes_filter(struct capture *c, const struct dr_pcap_record *rec)
+{
+	char err[512];
+	struct bpf_program *prog = filter_for(c, rec->linktype, err, sizeof(err));
+	struct pcap_pkthdr h = {.caplen = rec->caplen, .len = rec->len};
+	return prog && pcap_offline_filter(prog, &h, rec->data);
+}
+
+static int open_file(struct capture_file *f, char *errbuf, size_t errlen)
 {
 	char why[256];
+	if (f->borrowed) {
+		if (dr_pcapfile_open(&f->pf, f->map, f->map_len, NULL) < 0) {
+			snprintf(errbuf, errlen, "%s: %s", display(f->path), f->pf.error);
+			return -1;
+		}
+		return 0;
+	}
 	if (dr_zopen(&f->z, f->path, why, sizeof(why)) < 0) {
 		snprintf(errbuf, errlen, "%s: %s", display(f->path), why);
 		return -1;
 	}
-	c->total_size += f->z.size;
+	f->size = f->z.size;
 	if (f->z.kind == DR_Z_NONE && !f->z.is_stdin && f->z.size > 0) {
 		/* Pre-fault files that are not huge: one pass over the page
 		 * tables beats a page fault every few packets. */
@@ -81,9 +148,11 @@ static int open_file(struct dr_capture *c, struct dr_capture_file *f,
 	return 0;
 }
 
-static void close_file(struct dr_capture_file *f)
+static void close_file(struct capture_file *f)
 {
 	dr_pcapfile_close(&f->pf);
+	if (f->borrowed)
+		return;
 	if (f->map)
 		munmap(f->map, f->map_len);
 	f->map = NULL;
@@ -95,165 +164,330 @@ static void close_file(struct dr_capture_file *f)
 /* Reads a file's first packet time and closes it until needed. A file
  * whose first read gives nothing (empty, damaged) is parked as earliest,
  * so the merge reopens it at once and reports it in order. */
-static void park(struct dr_capture_file *f)
+static void park(struct capture_file *f)
 {
 	struct dr_pcap_record rec;
 	if (dr_pcapfile_next(&f->pf, &rec) == 1) {
-		f->first_sec = rec.ts_sec;
-		f->first_nsec = rec.ts_nsec;
-	} else {
-		f->first_sec = INT64_MIN;
-		f->first_nsec = 0;
+		f->key_sec = rec.ts_sec;
+		f->key_nsec = rec.ts_nsec;
 	}
-	uint64_t size = f->z.size;
 	close_file(f);
-	f->z.size = size;
 	f->parked = 1;
 }
 
-int dr_capture_open(struct dr_capture *c, char *const *paths, unsigned n,
-		    const char *bpf, char *errbuf, size_t errlen)
+/* ---- the heap ---------------------------------------------------------- */
+
+static int earlier(const struct capture *c, unsigned a, unsigned b)
 {
-	memset(c, 0, sizeof(*c));
-	c->files = calloc(n ? n : 1, sizeof(*c->files));
-	if (!c->files) {
-		snprintf(errbuf, errlen, "out of memory");
-		return -1;
-	}
-	c->nfiles = n;
-	c->bpf = bpf && *bpf ? bpf : NULL;
-	for (unsigned i = 0; i < n; i++) {
-		struct dr_capture_file *f = &c->files[i];
-		f->path = paths[i];
-		if (open_file(c, f, errbuf, errlen) < 0)
-			goto fail;
-		/* A filter that does not compile is a usage error: say so now. */
-		if (i == 0 && c->bpf &&
-		    !filter_for(c, f->pf.ng ? 1 : f->pf.linktype, errbuf, errlen))
-			goto fail;
-		if (n > 1 && !f->z.is_stdin)	/* standard input cannot be reread */
-			park(f);
-	}
-	return 0;
-fail:
-	dr_capture_close(c);
-	return -1;
+	const struct capture_file *fa = &c->files[a], *fb = &c->files[b];
+	if (fa->key_sec != fb->key_sec)
+		return fa->key_sec < fb->key_sec;
+	if (fa->key_nsec != fb->key_nsec)
+		return fa->key_nsec < fb->key_nsec;
+	return a < b;
 }
 
-/* Reads the next packet of f that passes the filter into f->rec. */
-static void fill(struct dr_capture *c, struct dr_capture_file *f)
+/* Moves entry i down to its place after its key grew. For the top of a
+ * rotated set, where the file being read stays earliest, this is two
+ * comparisons. */
+static void sift_down_from(struct capture *c, unsigned i)
+{
+	unsigned n = c->nheap, top = c->heap[i];
+	for (;;) {
+		unsigned l = 2 * i + 1, best = l;
+		if (l >= n)
+			break;
+		if (l + 1 < n && earlier(c, c->heap[l + 1], c->heap[l]))
+			best = l + 1;
+		if (!earlier(c, c->heap[best], top))
+			break;
+		c->heap[i] = c->heap[best];
+		i = best;
+	}
+	c->heap[i] = top;
+}
+
+static inline void sift_down(struct capture *c)
+{
+	if (c->nheap > 1)
+		sift_down_from(c, 0);
+}
+
+/* Orders the whole heap once the files' first times are known. */
+static void heapify(struct capture *c)
+{
+	for (unsigned i = c->nheap / 2; i-- > 0;)
+		sift_down_from(c, i);
+}
+
+static void pop(struct capture *c)
+{
+	c->heap[0] = c->heap[--c->nheap];
+	if (c->nheap)
+		sift_down(c);
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+/* Reads the next packet of f that passes the filter into f->rec. Returns
+ * 1, 0 when f is finished (at its end, or damaged: in->error then says
+ * where), or DR_PCAP_AGAIN when f's stream would have to move a window
+ * that holds a packet of this batch. */
+static int fill(struct dr_input *in, struct capture *c, struct capture_file *f)
 {
 	if (f->parked) {
 		char why[1024];
-		uint64_t size = f->z.size;
 		f->parked = 0;
-		c->total_size -= size;	/* open_file counts it again */
-		if (open_file(c, f, why, sizeof(why)) < 0) {
+		if (open_file(f, why, sizeof(why)) < 0) {
 			/* it was readable when checked: say what changed */
-			if (!c->failed)
-				snprintf(c->error, sizeof(c->error), "%s", why);
-			c->failed = 1;
-			f->done = 1;
-			return;
+			if (!in->failed)
+				snprintf(in->error, sizeof(in->error), "%s", why);
+			in->failed = 1;
+			return 0;
 		}
 	}
-	while (!f->done) {
+	f->pf.hold = f->batch == c->batch;
+	for (;;) {
 		int rc = dr_pcapfile_next(&f->pf, &f->rec);
 		if (rc == 1) {
-			if (c->bpf) {
-				char err[512];
-				struct bpf_program *prog = filter_for(c, f->rec.linktype, err, sizeof(err));
-				struct pcap_pkthdr h = {.caplen = f->rec.caplen, .len = f->rec.len};
-				if (!prog || !pcap_offline_filter(prog, &h, f->rec.data)) {
-					c->filtered++;
-					continue;
-				}
+			if (c->bpf && !passes_filter(c, &f->rec)) {
+				in->filtered++;
+				continue;
 			}
 			f->pending = 1;
-			return;
+			f->key_sec = f->rec.ts_sec;
+			f->key_nsec = f->rec.ts_nsec;
+			return 1;
 		}
-		f->done = 1;
-		if (rc == 0 && !dr_zerror(&f->z)) {
-			if (c->nfiles > 1 && !f->z.is_stdin) {
-				uint64_t size = f->z.size;
-				close_file(f);	/* a finished file gives its memory back */
-				f->z.size = size;
-			}
-			return;		/* end of file */
-		}
+		if (rc == DR_PCAP_AGAIN)
+			return rc;
+		if (rc == 0 && !dr_zerror(&f->z))
+			return 0;	/* end of file */
+		if (dr_input_interrupt)
+			return 0;	/* a read ended by a signal: not damage */
 		/* Damaged or cut short: keep what came before, say where. */
-		if (!c->failed) {
+		if (!in->failed) {
 			const char *zerr = dr_zerror(&f->z);
-			snprintf(c->error, sizeof(c->error),
+			snprintf(in->error, sizeof(in->error),
 				 "%s: %s; the %llu packets before it were read",
 				 display(f->path), zerr ? zerr : f->pf.error,
 				 (unsigned long long)f->pf.packets);
 		}
-		c->failed = 1;
+		in->failed = 1;
+		return 0;
 	}
 }
 
-int dr_capture_next(struct dr_capture *c, struct dr_packet *pkt)
+/* The top file is finished: out of the merge, and closed (it gives its
+ * memory back) once no packet of the batch points into it. Returns 1 when
+ * the batch must end for that. */
+static int finish_top(struct capture *c, struct capture_file *f, unsigned handed)
 {
-	struct dr_capture_file *best = NULL;
-	unsigned best_i = 0;
-
-	if (c->nfiles == 1) {	/* the common case: no merge */
-		best = &c->files[0];
-		if (!best->pending)
-			fill(c, best);
-		if (!best->pending)
-			return 0;
-	} else {
-		/* A parked file competes with its first packet's time and is
-		 * opened only when it wins. */
-		int64_t bsec = 0;
-		uint32_t bnsec = 0;
-		for (unsigned i = 0; i < c->nfiles; i++) {
-			struct dr_capture_file *f = &c->files[i];
-			if (f->done)
-				continue;
-			if (!f->parked && !f->pending) {
-				fill(c, f);
-				if (!f->pending)
-					continue;
-			}
-			int64_t sec = f->parked ? f->first_sec : f->rec.ts_sec;
-			uint32_t nsec = f->parked ? f->first_nsec : f->rec.ts_nsec;
-			if (!best || sec < bsec || (sec == bsec && nsec < bnsec)) {
-				best = f;
-				best_i = i;
-				bsec = sec;
-				bnsec = nsec;
-			}
-		}
-		if (!best)
-			return 0;
-		if (best->parked) {
-			fill(c, best);
-			if (!best->pending)
-				return dr_capture_next(c, pkt);	/* it had nothing after all */
-		}
+	f->finished = 1;
+	pop(c);
+	if (c->nfiles == 1)
+		return 0;	/* closed with the input */
+	if (handed && f->batch == c->batch) {
+		c->closing = f;
+		return 1;
 	}
-	best->pending = 0;
-	pkt->data = best->rec.data;
-	pkt->caplen = best->rec.caplen;
-	pkt->wirelen = best->rec.len;
-	pkt->link = (int)best->rec.linktype;
-	pkt->ts_sec = best->rec.ts_sec;
-	pkt->ts_nsec = best->rec.ts_nsec;
-	pkt->file = best_i;
-	pkt->frame = best->pf.packets;
-	return 1;
+	close_file(f);
+	return 0;
 }
 
-uint64_t dr_capture_progress(const struct dr_capture *c)
+/* After SIGINT or SIGTERM: files that are mapped or not yet open end now,
+ * once; a stream ends when it has handed over what it had read (zio.c
+ * reads no more). */
+static void stop_reading(struct capture *c)
 {
+	unsigned kept = 0;
+	for (unsigned i = 0; i < c->nheap; i++) {
+		struct capture_file *f = &c->files[c->heap[i]];
+		if (!f->parked && !f->map && f->pf.fp)
+			c->heap[kept++] = c->heap[i];
+		else
+			f->finished = 1;
+	}
+	c->nheap = kept;
+	heapify(c);
+	c->stopped = 1;
+}
+
+static int capture_read(struct dr_input *in, struct dr_packet *pkts, unsigned max)
+{
+	struct capture *c = in->priv;
+	unsigned n = 0;
+
+	c->batch++;
+	if (c->closing) {
+		close_file(c->closing);
+		c->closing = NULL;
+	}
+	if (dr_input_interrupt && !c->stopped)
+		stop_reading(c);
+	while (n < max && c->nheap) {
+		unsigned idx = c->heap[0];
+		struct capture_file *f = &c->files[idx];
+		if (f->pending) {
+			struct dr_packet *pkt = &pkts[n++];
+			pkt->data = f->rec.data;
+			pkt->caplen = f->rec.caplen;
+			pkt->wirelen = f->rec.len;
+			pkt->link = (int)f->rec.linktype;
+			pkt->ts_sec = f->rec.ts_sec;
+			pkt->ts_nsec = f->rec.ts_nsec;
+			pkt->file = idx;
+			pkt->frame = f->pf.packets;
+			f->pending = 0;
+			f->batch = c->batch;
+		}
+		/* Read the next packet of the top file (the one just handed
+		 * over, a parked one to open, or one whose stream had to wait
+		 * for the next batch), then let it find its place again. */
+		int rc = fill(in, c, f);
+		if (rc == DR_PCAP_AGAIN)
+			break;	/* only once a packet of this batch is in f */
+		if (rc == 1)
+			sift_down(c);
+		else if (finish_top(c, f, n))
+			break;
+	}
+	return n ? (int)n : DR_INPUT_END;
+}
+
+/* ---- opening and closing ----------------------------------------------- */
+
+static void capture_close(struct dr_input *in)
+{
+	struct capture *c = in->priv;
+	if (!c)
+		return;
+	for (unsigned i = 0; i < c->nlinks; i++)
+		pcap_freecode(&c->links[i].prog);
+	for (unsigned i = 0; i < c->nfiles; i++)
+		close_file(&c->files[i]);
+	free(c->files);
+	free(c->heap);
+	free(c);
+	in->priv = NULL;
+}
+
+/* Sets up a merge of n files; the caller names them (path, or map). */
+static struct capture *capture_new(struct dr_input *in, unsigned n, const char *bpf,
+				   char *errbuf, size_t errlen)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+	if (c) {
+		c->files = calloc(n ? n : 1, sizeof(*c->files));
+		c->heap = calloc(n ? n : 1, sizeof(*c->heap));
+	}
+	if (!c || !c->files || !c->heap) {
+		if (c) {
+			free(c->files);
+			free(c->heap);
+		}
+		free(c);
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	c->nfiles = n;
+	c->bpf = bpf && *bpf ? bpf : NULL;
+	for (unsigned i = 0; i < n; i++) {
+		c->files[i].key_sec = INT64_MIN;
+		c->heap[i] = i;
+	}
+	c->nheap = n;
+	in->priv = c;
+	return c;
+}
+
+/* Opens file i, checks that the filter compiles for the first file's link
+ * type (a filter that does not is a usage error: say so now). */
+static int check_file(struct capture *c, unsigned i, char *errbuf, size_t errlen)
+{
+	struct capture_file *f = &c->files[i];
+	if (open_file(f, errbuf, errlen) < 0)
+		return -1;
+	c->total_size += f->size;
+	if (i == 0 && c->bpf && !filter_for(c, f->pf.ng ? 1 : f->pf.linktype, errbuf, errlen))
+		return -1;
+	return 0;
+}
+
+/* Checks every file up front so a missing, empty or non-capture file is
+ * reported before any output. With several files, each is then closed
+ * again ("parked", its first packet's time kept) and reopened when the
+ * merge reaches it, so a rotated set of thousands of files holds open
+ * only the ones that overlap in time. */
+static int files_open(struct dr_input *in, const struct dr_input_spec *spec,
+		      char *errbuf, size_t errlen)
+{
+	struct capture *c = capture_new(in, spec->npaths, spec->bpf, errbuf, errlen);
+	if (!c)
+		return -1;
+	for (unsigned i = 0; i < c->nfiles; i++) {
+		struct capture_file *f = &c->files[i];
+		f->path = spec->paths[i];
+		if (check_file(c, i, errbuf, errlen) < 0)
+			goto fail;
+		if (f->z.is_stdin)
+			c->has_stdin = 1;	/* it cannot be reread: stays open */
+		else if (c->nfiles > 1)
+			park(f);
+	}
+	heapify(c);
+	return 0;
+fail:
+	capture_close(in);
+	return -1;
+}
+
+static int memory_open(struct dr_input *in, const struct dr_input_spec *spec,
+		       char *errbuf, size_t errlen)
+{
+	static const uint8_t nothing[1];
+	struct capture *c = capture_new(in, 1, spec->bpf, errbuf, errlen);
+	if (!c)
+		return -1;
+	c->files[0].borrowed = 1;
+	c->files[0].map = (void *)(spec->mem_len ? spec->mem : nothing);
+	c->files[0].map_len = spec->mem_len;
+	if (check_file(c, 0, errbuf, errlen) < 0) {
+		capture_close(in);
+		return -1;
+	}
+	return 0;
+}
+
+static int files_match(const struct dr_input_spec *spec)
+{
+	return spec->npaths > 0;
+}
+
+static int stdin_match(const struct dr_input_spec *spec)
+{
+	return spec->npaths == 1 && strcmp(spec->paths[0], "-") == 0;
+}
+
+static int memory_match(const struct dr_input_spec *spec)
+{
+	return spec->mem != NULL;
+}
+
+static int capture_fd(const struct dr_input *in)
+{
+	const struct capture *c = in->priv;
+	return c->has_stdin ? STDIN_FILENO : -1;
+}
+
+static void capture_progress(const struct dr_input *in, uint64_t *done, uint64_t *total)
+{
+	const struct capture *c = in->priv;
 	uint64_t pos = 0;
 	for (unsigned i = 0; i < c->nfiles; i++) {
-		const struct dr_capture_file *f = &c->files[i];
-		if (f->done)
-			pos += f->z.size;
+		const struct capture_file *f = &c->files[i];
+		if (f->finished)
+			pos += f->size;
 		else if (f->parked)
 			continue;
 		else if (f->map)
@@ -261,15 +495,24 @@ uint64_t dr_capture_progress(const struct dr_capture *c)
 		else
 			pos += dr_zraw_pos(&f->z);
 	}
-	return pos;
+	*done = pos;
+	*total = c->total_size;
 }
 
-void dr_capture_close(struct dr_capture *c)
-{
-	for (unsigned i = 0; i < c->nlinks; i++)
-		pcap_freecode(&c->links[i].prog);
-	for (unsigned i = 0; i < c->nfiles; i++)
-		close_file(&c->files[i]);
-	free(c->files);
-	memset(c, 0, sizeof(*c));
-}
+const struct dr_input_ops dr_input_files = {
+	.name = "files", .match = files_match, .open = files_open,
+	.read_batch = capture_read, .fd = capture_fd, .progress = capture_progress,
+	.close = capture_close,
+};
+
+const struct dr_input_ops dr_input_stdin = {
+	.name = "stdin", .match = stdin_match, .open = files_open,
+	.read_batch = capture_read, .fd = capture_fd, .progress = capture_progress,
+	.close = capture_close,
+};
+
+const struct dr_input_ops dr_input_memory = {
+	.name = "memory", .match = memory_match, .open = memory_open,
+	.read_batch = capture_read, .fd = capture_fd, .progress = capture_progress,
+	.close = capture_close,
+};

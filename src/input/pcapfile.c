@@ -57,6 +57,10 @@ static int need(struct dr_pcapfile *f, size_t n)
 		return 1;
 	if (f->map || f->eof)
 		return 0;
+	if (f->hold) {	/* records handed over live in the window */
+		f->blocked = 1;
+		return 0;
+	}
 	/* Move the rest to the front and read more. In a stream, data is
 	 * always buf: after growing it, the rest is at the same offset of
 	 * the new buffer. */
@@ -174,7 +178,10 @@ static int next_pcap(struct dr_pcapfile *f, struct dr_pcap_record *rec)
 {
 	size_t hlen = f->extra16 ? 24 : 16;
 	f->record_off = dr_pcapfile_offset(f);
+	f->blocked = 0;
 	if (!need(f, hlen)) {
+		if (f->blocked)
+			return DR_PCAP_AGAIN;
 		if (f->len == f->pos)
 			return 0;
 		return cut_short(f);
@@ -189,7 +196,7 @@ static int next_pcap(struct dr_pcapfile *f, struct dr_pcap_record *rec)
 		return -1;
 	}
 	if (!need(f, hlen + caplen))
-		return cut_short(f);
+		return f->blocked ? DR_PCAP_AGAIN : cut_short(f);
 	h = f->data + f->pos;
 	rec->ts_sec = rd32(f, h);
 	uint32_t frac = rd32(f, h + 4);
@@ -279,7 +286,10 @@ static int next_pcapng(struct dr_pcapfile *f, struct dr_pcap_record *rec)
 {
 	for (;;) {
 		f->record_off = dr_pcapfile_offset(f);
+		f->blocked = 0;
 		if (!need(f, 12)) {
+			if (f->blocked)
+				return DR_PCAP_AGAIN;
 			if (f->len == f->pos)
 				return 0;
 			return cut_short(f);
@@ -305,7 +315,7 @@ static int next_pcapng(struct dr_pcapfile *f, struct dr_pcap_record *rec)
 		if (total < 12 || total % 4 || total > DR_PCAP_MAX_PACKET)
 			return damaged(f, "bad block length");
 		if (!need(f, total))
-			return cut_short(f);
+			return f->blocked ? DR_PCAP_AGAIN : cut_short(f);
 		b = f->data + f->pos;
 		const uint8_t *body = b + 8;
 		size_t n = total - 12;

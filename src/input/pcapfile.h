@@ -30,6 +30,9 @@ struct dr_pcapfile {
 	size_t pos;		/* read position in the window */
 	uint64_t window_off;	/* file offset of data[0] */
 	int eof;
+	int hold;		/* set by the caller: records handed over stay
+				 * valid, so the window must not move */
+	int blocked;		/* the last read needed it moved */
 	/* the format */
 	int ng;			/* pcapng */
 	int swap;		/* fields are in the other byte order */
@@ -60,8 +63,15 @@ struct dr_pcap_record {
  * memory, and needs no dr_pcapfile_close. */
 int dr_pcapfile_open(struct dr_pcapfile *f, const uint8_t *map, size_t len, FILE *fp);
 
+#define DR_PCAP_AGAIN 2
+
 /* Reads the next packet record. Returns 1, 0 at the end, or -1 when the
- * file is cut short or damaged (f->error says how; f->record_off where). */
+ * file is cut short or damaged (f->error says how; f->record_off where).
+ * rec->data is valid until the next call, or, while f->hold is set, until
+ * the next call made with f->hold clear: a streamed file whose next
+ * record is not yet in the window then returns DR_PCAP_AGAIN, having
+ * consumed nothing, instead of moving the window (a mapped file never
+ * does). Batches of records rest on this. */
 int dr_pcapfile_next(struct dr_pcapfile *f, struct dr_pcap_record *rec);
 
 /* Bytes consumed so far. */

@@ -3,16 +3,24 @@
 #include "input/zio.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
+
+#include "input/input.h"
 
 #define IN_CHUNK (128 * 1024)
 
 struct zstate {
 	FILE *raw;
+	int fd;			/* raw's descriptor, read with read(2) */
+	int waits;		/* a pipe or terminal: a read may block */
 	enum dr_zkind kind;
 	uint8_t prefix[4];	/* bytes read to recognise the format */
 	size_t prefix_len, prefix_pos;
@@ -26,6 +34,43 @@ struct zstate {
 	char error[128];
 };
 
+/* Waits until fd is readable with SIGINT and SIGTERM open only during the
+ * wait (ppoll), so a signal that comes just before it cannot be missed.
+ * Returns when fd is readable or the wait was interrupted. */
+static void wait_readable(int fd)
+{
+	sigset_t stop, old;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	if (!dr_input_interrupt) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		ppoll(&pfd, 1, NULL, &old);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Reads up to n raw bytes. A signal that asked the inputs to stop ends a
+ * pipe or terminal: the read waiting for it returns (the handler is
+ * installed without SA_RESTART), and no read is started after it; any
+ * other interruption is retried. Returns the bytes read, 0 at the end, -1
+ * on a read error (errno says which). */
+static ssize_t raw_read(struct zstate *s, void *buf, size_t n)
+{
+	for (;;) {
+		if (s->waits)
+			wait_readable(s->fd);
+		if (dr_input_interrupt)
+			return 0;
+		ssize_t got = read(s->fd, buf, n);
+		if (got >= 0)
+			return got;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
 /* Fills the input buffer from the prefix, then the raw stream. */
 static int refill(struct zstate *s)
 {
@@ -36,11 +81,15 @@ static int refill(struct zstate *s)
 	while (s->prefix_pos < s->prefix_len)
 		s->in[s->in_len++] = s->prefix[s->prefix_pos++];
 	if (!s->raw_eof) {
-		size_t got = fread(s->in + s->in_len, 1, IN_CHUNK - s->in_len, s->raw);
-		s->in_len += got;
-		s->raw_pos += got;
-		if (got == 0)
+		ssize_t got = raw_read(s, s->in + s->in_len, IN_CHUNK - s->in_len);
+		if (got < 0 && !s->error[0])
+			snprintf(s->error, sizeof(s->error), "read error (%s)", strerror(errno));
+		if (got > 0) {
+			s->in_len += (size_t)got;
+			s->raw_pos += (uint64_t)got;
+		} else {
 			s->raw_eof = 1;
+		}
 	}
 	return s->in_len > 0;
 }
@@ -52,9 +101,11 @@ static ssize_t plain_read(void *cookie, char *buf, size_t size)
 	while (n < size && s->prefix_pos < s->prefix_len)
 		buf[n++] = (char)s->prefix[s->prefix_pos++];
 	if (n < size) {
-		size_t got = fread(buf + n, 1, size - n, s->raw);
-		s->raw_pos += got;
-		n += got;
+		ssize_t got = raw_read(s, buf + n, size - n);
+		if (got < 0)
+			return n ? (ssize_t)n : -1;
+		s->raw_pos += (uint64_t)got;
+		n += (size_t)got;
 	}
 	return (ssize_t)n;
 }
@@ -66,7 +117,7 @@ static ssize_t gzip_read(void *cookie, char *buf, size_t size)
 	s->gz.avail_out = (uInt)size;
 	while (s->gz.avail_out > 0) {
 		if (!refill(s)) {
-			if (!s->stream_end && !s->error[0])
+			if (!s->stream_end && !s->error[0] && !dr_input_interrupt)
 				snprintf(s->error, sizeof(s->error),
 					 "gzip data ends before the end of its stream");
 			break;
@@ -101,7 +152,7 @@ static ssize_t zstd_read(void *cookie, char *buf, size_t size)
 	size_t last = 0;
 	while (out.pos < out.size) {
 		if (!refill(s)) {
-			if (last != 0 && !s->error[0])
+			if (last != 0 && !s->error[0] && !dr_input_interrupt)
 				snprintf(s->error, sizeof(s->error),
 					 "zstd data ends before the end of its frame");
 			break;
@@ -158,13 +209,24 @@ int dr_zopen(struct dr_zfile *z, const char *path, char *errbuf, size_t errlen)
 		}
 	}
 
+	/* The magic is read with read(2), as everything after it in a
+	 * stream: stdio's buffer would take bytes the stream then misses. */
 	uint8_t magic[4];
-	size_t got = fread(magic, 1, sizeof(magic), raw);
-	if (got == 0 && ferror(raw)) {
-		snprintf(errbuf, errlen, "%s", strerror(errno));
-		if (raw != stdin)
-			fclose(raw);
-		return -1;
+	size_t got = 0;
+	struct stat st;
+	struct zstate probe = {.fd = fileno(raw)};
+	probe.waits = fstat(probe.fd, &st) == 0 && !S_ISREG(st.st_mode);
+	while (got < sizeof(magic)) {
+		ssize_t r = raw_read(&probe, magic + got, sizeof(magic) - got);
+		if (r < 0) {
+			snprintf(errbuf, errlen, "%s", strerror(errno));
+			if (raw != stdin)
+				fclose(raw);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
 	}
 	if (got == 0)
 		z->empty = 1;
@@ -189,6 +251,8 @@ int dr_zopen(struct dr_zfile *z, const char *path, char *errbuf, size_t errlen)
 		return -1;
 	}
 	s->raw = raw;
+	s->fd = fileno(raw);
+	s->waits = probe.waits;
 	s->kind = z->kind;
 	memcpy(s->prefix, magic, got);
 	s->prefix_len = got;

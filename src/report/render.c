@@ -330,6 +330,8 @@ void dr_render_text(struct dr_out *o, const struct dr_report *r)
 	fmt_count(a, sizeof(a), r->decode->frames);
 	line(o, "dnsradar analyze: %u file%s, %s packets\n\n", r->nfiles,
 	     r->nfiles == 1 ? "" : "s", a);
+	if (r->interrupted)
+		line(o, "Warning: interrupted by %s; this covers what was read before it\n\n", r->interrupted);
 	text_summary(o, r);
 	text_alerts(o, r);
 	if (r->show_stats)
@@ -499,5 +501,9 @@ void dr_render_json(struct dr_out *o, const struct dr_report *r)
 	json_alerts(o, r);
 	if (r->show_stats)
 		json_memory(o, r);
+	if (r->interrupted) {
+		dr_out_str(o, ",\"interrupted\":");
+		dr_out_json_str(o, r->interrupted, strlen(r->interrupted));
+	}
 	dr_out_str(o, "}\n");
 }

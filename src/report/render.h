@@ -24,6 +24,7 @@ struct dr_report {
 	int show_stats;			/* --stats */
 	size_t decode_mem;		/* the decoder's budget */
 	size_t ring_mem;		/* records in flight to the detector thread */
+	const char *interrupted;	/* "SIGINT" when a signal stopped the reading */
 };
 
 void dr_render_text(struct dr_out *o, const struct dr_report *r);

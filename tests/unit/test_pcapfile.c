@@ -245,11 +245,70 @@ static void test_stream_large_block(void)
 	free(b);
 }
 
+/* Batches: with hold set, records handed over stay where they are. A
+ * stream of 3 MiB (three windows) is read in batches of up to 64, each
+ * batch's first record read with hold clear, the rest with it set; when a
+ * record would need the window moved, the read says DR_PCAP_AGAIN, gives
+ * nothing, and every record of the batch must still hold its bytes. All
+ * records come out once, in order. */
+static void test_stream_hold(void)
+{
+	const uint32_t count = 20000, caplen = 150;
+	size_t n = 24 + (size_t)count * (16 + caplen);
+	uint8_t *b = malloc(n);
+	memcpy(b, pcap_header, 24);
+	for (uint32_t i = 0; i < count; i++) {
+		uint8_t *h = b + 24 + (size_t)i * (16 + caplen);
+		memset(h, 0, 16);
+		memcpy(h, &i, 4);
+		memcpy(h + 8, &caplen, 4);
+		memcpy(h + 12, &caplen, 4);
+		memset(h + 16, (int)(i & 0xff), caplen);
+	}
+	FILE *fp = fmemopen(b, n, "rb");
+	struct dr_pcapfile f;
+	struct dr_pcap_record batch[64];
+	CHECK_EQ(dr_pcapfile_open(&f, NULL, 0, fp), 0);
+	uint32_t next = 0, agains = 0, moved = 0;
+	int end = 0;
+	while (!end) {
+		unsigned k = 0;
+		f.hold = 0;
+		while (k < 64) {
+			int rc = dr_pcapfile_next(&f, &batch[k]);
+			if (rc == DR_PCAP_AGAIN) {
+				agains++;
+				break;
+			}
+			if (rc != 1) {
+				CHECK_EQ(rc, 0);
+				end = 1;
+				break;
+			}
+			k++;
+			f.hold = 1;
+		}
+		for (unsigned j = 0; j < k; j++, next++) {
+			int ok = (uint32_t)batch[j].ts_sec == next && batch[j].caplen == caplen;
+			for (uint32_t x = 0; ok && x < caplen; x++)
+				ok = batch[j].data[x] == (next & 0xff);
+			moved += !ok;
+		}
+	}
+	CHECK_EQ(next, count);
+	CHECK_EQ(moved, 0);
+	CHECK(agains >= 2);	/* the window moved at least twice */
+	dr_pcapfile_close(&f);
+	fclose(fp);
+	free(b);
+}
+
 int main(void)
 {
 	RUN(test_against_libpcap);
 	RUN(test_errors);
 	RUN(test_pcapng_interfaces);
 	RUN(test_stream_large_block);
+	RUN(test_stream_hold);
 	TEST_MAIN_END();
 }

@@ -1,0 +1,81 @@
+/* Inputs are plug-ins: each kind (capture files or a rotated set, standard
+ * input, a capture in memory) is one constant struct of operations, listed
+ * in one table (input.c), as libpcap lists its capture sources. Each hands
+ * over packets in batches and names a descriptor to wait on. */
+#ifndef DR_INPUT_INPUT_H
+#define DR_INPUT_INPUT_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode/packet.h"
+
+#define DR_INPUT_BATCH 64	/* packets a reader asks for at once */
+#define DR_INPUT_END (-1)	/* read_batch: no more input, ever */
+
+/* What the caller wants read; the table's first kind that matches reads
+ * it. All of it is borrowed for the life of the input. */
+struct dr_input_spec {
+	char *const *paths;	/* capture files; "-" is standard input */
+	unsigned npaths;
+	const uint8_t *mem;	/* or a pcap/pcapng image in memory */
+	size_t mem_len;
+	const char *bpf;	/* a BPF filter expression, or NULL */
+};
+
+struct dr_input;
+
+struct dr_input_ops {
+	const char *name;
+	/* 1 when this kind reads what spec names, else 0. */
+	int (*match)(const struct dr_input_spec *spec);
+	/* Checks and opens everything spec names, so a bad input is reported
+	 * before any output; sets in->priv. Returns 0, or -1 with one line
+	 * "WHAT: reason" in errbuf, holding nothing. */
+	int (*open)(struct dr_input *in, const struct dr_input_spec *spec,
+		    char *errbuf, size_t errlen);
+	/* Hands over up to max packets in order. Their data stay valid until
+	 * the next call. Returns how many (1 or more), 0 when none is ready
+	 * yet (wait on fd), or DR_INPUT_END. A damaged or cut-short input
+	 * ends early, with in->failed and in->error set. */
+	int (*read_batch)(struct dr_input *in, struct dr_packet *pkts, unsigned max);
+	/* A descriptor that poll(2) reports readable when read_batch has
+	 * something to give, or -1 when read_batch never waits. */
+	int (*fd)(const struct dr_input *in);
+	/* Bytes consumed so far, and in all (0 when unknown), for progress. */
+	void (*progress)(const struct dr_input *in, uint64_t *done, uint64_t *total);
+	void (*close)(struct dr_input *in);
+};
+
+struct dr_input {
+	const struct dr_input_ops *ops;
+	void *priv;		/* the kind's own state */
+	/* kept up to date by the kind */
+	uint64_t filtered;	/* packets the BPF filter rejected */
+	int failed;		/* an input was cut short or damaged */
+	char error[1024];	/* the first such problem, "FILE: reason" */
+};
+
+/* The kinds, in the order they are asked; NULL-terminated. */
+extern const struct dr_input_ops *const dr_input_kinds[];
+extern const struct dr_input_ops dr_input_memory, dr_input_stdin, dr_input_files;
+
+/* Set by a signal handler to its signal's number (and never cleared): the
+ * reader stops at the next batch, and a read blocked on a pipe or terminal
+ * returns as the end of input. */
+extern volatile sig_atomic_t dr_input_interrupt;
+
+/* Opens spec with the first kind in the table that matches it. Returns 0,
+ * or -1 with one line in errbuf. */
+int dr_input_open(struct dr_input *in, const struct dr_input_spec *spec,
+		  char *errbuf, size_t errlen);
+
+static inline int dr_input_read(struct dr_input *in, struct dr_packet *pkts, unsigned max)
+{
+	return in->ops->read_batch(in, pkts, max);
+}
+
+void dr_input_close(struct dr_input *in);
+
+#endif
