@@ -5,7 +5,15 @@
  * call for the name itself instead of one per label (a random-subdomain
  * attack is nothing but names never seen before). Exact: the answer is
  * libpsl's own rule, psl_registrable_domain's left-to-right walk, made of
- * psl_is_public_suffix answers. Fixed size; never grows. */
+ * psl_is_public_suffix answers. Fixed size; never grows.
+ *
+ * A suffix can only be public if the rest of it, one label shorter, is the
+ * parent of some rule of the list ("co.uk" for "*.co.uk", "com" for
+ * "blogspot.com"): the parents are read from the same list file libpsl is
+ * given, so a label never seen before under a registered domain
+ * (x7f3k2.example.com: "example.com" parents no rule) costs no libpsl call
+ * at all. Where that cannot be told for sure (the list is not the file
+ * libpsl read, or a label is an IDN), libpsl is asked. */
 #ifndef DR_LIB_REGDOM_H
 #define DR_LIB_REGDOM_H
 
@@ -14,18 +22,27 @@
 
 #define DR_REGDOM_SLOTS 16384	/* power of two */
 #define DR_SUFFIX_SLOTS 16384	/* power of two */
+#define DR_PARENT_SLOTS 16384	/* power of two, more than twice the parents */
 
 struct dr_regdom {
 	struct { uint64_t tag; int16_t offset; } slot[DR_REGDOM_SLOTS];
 	/* per suffix: its hash with the low bit set when it is public */
 	uint64_t suffix[DR_SUFFIX_SLOTS];
+	/* hashes (never 0) of the wire forms of every rule's parent; used
+	 * only when have_parents */
+	uint64_t parent[DR_PARENT_SLOTS];
+	unsigned nparents;
+	int have_parents;
 	void *psl;		/* psl_ctx_t */
 	uint64_t lookups, misses;	/* whole names */
 	uint64_t psl_calls;		/* psl_is_public_suffix */
+	uint64_t psl_spared;		/* suffixes whose parent parents no rule */
 };
 
-/* Allocates a cache with the newest of libpsl's built-in list and the
- * system's publicsuffix package. NULL when out of memory. */
+/* Allocates a cache with the list libpsl was built with (its text file,
+ * read by libpsl and parsed here for the rules' parents), or when that
+ * file cannot be read, libpsl's newest built-in list without the parent
+ * shortcut. NULL when out of memory. */
 struct dr_regdom *dr_regdom_new(void);
 void dr_regdom_free(struct dr_regdom *rd);
 
