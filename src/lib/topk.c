@@ -255,34 +255,62 @@ uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
 	return e;
 }
 
-static const struct dr_topk *sort_table;
 
-static int by_count(const void *a, const void *b)
+/* Whether entry a ranks before entry b: higher count, then key bytes,
+ * then the shorter key, so that the order is total and deterministic. */
+static int ranks_before(const struct dr_topk *t, uint32_t a, uint32_t b)
 {
-	uint32_t ea = *(const uint32_t *)a, eb = *(const uint32_t *)b;
-	const struct dr_topk *t = sort_table;
-	if (t->count[ea] != t->count[eb])
-		return t->count[ea] > t->count[eb] ? -1 : 1;
-	uint32_t la = t->key_len[ea], lb = t->key_len[eb];
-	int c = memcmp(dr_topk_key(t, ea), dr_topk_key(t, eb), la < lb ? la : lb);
+	if (t->count[a] != t->count[b])
+		return t->count[a] > t->count[b];
+	uint32_t la = t->key_len[a], lb = t->key_len[b];
+	int c = memcmp(dr_topk_key(t, a), dr_topk_key(t, b), la < lb ? la : lb);
 	if (c)
-		return c;
-	return la < lb ? -1 : la > lb;
+		return c < 0;
+	return la < lb;
+}
+
+/* Restores the heap below i: heap[0] is the entry that ranks last. */
+static void top_sift(const struct dr_topk *t, uint32_t *heap, uint32_t n, uint32_t i)
+{
+	for (;;) {
+		uint32_t c = 2 * i + 1, worst = i;
+		if (c < n && ranks_before(t, heap[worst], heap[c]))
+			worst = c;
+		if (c + 1 < n && ranks_before(t, heap[worst], heap[c + 1]))
+			worst = c + 1;
+		if (worst == i)
+			return;
+		uint32_t x = heap[i];
+		heap[i] = heap[worst];
+		heap[worst] = x;
+		i = worst;
+	}
 }
 
 uint32_t dr_topk_top(const struct dr_topk *t, uint32_t *out, uint32_t n)
 {
-	uint32_t *all = malloc(((size_t)t->used + 1) * sizeof(*all));
-	if (!all)
-		return 0;
-	for (uint32_t i = 0; i < t->used; i++)
-		all[i] = i;
-	sort_table = t;
-	qsort(all, t->used, sizeof(*all), by_count);
-	sort_table = NULL;
+	/* A heap of the n best so far, its root the worst of them: one pass
+	 * over the table, then the heap sorted, instead of sorting it all. */
 	if (n > t->used)
 		n = t->used;
-	memcpy(out, all, (size_t)n * sizeof(*out));
-	free(all);
+	if (!n)
+		return 0;
+	for (uint32_t i = 0; i < n; i++)
+		out[i] = i;
+	for (uint32_t i = n / 2; i-- > 0;)
+		top_sift(t, out, n, i);
+	for (uint32_t e = n; e < t->used; e++) {
+		if (!ranks_before(t, e, out[0]))
+			continue;
+		out[0] = e;
+		top_sift(t, out, n, 0);
+	}
+	/* the worst to the end, one by one: best first */
+	for (uint32_t k = n; k > 1; k--) {
+		uint32_t x = out[0];
+		out[0] = out[k - 1];
+		out[k - 1] = x;
+		top_sift(t, out, k - 1, 0);
+	}
 	return n;
 }
