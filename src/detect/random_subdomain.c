@@ -27,7 +27,7 @@ enum { A_LOWER = DR_ALPHA_LOWER, A_DIGIT = DR_ALPHA_DIGIT, A_ALNUM = DR_ALPHA_AL
        A_OTHER = DR_ALPHA_OTHER, A_CLASSES = DR_ALPHA_CLASSES };
 
 #define SAMPLES DR_EV_SAMPLES
-#define SAMPLE_LEN 72
+#define SAMPLE_WIRE 64	/* octets of whole labels kept of a sample's prefix */
 
 struct zone {
 	struct dr_kwin w;
@@ -38,7 +38,11 @@ struct zone {
 	struct dr_top4 resolvers, nets;
 	uint8_t nsamples;
 	uint64_t sample_hash[SAMPLES];	/* of the lower-cased names */
-	char samples[SAMPLES][SAMPLE_LEN];
+	/* The labels left of the zone of a few names, wire form as asked
+	 * (case kept), whole labels up to SAMPLE_WIRE octets: the zone is
+	 * the key, and text is made only when an alert needs it. */
+	uint8_t sample_len[SAMPLES];
+	uint8_t samples[SAMPLES][SAMPLE_WIRE];
 	/* persistent */
 	struct dr_run run;
 };
@@ -123,10 +127,12 @@ static void rsd_record(void *st, const struct dr_record *r, const struct dr_dete
 		for (unsigned i = 0; i < e->nsamples; i++)
 			if (e->sample_hash[i] == k->qname_hash)
 				return;
-		char text[DR_NAME_TEXT_MAX];
-		dr_name_to_text(d->qname, d->qname_len, text);
-		e->sample_hash[e->nsamples] = k->qname_hash;
-		dr_copy_cut(e->samples[e->nsamples++], SAMPLE_LEN, text);
+		size_t keep = 0;
+		while (keep < (size_t)off && keep + 1 + d->qname[keep] <= SAMPLE_WIRE)
+			keep += 1 + (size_t)d->qname[keep];
+		memcpy(e->samples[e->nsamples], d->qname, keep);
+		e->sample_len[e->nsamples] = (uint8_t)keep;
+		e->sample_hash[e->nsamples++] = k->qname_hash;
 	}
 }
 
@@ -176,7 +182,15 @@ static void rsd_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen,
 	x->alphabet = (uint8_t)cls;
 	x->alphabet_share = q ? (double)e->alphabet[cls] / q : 0;
 	x->nsamples = e->nsamples;
-	memcpy(x->samples, e->samples, sizeof(x->samples));
+	for (unsigned i = 0; i < e->nsamples; i++) {
+		uint8_t wire[SAMPLE_WIRE + DR_NAME_MAX];
+		size_t n = e->sample_len[i];
+		memcpy(wire, e->samples[i], n);
+		if (n + klen > DR_NAME_MAX)
+			klen = DR_NAME_MAX - (uint32_t)n;	/* cut: never, for a real name */
+		memcpy(wire + n, key, klen);
+		dr_ev_name(x->samples[i], sizeof(x->samples[i]), wire, n + klen);
+	}
 	dr_ev_list_set(&x->resolvers, &e->resolvers, 32, 128, 0, 0);
 	dr_ev_list_set(&x->prefixes, &e->nets, 24, 48, 0, 0);
 
