@@ -29,9 +29,11 @@ int dr_ktable_init(struct dr_ktable *k, uint32_t capacity, uint32_t key_size,
 	k->open_cap = capacity * 2;
 	k->open = malloc((size_t)k->open_cap * sizeof(*k->open));
 	k->stamp = calloc(capacity, sizeof(*k->stamp));
-	if (!k->open || !k->stamp) {
+	k->scratch = calloc(1, entry_size);
+	if (!k->open || !k->stamp || !k->scratch) {
 		free(k->open);
 		free(k->stamp);
+		free(k->scratch);
 		dr_topk_fini(&k->t);
 		return DR_ENOMEM;
 	}
@@ -49,6 +51,7 @@ void dr_ktable_fini(struct dr_ktable *k)
 	dr_topk_fini(&k->t);
 	free(k->open);
 	free(k->stamp);
+	free(k->scratch);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -119,6 +122,8 @@ void *dr_ktable_hit(struct dr_ktable *k, const void *key, uint32_t key_len, uint
 {
 	int fresh;
 	uint32_t e = dr_topk_add(&k->t, key, key_len, (uint32_t)hash, pkts, &fresh);
+	if (e == DR_TOPK_REFUSED)
+		return k->scratch;
 	struct dr_kwin *w = dr_topk_extra(&k->t, e);
 	k->stamp[e] = (uint32_t)sec;
 	if (fresh || w->sec < sec)

@@ -42,6 +42,9 @@ struct dr_ktable {
 	uint32_t nopen, open_cap;
 	dr_kwin_judge_fn judge;
 	void *judge_ctx;
+	/* Where the counts of a record whose key the doorkeeper refused go:
+	 * never judged, never read. */
+	struct dr_kwin *scratch;
 	uint64_t late;		/* records older than their key's window */
 	uint64_t unjudged;	/* windows lost: the open list was full */
 };
@@ -50,10 +53,10 @@ struct dr_ktable {
  * capacity setting (detector.h): its key and entry, the Space-Saving
  * count, error, hash and key length, up to four hash slots (the index is
  * the power of two at or above twice the capacity), two places in the
- * open list and a stamp. tests/unit/test_settings.c holds every
+ * open list, a stamp and up to 32 bits of doorkeeper (lib/topk.h). tests/unit/test_settings.c holds every
  * detector's declaration to what its tables really take. */
 #define DR_KTABLE_ENTRY_OCTETS(key_size, entry_size) \
-	((size_t)(key_size) + (entry_size) + 8 + 8 + 4 + 2 + 4 * 8 + 2 * 4 + 4)
+	((size_t)(key_size) + (entry_size) + 8 + 8 + 4 + 2 + 4 * 8 + 2 * 4 + 4 + 4)
 
 /* entry_size includes the struct dr_kwin header. 0 or DR_ENOMEM. */
 int dr_ktable_init(struct dr_ktable *k, uint32_t capacity, uint32_t key_size,
@@ -66,7 +69,10 @@ void dr_ktable_set_judge(struct dr_ktable *k, dr_kwin_judge_fn judge, void *ctx)
 /* Counts a record standing for `pkts` packets of `bytes` octets at time ts
  * in second `sec`; returns the entry (valid until the next hit). A key not
  * seen before (or evicted since) starts with every field zero; a key whose
- * window is of an earlier second has that window judged first. */
+ * window is of an earlier second has that window judged first. A key a
+ * full table's doorkeeper refuses (seen once: lib/topk.h) gets a scratch
+ * entry that the caller may write and nothing ever reads; its fields hold
+ * anything, but stay within their bounds as the caller's own updates do. */
 void *dr_ktable_hit(struct dr_ktable *k, const void *key, uint32_t key_len, uint64_t hash,
 		    int64_t sec, double ts, uint64_t pkts, uint64_t bytes);
 

@@ -36,8 +36,14 @@ int dr_topk_init(struct dr_topk *t, uint32_t capacity, uint32_t key_size,
 	t->heap_mem = aligned_alloc(64, ((size_t)capacity + 4 + 3) / 4 * 4 * sizeof(*t->heap));
 	t->heap = t->heap_mem ? (struct dr_topk_node *)t->heap_mem + 3 : NULL;
 	t->slots = calloc(slots, sizeof(*t->slots));
+	uint32_t bits = 64;
+	while (bits < capacity * 16 && bits < (1u << 31))
+		bits <<= 1;
+	t->door = calloc(bits / 64, sizeof(*t->door));
+	t->door_mask = bits - 1;
+	t->door_limit = bits / 4;
 	if (!t->keys || (extra_size && !t->extra) || !t->count || !t->error ||
-	    !t->hash || !t->key_len || !t->heap || !t->slots) {
+	    !t->hash || !t->key_len || !t->heap || !t->slots || !t->door) {
 		dr_topk_fini(t);
 		return DR_ENOMEM;
 	}
@@ -54,6 +60,7 @@ void dr_topk_fini(struct dr_topk *t)
 	free(t->key_len);
 	free(t->heap_mem);
 	free(t->slots);
+	free(t->door);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -61,7 +68,8 @@ size_t dr_topk_mem(const struct dr_topk *t)
 {
 	return (size_t)t->capacity * (t->key_size + t->extra_size + 8 + 8 + 4 + 2 +
 				      (t->heap ? sizeof(*t->heap) : 0)) +
-	       ((size_t)t->slots_mask + 1) * sizeof(*t->slots);
+	       ((size_t)t->slots_mask + 1) * sizeof(*t->slots) +
+	       ((size_t)t->door_mask + 1) / 8;
 }
 
 static void sift_down(struct dr_topk *t, uint32_t pos)
@@ -195,6 +203,28 @@ int64_t dr_topk_find(struct dr_topk *t, const void *key, uint32_t key_len, uint3
 	return *slot ? (int64_t)((uint32_t)*slot - 1) : -1;
 }
 
+/* Whether the doorkeeper has seen hash since it was last cleared; marks
+ * it seen either way. Two bits from the hash: the low ones and the high
+ * ones (the table's index uses the low ones of the same hash, which is
+ * why the second bit is taken from the product). */
+static int door_admits(struct dr_topk *t, uint32_t hash)
+{
+	uint32_t a = hash & t->door_mask;
+	uint32_t b = (uint32_t)(((uint64_t)hash * 0x9e3779b97f4a7c15ull) >> 32) & t->door_mask;
+	uint64_t ma = 1ull << (a & 63), mb = 1ull << (b & 63);
+	uint64_t *wa = &t->door[a >> 6], *wb = &t->door[b >> 6];
+	if ((*wa & ma) && (*wb & mb))
+		return 1;
+	t->door_set += !(*wa & ma) + !(*wb & mb);
+	*wa |= ma;
+	*wb |= mb;
+	if (t->door_set >= t->door_limit) {
+		memset(t->door, 0, ((size_t)t->door_mask + 1) / 8);
+		t->door_set = 0;
+	}
+	return 0;
+}
+
 /* Lazy mode: 8 neighbouring entries from a random place (xorshift), so
  * the owner's look at them reads memory in sequence; the owner chooses. */
 static uint32_t lazy_victim(struct dr_topk *t)
@@ -228,12 +258,18 @@ uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
 	if (t->used < t->capacity) {
 		e = t->used++;
 		grew = 1;
+	} else if (!door_admits(t, hash)) {
+		t->refused++;
+		t->refused_total += inc;
+		*fresh = 0;
+		return DR_TOPK_REFUSED;
 	} else {
 		/* Replace the smallest: the newcomer inherits its count as
 		 * the error bound (Space-Saving); lazy tables sample. It keeps
 		 * the root's place with the old count as its bound. */
 		e = t->victim ? lazy_victim(t) : least(t);
-		base = t->victim ? 0 : t->count[e];
+		/* the refused sighting counts, as Space-Saving's bound needs */
+		base = t->victim ? 0 : t->count[e] + 1;
 		unindex(t, e);
 		t->evictions++;
 		slot = find_slot(t, key, key_len, hash);

@@ -25,6 +25,16 @@ struct dr_topk {
 	uint32_t slots_mask;	/* hash index size - 1 */
 	uint64_t evictions;
 	uint64_t total;		/* sum of all increments */
+	/* The doorkeeper (TinyLFU's admission filter): once the table is
+	 * full, a key not in it is admitted, evicting another, only when it
+	 * has been seen before, in a two-bit Bloom filter of 16 bits an
+	 * entry that is cleared when a quarter full. A flood of keys seen
+	 * once each then costs a probe each, not an eviction each. */
+	uint64_t *door;
+	uint32_t door_mask;	/* bits - 1 */
+	uint32_t door_set, door_limit;	/* bits set since the last clearing */
+	uint64_t refused;	/* sightings of keys not admitted */
+	uint64_t refused_total;	/* their increments */
 	uint8_t *keys;
 	uint8_t *extra;
 	uint64_t *count;
@@ -56,9 +66,16 @@ void dr_topk_set_lazy(struct dr_topk *t, dr_topk_victim_fn victim, void *ctx);
 /* The entry of key, or -1 when absent; nothing is counted or created. */
 int64_t dr_topk_find(struct dr_topk *t, const void *key, uint32_t key_len, uint32_t hash);
 
+#define DR_TOPK_REFUSED UINT32_MAX	/* dr_topk_add: the doorkeeper said no */
+
 /* Adds inc to key (key_len <= key_size bytes, hash its 32-bit hash).
  * Returns the entry index; *fresh is set when the entry was (re)created,
- * its extra data zeroed. */
+ * its extra data zeroed. A full table returns DR_TOPK_REFUSED for a key
+ * it does not hold and has not seen since its doorkeeper was cleared
+ * (counted in refused and refused_total): the caller counts nothing. When
+ * the doorkeeper admits a key, its count includes the sighting that was
+ * refused, so a Space-Saving count stays an upper bound within the
+ * doorkeeper's epoch. */
 uint32_t dr_topk_add(struct dr_topk *t, const void *key, uint32_t key_len,
 		     uint32_t hash, uint64_t inc, int *fresh);
 
@@ -81,6 +98,13 @@ static inline const uint8_t *dr_topk_key(const struct dr_topk *t, uint32_t i)
 static inline void *dr_topk_extra(const struct dr_topk *t, uint32_t i)
 {
 	return t->extra + (size_t)i * t->extra_size;
+}
+
+/* Whether every key counted is in the table with its exact count: nothing
+ * was evicted or refused. */
+static inline int dr_topk_exact(const struct dr_topk *t)
+{
+	return t->evictions == 0 && t->refused == 0;
 }
 
 /* Bytes allocated by the table. */

@@ -134,7 +134,8 @@ void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
 	}
 
 	uint32_t src_entry = add_address(&s->sources, &s->sources_hll, &k->src);
-	struct dr_source_rate *rate = qr ? NULL : dr_topk_extra(&s->sources, src_entry);
+	struct dr_source_rate *rate = qr || src_entry == DR_TOPK_REFUSED
+					      ? NULL : dr_topk_extra(&s->sources, src_entry);
 	add_address(&s->destinations, &s->destinations_hll, &k->dst);
 	if (++s->sports_lo[r->sport] == 0)
 		s->sports[r->sport] += 65536;
@@ -216,7 +217,7 @@ void dr_stats_finish(struct dr_stats *s)
 
 uint64_t dr_stats_distinct(const struct dr_topk *t, const struct dr_hll *h)
 {
-	if (t->evictions == 0)
+	if (dr_topk_exact(t))
 		return t->used;
 	uint64_t est = dr_hll_count(h);
 	return est < t->used ? t->used : est;

@@ -48,7 +48,7 @@ static int from_topk(struct dr_tables *ts, const char *id, const char *title,
 	free(idx);
 	t->total = k->total;
 	t->distinct = dr_stats_distinct(k, h);
-	t->approximate = k->evictions > 0;
+	t->approximate = !dr_topk_exact(k);
 	return 0;
 }
 
@@ -148,7 +148,7 @@ static int qps_distribution(struct dr_tables *ts, const struct dr_stats *s)
 		r->extra[0] = queries[b];
 		t->distinct++;
 	}
-	t->approximate = s->sources.evictions > 0;
+	t->approximate = !dr_topk_exact(&s->sources);
 	return 0;
 }
 
@@ -241,7 +241,7 @@ static int geo_tables(struct dr_tables *ts, const struct dr_stats *s, const stru
 		t->extra_head[2] = "ASes";
 		t->extra_json[2] = "ases";
 		t->total = k->total;
-		t->approximate = k->evictions > 0;
+		t->approximate = !dr_topk_exact(k);
 		unsigned nrows = 0;
 		qsort(p, n, sizeof(*p), by_cc_prefix);
 		for (uint32_t i = 0; i < n;) {
@@ -277,7 +277,7 @@ static int geo_tables(struct dr_tables *ts, const struct dr_stats *s, const stru
 		t->extra_head[0] = t->extra_json[0] = "sources";
 		t->extra_head[1] = t->extra_json[1] = "prefixes";
 		t->total = k->total;
-		t->approximate = k->evictions > 0;
+		t->approximate = !dr_topk_exact(k);
 		unsigned nrows = 0;
 		qsort(p, n, sizeof(*p), by_asn_prefix);
 		for (uint32_t i = 0; i < n;) {

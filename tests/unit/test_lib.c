@@ -62,7 +62,10 @@ static void test_topk_flood(void)
 			add_u32(&t, rnd | 0x80000000u, 1);	/* spoofed one-offs */
 		}
 	}
-	CHECK(t.evictions > 100000);
+	/* the one-offs, seen once each, are mostly refused at the door
+	 * instead of evicting; none of them displaces a heavy key */
+	CHECK(t.evictions + t.refused > 100000);
+	CHECK(t.refused > 10 * t.evictions);
 	CHECK(t.used == 64);
 	uint32_t top[4];
 	CHECK_EQ(dr_topk_top(&t, top, 4), 4);
