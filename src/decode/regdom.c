@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "decode/dns.h"
 #include "lib/hash.h"
@@ -108,20 +107,23 @@ struct dr_regdom *dr_regdom_new(void)
 	struct dr_regdom *rd = calloc(1, sizeof(*rd));
 	if (!rd)
 		return NULL;
-	rd->psl = psl_latest(NULL);
-	/* The rules' parents come from the text of the list libpsl was built
-	 * from; they are trusted only when that file is no older than the
-	 * data libpsl holds (its built-in copy, or the system's compiled
-	 * copy of the same file), so no rule libpsl knows can be missing. */
+	/* The list libpsl was built from, loaded by libpsl (into its hash
+	 * tables: faster to ask than its compiled copy, for a few
+	 * milliseconds at start) and read here for the rules' parents, so
+	 * that the parents are those of libpsl's own rules. */
 	const char *path = psl_builtin_filename();
-	struct stat st;
-	if (rd->psl && path && stat(path, &st) == 0 && st.st_mtime >= psl_builtin_file_time() &&
-	    read_parents(rd, path) == 0) {
-		rd->have_parents = 1;
-	} else {
+	if (path) {
+		rd->psl = psl_load_file(path);
+		if (rd->psl && read_parents(rd, path) == 0) {
+			rd->have_parents = 1;
+			return rd;
+		}
+		if (rd->psl)
+			psl_free(rd->psl);
 		memset(rd->parent, 0, sizeof(rd->parent));
 		rd->nparents = 0;
 	}
+	rd->psl = psl_latest(NULL);
 	return rd;
 }
 

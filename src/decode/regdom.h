@@ -9,10 +9,11 @@
  *
  * A suffix can only be public if the rest of it, one label shorter, is the
  * parent of some rule of the list ("co.uk" for "*.co.uk", "com" for
- * "blogspot.com"): the parents are read from the list's text file, so a label never seen before under a registered domain
+ * "blogspot.com"): the parents are read from the same list file libpsl is
+ * given, so a label never seen before under a registered domain
  * (x7f3k2.example.com: "example.com" parents no rule) costs no libpsl call
- * at all. Where that cannot be told for sure (the file is older than
- * libpsl's data, or a label is an IDN), libpsl is asked. */
+ * at all. Where that cannot be told for sure (the file cannot be read, or
+ * a label is an IDN), libpsl is asked. */
 #ifndef DR_LIB_REGDOM_H
 #define DR_LIB_REGDOM_H
 
@@ -20,7 +21,7 @@
 #include <stdint.h>
 
 #define DR_REGDOM_SLOTS 16384	/* power of two */
-#define DR_SUFFIX_SLOTS 16384	/* power of two */
+#define DR_SUFFIX_SLOTS 65536	/* power of two */
 #define DR_PARENT_SLOTS 16384	/* power of two, more than twice the parents */
 
 struct dr_regdom {
@@ -38,10 +39,10 @@ struct dr_regdom {
 	uint64_t psl_spared;		/* suffixes whose parent parents no rule */
 };
 
-/* Allocates a cache with the newest of libpsl's built-in list and the
- * system's publicsuffix package, and the rules' parents from the text of
- * that list when it is no older than what libpsl holds (else no parent
- * shortcut). NULL when out of memory. */
+/* Allocates a cache with the list libpsl was built from (its text file,
+ * loaded by libpsl and read here for the rules' parents), or when that
+ * file cannot be read, libpsl's newest built-in list without the parent
+ * shortcut. NULL when out of memory. */
 struct dr_regdom *dr_regdom_new(void);
 void dr_regdom_free(struct dr_regdom *rd);
 
