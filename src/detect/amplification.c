@@ -21,6 +21,8 @@
 enum { P_MIN_PPS, P_MIN_REFLECTORS, P_MAX_QUERY_RATIO, P_MIN_SIZE, P_FRAGMENT_SHARE,
        P_MIN_SECONDS, P_DESTINATIONS, P_COUNT };
 
+#define QWIRE (DR_EV_NAME + 16)	/* more octets than the text shows */
+
 struct dest {
 	struct dr_kwin w;
 	uint64_t resp, resp_bytes, frag, queries;
@@ -30,7 +32,10 @@ struct dest {
 	/* persistent */
 	struct dr_run run;
 	uint16_t qtype;
-	char qname[DR_EV_NAME];
+	/* the first question seen, wire form cut at QWIRE octets: its text
+	 * is made only when an alert needs it */
+	uint8_t qwire_len;
+	uint8_t qwire[QWIRE];
 };
 
 /* Declared after the entries, whose size a capacity's memory needs. */
@@ -87,8 +92,9 @@ static void amp_record(void *st, const struct dr_record *r, const struct dr_dete
 		} else {
 			d->top_port_count--;
 		}
-		if (r->dns.has_question && !d->qname[0]) {
-			dr_ev_name(d->qname, sizeof(d->qname), r->dns.qname, r->dns.qname_len);
+		if (r->dns.has_question && !d->qwire_len) {
+			d->qwire_len = r->dns.qname_len < QWIRE ? r->dns.qname_len : QWIRE;
+			memcpy(d->qwire, r->dns.qname, d->qwire_len);
 			d->qtype = r->dns.qtype;
 		}
 	} else if (dr_is_query(env, r)) {	/* a query: from its source */
@@ -113,7 +119,7 @@ static void amp_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen,
 		   (avg >= p[P_MIN_SIZE] || (double)d->frag >= p[P_FRAGMENT_SHARE] * resp);
 	if (!cond) {
 		dr_run_break(&d->run);
-		d->qname[0] = 0;
+		d->qwire_len = 0;
 		return;
 	}
 	if (dr_run_add(&d->run, sec, &d->w) < (uint32_t)p[P_MIN_SECONDS])
@@ -129,7 +135,8 @@ static void amp_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen,
 	x->average_size = avg;
 	x->queries_from_victim = d->queries;
 	x->responses = d->resp;
-	memcpy(x->qname, d->qname, sizeof(x->qname));
+	if (d->qwire_len)
+		dr_ev_name(x->qname, sizeof(x->qname), d->qwire, d->qwire_len);
 	x->qtype = d->qtype;
 
 	char victim[64];

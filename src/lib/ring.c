@@ -1,12 +1,18 @@
 /* Single-producer, single-consumer batch ring (see ring.h).
  *
  * head and tail count batches times two, so they wrap modulo 2^32 without
- * ambiguity; head's low bit marks the end. A waiter first spins (the other
- * side is usually a few hundred nanoseconds away), then announces that it
+ * ambiguity; head's low bit marks the end. A waiter announces that it
  * sleeps and sleeps on the very counter it waits for: FUTEX_WAIT returns at
  * once if the counter moved, and the other side, which stores the counter
  * before it reads the announcement (both sequentially consistent), wakes it
- * otherwise. No wake-up can be lost. */
+ * otherwise. No wake-up can be lost.
+ *
+ * The consumer first spins a little (a batch is usually a few microseconds
+ * away). The producer never spins: a full ring means the consumer is the
+ * slower side and needs a whole batch's time to free a slot, so the
+ * producer sleeps at once, and is woken only once the ring is half empty,
+ * so that it sleeps once per half a ring, not once per batch, and the
+ * consumer pays a wake-up as seldom. */
 #include "lib/ring.h"
 
 #include <linux/futex.h>
@@ -38,10 +44,10 @@ static void futex_wake(_Atomic uint32_t *word)
 	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
-/* Returns once *word is no longer old. */
-static void wait_change(_Atomic uint32_t *word, uint32_t old, _Atomic uint32_t *sleeps)
+/* Returns once *word is no longer old, after spinning `spins` times. */
+static void wait_change(_Atomic uint32_t *word, uint32_t old, _Atomic uint32_t *sleeps, int spins)
 {
-	for (int i = 0; i < SPINS; i++) {
+	for (int i = 0; i < spins; i++) {
 		if (atomic_load_explicit(word, memory_order_acquire) != old)
 			return;
 		cpu_relax();
@@ -100,7 +106,8 @@ void *dr_ring_produce(struct dr_ring *r)
 		uint32_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
 		if ((uint32_t)(h - t) < 2 * r->nbatches)
 			return batch(r, h);
-		wait_change(&r->tail, t, &r->producer_sleeps);
+		r->producer_waits++;
+		wait_change(&r->tail, t, &r->producer_sleeps, 0);
 	}
 }
 
@@ -126,7 +133,7 @@ void *dr_ring_consume(struct dr_ring *r)
 			return batch(r, t);
 		if (h & 1)
 			return NULL;
-		wait_change(&r->head, h, &r->consumer_sleeps);
+		wait_change(&r->head, h, &r->consumer_sleeps, SPINS);
 	}
 }
 
@@ -134,5 +141,10 @@ void dr_ring_release(struct dr_ring *r)
 {
 	uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	atomic_store(&r->tail, t + 2);
-	changed(&r->tail, &r->producer_sleeps);
+	/* A sleeping producer waits for half the ring, or for the end of
+	 * what is in it: occupancy falls by one each release, so it passes
+	 * half on the way to empty and the wake-up comes. */
+	uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire) & ~1u;
+	if ((uint32_t)(h - (t + 2)) <= r->nbatches)	/* in batches times two: half */
+		changed(&r->tail, &r->producer_sleeps);
 }

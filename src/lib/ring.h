@@ -1,8 +1,9 @@
 /* A single-producer, single-consumer ring of fixed-size batches, for
  * handing work from one thread to another. The producer fills a whole
  * batch and publishes it; the consumer takes batches in the order they were
- * published. Waiting spins briefly, then sleeps on a futex, so an idle side
- * costs no CPU. Capacity is fixed at init. */
+ * published. A consumer waiting spins briefly, then sleeps on a futex; a
+ * producer waiting for room sleeps at once, until half the ring is free;
+ * an idle side costs no CPU. Capacity is fixed at init. */
 #ifndef DR_LIB_RING_H
 #define DR_LIB_RING_H
 
@@ -21,6 +22,7 @@ struct dr_ring {
 	_Alignas(64) _Atomic uint32_t tail;	/* consumed */
 	_Alignas(64) _Atomic uint32_t consumer_sleeps;
 	_Atomic uint32_t producer_sleeps;
+	uint64_t producer_waits;	/* times the producer found the ring full */
 };
 
 /* Allocates nbatches batches of batch_size bytes (64-byte aligned).
