@@ -289,7 +289,6 @@ static int run(int argc, char **argv)
 
 	alerts.lost_windows = engine->alerts.dropped;
 	dr_alert_log_sort(&alerts);
-	dr_stats_finish(stats);
 	struct dr_tables tables;
 	if (dr_tables_build(&tables, stats, (unsigned)top, &geo) < 0) {
 		dr_cli_error("out of memory for the report");
@@ -303,6 +302,12 @@ static int run(int argc, char **argv)
 		.show_stats = show_stats,
 		.decode_mem = p->decode_mem, .ring_mem = p->ring_mem,
 		.interrupted = dr_cli_signal_name(p->interrupted),
+		.notes = &p->notes, .dns_ports = p->dns_ports, .bpf = p->bpf,
+		.filtered_fragments = p->filtered_fragments, .filtered_vlan = p->filtered_vlan,
+		.cut_short = p->cut_short, .cut_file = !p->cut_short ? NULL
+			    : strcmp(p->files[p->cut_file], "-") == 0 ? "(standard input)"
+			    : p->files[p->cut_file],
+		.cut_packet = p->cut_packet, .cut_offset = p->cut_offset, .cut_why = p->cut_why,
 	};
 	struct dr_out o;
 	if (dr_out_init(&o, stdout, 1u << 16) < 0) {

@@ -238,6 +238,7 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	};
 
 	p->decode.dns_ports = p->dns_ports;
+	p->cut_short = 0;	/* a pipeline may be run again (fuzz_analyze) */
 	if (p->catch_signals)
 		catch_signals(old_sig);
 	if (dr_input_open(&in, &spec, p->error, sizeof(p->error)) < 0) {
@@ -261,9 +262,16 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	dr_decoder_fini(&dec);
 	stop_thread(&rc, tid);
 	p->stats = dec.stats;
+	p->notes = dec.notes;
 	p->filtered = in.filtered;
+	p->filtered_fragments = in.filtered_fragments;
+	p->filtered_vlan = in.filtered_vlan;
 	if (in.failed) {
 		p->cut_short = 1;
+		p->cut_file = in.failed_file;
+		p->cut_packet = in.failed_packet;
+		p->cut_offset = in.failed_offset;
+		snprintf(p->cut_why, sizeof(p->cut_why), "%s", in.failed_why);
 		snprintf(p->error, sizeof(p->error), "%s", in.error);
 		ret = 1;
 	}

@@ -38,11 +38,19 @@ struct dr_pipeline {
 	struct dr_decode_config decode;
 	/* filled by the run */
 	struct dr_decode_stats stats;
+	struct dr_decode_notes notes;	/* ports and link types not decoded */
 	uint64_t filtered;		/* packets the BPF rejected */
+	uint64_t filtered_fragments;	/* of those, non-first IP fragments */
+	uint64_t filtered_vlan;		/* and VLAN-tagged frames */
 	uint64_t matched;		/* messages that passed --where */
 	size_t decode_mem;		/* decoder memory budget */
 	size_t ring_mem;		/* the threads' ring, when there were two */
 	int cut_short;			/* a file ended early; error says why */
+	unsigned cut_file;		/* which (index in files), */
+	uint64_t cut_packet;		/* at which packet (1-based; 0: it could
+					 * not be reopened), */
+	uint64_t cut_offset;		/* at which byte of the file, */
+	char cut_why[256];		/* and why */
 	int interrupted;		/* the signal that stopped the reading, or 0 */
 	char error[1024];
 };

@@ -176,6 +176,9 @@ static void decode_udp(struct dr_decoder *d, const uint8_t *p, size_t n, int dep
 		return;
 	if (!is_dns(d, sport, dport)) {
 		d->stats.other_port++;
+		dr_notes_port(&d->notes, IP_UDP, sport);
+		if (dport != sport)
+			dr_notes_port(&d->notes, IP_UDP, dport);
 		return;
 	}
 	size_t plen = n - 8;
@@ -202,6 +205,9 @@ static void decode_tcp(struct dr_decoder *d, const uint8_t *p, size_t n)
 	}
 	if (!is_dns(d, sport, dport)) {
 		d->stats.other_port++;
+		dr_notes_port(&d->notes, IP_TCP, sport);
+		if (dport != sport)
+			dr_notes_port(&d->notes, IP_TCP, dport);
 		return;
 	}
 	struct dr_tcp_key key;
@@ -688,6 +694,7 @@ void dr_decoder_packet(struct dr_decoder *d, const struct dr_packet *pkt)
 		return;
 	default:
 		d->stats.link_unsupported++;
+		dr_notes_link(&d->notes, (uint32_t)pkt->link);
 		return;
 	}
 }

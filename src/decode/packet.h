@@ -9,6 +9,7 @@
 
 #include "decode/record.h"
 #include "decode/frag.h"
+#include "decode/notes.h"
 #include "decode/tcp.h"
 
 /* Link types, as pcap_datalink() reports them. */
@@ -92,6 +93,7 @@ struct dr_decoder {
 	struct dr_frag_table frag;
 	struct dr_tcp_table tcp;
 	struct dr_decode_stats stats;
+	struct dr_decode_notes notes;	/* ports and link types it could not use */
 	dr_message_fn on_message;
 	void *ctx;
 	struct dr_record rec;	/* the record being filled */

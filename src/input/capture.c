@@ -3,6 +3,7 @@
  * with a heap, with an optional BPF filter compiled by libpcap. Plain files
  * are mapped into memory; compressed files and standard input are
  * streamed. The three kinds share this code and differ in how they open. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,12 +103,69 @@ static struct bpf_program *filter_for(struct capture *c, uint32_t linktype,
 	return &l->prog;
 }
 
-static int passes_filter(struct capture *c, const struct dr_pcap_record *rec)
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* A cheap look at a frame the filter rejected: does it carry VLAN tags,
+ * or is it a non-first IP fragment (no UDP header, so 'udp port 53' never
+ * matches it)? Only the common link types; the decoder reads them all. */
+static void note_rejected(struct dr_input *in, const struct dr_pcap_record *rec)
+{
+	const uint8_t *p = rec->data;
+	size_t n = rec->caplen, off;
+	unsigned type = 0;
+	switch (rec->linktype) {
+	case 1:		/* Ethernet */
+		off = 12;
+		break;
+	case 113:	/* Linux SLL */
+		off = 14;
+		break;
+	case 276:	/* Linux SLL2 */
+		off = 0;
+		break;
+	case 12: case 14: case 101: case 228: case 229:	/* raw IP */
+		off = SIZE_MAX;
+		break;
+	default:
+		return;
+	}
+	if (off != SIZE_MAX) {
+		if (off + 2 > n)
+			return;
+		type = get16(p + off);
+		size_t hdr = rec->linktype == 276 ? 20 : off + 2;
+		if (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
+			in->filtered_vlan++;
+			for (int tags = 0; tags < 8 && hdr + 4 <= n &&
+			     (type == 0x8100 || type == 0x88a8 || type == 0x9100); tags++) {
+				type = get16(p + hdr + 2);
+				hdr += 4;
+			}
+		}
+		if (type != 0x0800 && type != 0x86dd)
+			return;
+		p += hdr;
+		n = hdr <= n ? n - hdr : 0;
+	}
+	if (n >= 20 && p[0] >> 4 == 4 && (get16(p + 6) & 0x1fff))
+		in->filtered_fragments++;
+	else if (n >= 44 && p[0] >> 4 == 6 && p[6] == 44 && (get16(p + 42) & 0xfff8))
+		in->filtered_fragments++;
+}
+
+static int passes_filter(struct dr_input *in, struct capture *c,
+			 const struct dr_pcap_record *rec)
 {
 	char err[512];
 	struct bpf_program *prog = filter_for(c, rec->linktype, err, sizeof(err));
 	struct pcap_pkthdr h = {.caplen = rec->caplen, .len = rec->len};
-	return prog && pcap_offline_filter(prog, &h, rec->data);
+	if (prog && pcap_offline_filter(prog, &h, rec->data))
+		return 1;
+	note_rejected(in, rec);
+	return 0;
 }
 
 static int open_file(struct capture_file *f, char *errbuf, size_t errlen)
@@ -250,7 +308,7 @@ static int fill(struct dr_input *in, struct capture *c, struct capture_file *f)
 	for (;;) {
 		int rc = dr_pcapfile_next(&f->pf, &f->rec);
 		if (rc == 1) {
-			if (c->bpf && !passes_filter(c, &f->rec)) {
+			if (c->bpf && !passes_filter(in, c, &f->rec)) {
 				in->filtered++;
 				continue;
 			}
@@ -272,6 +330,11 @@ static int fill(struct dr_input *in, struct capture *c, struct capture_file *f)
 				 "%s: %s; the %llu packets before it were read",
 				 display(f->path), zerr ? zerr : f->pf.error,
 				 (unsigned long long)f->pf.packets);
+			snprintf(in->failed_why, sizeof(in->failed_why), "%s",
+				 zerr ? zerr : f->pf.error);
+			in->failed_file = (unsigned)(f - c->files);
+			in->failed_packet = f->pf.packets + 1;
+			in->failed_offset = f->pf.record_off;
 		}
 		in->failed = 1;
 		return 0;

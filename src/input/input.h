@@ -53,8 +53,17 @@ struct dr_input {
 	void *priv;		/* the kind's own state */
 	/* kept up to date by the kind */
 	uint64_t filtered;	/* packets the BPF filter rejected */
+	/* of those, the ones a filter that names no 'vlan' or fragment
+	 * offset usually leaves out by mistake (capture.c, passes_filter) */
+	uint64_t filtered_fragments;	/* non-first IPv4/IPv6 fragments */
+	uint64_t filtered_vlan;		/* 802.1Q/802.1ad-tagged frames */
 	int failed;		/* an input was cut short or damaged */
 	char error[1024];	/* the first such problem, "FILE: reason" */
+	/* where the first such problem was, for the report */
+	unsigned failed_file;		/* index in the spec's paths */
+	uint64_t failed_packet;		/* 1-based packet number in that file */
+	uint64_t failed_offset;		/* file offset of that packet record */
+	char failed_why[256];		/* the reason alone */
 };
 
 /* The kinds, in the order they are asked; NULL-terminated. */

@@ -63,23 +63,8 @@ static double span(const struct dr_stats *s)
 	return s->messages ? s->last_ts - s->first_ts : 0;
 }
 
-static uint64_t peak_qps(const struct dr_stats *s, int64_t *at)
-{
-	*at = s->q_peak_sec;
-	if (s->q_in_sec > s->q_peak) {
-		*at = s->q_sec;
-		return s->q_in_sec;
-	}
-	return s->q_peak;
-}
-
-static double avg_qps(const struct dr_stats *s)
-{
-	double d = span(s);
-	if (d < 1)
-		d = 1;	/* a capture shorter than a second: per second */
-	return (double)s->queries / d;
-}
+#define peak_qps dr_stats_peak_qps
+#define avg_qps dr_stats_avg_qps
 
 static void line(struct dr_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -95,7 +80,253 @@ static void line(struct dr_out *o, const char *fmt, ...)
 	dr_out_mem(o, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
+/* ---- warnings ---------------------------------------------------------- */
+
+#define TOP_OTHER_PORTS 5	/* ports named when a capture holds no DNS */
+
+static int has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = text; (p = strstr(p, word)) != NULL; p += n) {
+		int before = p == text || !((p[-1] >= 'a' && p[-1] <= 'z') || p[-1] == '_');
+		int after = !((p[n] >= 'a' && p[n] <= 'z') || p[n] == '_');
+		if (before && after)
+			return 1;
+	}
+	return 0;
+}
+
+void dr_report_warnings(struct dr_warnings *out, const struct dr_report *r)
+{
+	const struct dr_decode_stats *d = r->decode;
+	struct dr_warning *w;
+	memset(out, 0, sizeof(*out));
+	if (r->interrupted && (w = dr_warnings_add(out, DR_WARN_INTERRUPTED, d->frames)))
+		w->subject = r->interrupted;
+	if (r->cut_short && (w = dr_warnings_add(out, DR_WARN_CUT_SHORT,
+						 r->cut_packet ? r->cut_packet - 1 : 0))) {
+		w->value = r->cut_packet;
+		w->value2 = r->cut_offset;
+		w->subject = r->cut_file;
+		w->detail = r->cut_why;
+	}
+	if (d->link_unsupported) {
+		unsigned shown = 0;
+		for (unsigned i = 0; r->notes && i < DR_LINKS_NOTED; i++) {
+			if (!r->notes->links[i].frames)
+				continue;
+			if ((w = dr_warnings_add(out, DR_WARN_LINK_UNSUPPORTED,
+						 r->notes->links[i].frames)))
+				w->value = r->notes->links[i].link;
+			shown++;
+		}
+		if (!shown || (r->notes && r->notes->links_other)) {
+			uint64_t n = shown ? r->notes->links_other : d->link_unsupported;
+			if ((w = dr_warnings_add(out, DR_WARN_LINK_UNSUPPORTED, n)))
+				w->value = UINT64_MAX;	/* other types */
+		}
+	}
+	if (d->ip_short)
+		dr_warnings_add(out, DR_WARN_SNAPLEN, d->ip_short);
+	if (d->frag_memory)
+		dr_warnings_add(out, DR_WARN_FRAG_MEMORY, d->frag_memory);
+	if (d->frag_evicted)
+		dr_warnings_add(out, DR_WARN_FRAG_EVICTED, d->frag_evicted);
+	if (d->tcp_memory)
+		dr_warnings_add(out, DR_WARN_TCP_MEMORY, d->tcp_memory);
+	if (d->tcp_evicted)
+		dr_warnings_add(out, DR_WARN_TCP_EVICTED, d->tcp_evicted);
+	if (r->bpf && r->filtered_fragments &&
+	    (w = dr_warnings_add(out, DR_WARN_BPF_FRAGMENTS, r->filtered_fragments)))
+		w->subject = r->bpf;
+	if (r->bpf && r->filtered_vlan && !has_word(r->bpf, "vlan") &&
+	    (w = dr_warnings_add(out, DR_WARN_BPF_VLAN, r->filtered_vlan)))
+		w->subject = r->bpf;
+	if (d->frames && !d->dns_messages) {
+		uint64_t other = d->other_port;
+		dr_warnings_add(out, DR_WARN_NO_DNS, other);
+	}
+	/* Tables of their own keys; the ones derived from the sources table
+	 * (sources by peak rate, country, AS) say the same thing again. */
+	for (unsigned i = 0; r->tables && i < r->tables->n; i++) {
+		const struct dr_table *t = &r->tables->t[i];
+		if (!t->approximate || strcmp(t->id, "source_qps") == 0 ||
+		    strcmp(t->id, "countries") == 0 || strcmp(t->id, "ases") == 0)
+			continue;
+		if ((w = dr_warnings_add(out, DR_WARN_TABLE_OVERFLOW, t->total))) {
+			w->subject = t->id;
+			w->value2 = t->distinct;
+		}
+	}
+	if (r->alerts && (r->alerts->dropped || r->alerts->lost_windows) &&
+	    (w = dr_warnings_add(out, DR_WARN_ALERTS_LOST, r->alerts->dropped)))
+		w->value = r->alerts->lost_windows;
+	if (r->engine && r->engine->late)
+		dr_warnings_add(out, DR_WARN_LATE, r->engine->late);
+	if (r->engine && r->engine->early)
+		dr_warnings_add(out, DR_WARN_EARLY, r->engine->early);
+}
+
+static const char *proto_name(uint8_t proto)
+{
+	return proto == 6 ? "TCP" : "UDP";
+}
+
+/* "53" or "53, 5353, 8053" from the bitmap, at most a few. */
+static void dns_port_list(const uint8_t *bitmap, char *buf, size_t len)
+{
+	size_t o = 0;
+	unsigned shown = 0;
+	buf[0] = 0;
+	if (!bitmap) {
+		snprintf(buf, len, "53");
+		return;
+	}
+	/* a word at a time: the bitmap is 8 KiB of mostly zeros */
+	for (unsigned w = 0; w < 65536 / 64 && o + 16 < len; w++) {
+		uint64_t bits;
+		memcpy(&bits, bitmap + w * 8, 8);
+		if (!bits)
+			continue;
+		for (unsigned p = w * 64; p < w * 64 + 64 && o + 16 < len; p++) {
+			if (!p || !dr_port_test(bitmap, (uint16_t)p))
+				continue;
+			if (shown++ == 8) {
+				o += (size_t)snprintf(buf + o, len - o, ", ...");
+				return;
+			}
+			o += (size_t)snprintf(buf + o, len - o, "%s%u", o ? ", " : "", p);
+		}
+	}
+}
+
+void dr_warning_text(const struct dr_warning *w, const struct dr_report *r, char *buf,
+		     size_t len)
+{
+	char n[32], v[32], v2[32];
+	fmt_count(n, sizeof(n), w->count);
+	fmt_count(v, sizeof(v), w->value);
+	fmt_count(v2, sizeof(v2), w->value2);
+	switch (w->code) {
+	case DR_WARN_INTERRUPTED:
+		snprintf(buf, len, "interrupted by %s: the report covers the %s packets read "
+			 "before it", w->subject, n);
+		break;
+	case DR_WARN_CUT_SHORT:
+	{
+		/* the reason names the packet and offset already: the sentence
+		 * says what it means for the report */
+		if (!w->value)
+			snprintf(buf, len, "%s could not be read again (%s): the report leaves it "
+				 "out", w->subject, w->detail);
+		else if (r->nfiles > 1)
+			snprintf(buf, len, "%s is cut short or damaged at packet %s (byte %s): the "
+				 "report covers its %s packets before it and leaves out the rest of "
+				 "that file", w->subject, v, v2, n);
+		else
+			snprintf(buf, len, "%s is cut short or damaged at packet %s (byte %s): the "
+				 "report covers the %s packets before it", w->subject, v, v2, n);
+		break;
+	}
+	case DR_WARN_LINK_UNSUPPORTED:
+		if (w->value == UINT64_MAX)
+			snprintf(buf, len, "%s frames of other unsupported link types were not "
+				 "decoded", n);
+		else
+			snprintf(buf, len, "%s frames of link type %s were not decoded: dnsradar "
+				 "reads Ethernet, Linux cooked (SLL, SLL2), raw IP, BSD loopback, "
+				 "PPP, Cisco HDLC and FDDI", n, v);
+		break;
+	case DR_WARN_SNAPLEN:
+		snprintf(buf, len, "%s IP datagrams were cut short by the capture's snap length: "
+			 "their DNS messages are partial or missing; capture with -s 0", n);
+		break;
+	case DR_WARN_FRAG_MEMORY:
+		snprintf(buf, len, "fragment reassembly dropped %s fragments (memory cap): the "
+			 "datagrams they belonged to are not counted", n);
+		break;
+	case DR_WARN_FRAG_EVICTED:
+		snprintf(buf, len, "fragment reassembly dropped %s fragment sets (table full): "
+			 "the datagrams they belonged to are not counted", n);
+		break;
+	case DR_WARN_TCP_MEMORY:
+		snprintf(buf, len, "TCP reassembly dropped data %s times (memory cap): DNS "
+			 "messages over TCP are missing", n);
+		break;
+	case DR_WARN_TCP_EVICTED:
+		snprintf(buf, len, "TCP reassembly dropped %s streams (table full): DNS "
+			 "messages over TCP are missing", n);
+		break;
+	case DR_WARN_TABLE_OVERFLOW:
+		snprintf(buf, len, "the %s table overflowed (about %s distinct keys): its "
+			 "counts are estimates with error bounds (marked ~)", w->subject, v2);
+		break;
+	case DR_WARN_BPF_FRAGMENTS:
+		snprintf(buf, len, "--bpf '%s' left out %s non-first IP fragments: they carry no "
+			 "UDP header, so large answers lose their tails; add "
+			 "'or (ip[6:2] & 0x1fff != 0)' (IPv6: 'or (ip6[6] == 44)')", w->subject, n);
+		break;
+	case DR_WARN_BPF_VLAN:
+		snprintf(buf, len, "the capture holds %s VLAN-tagged frames that --bpf '%s' does "
+			 "not match (a filter without 'vlan' looks at untagged frames only); use "
+			 "'%s or (vlan and %s)'", n, w->subject, w->subject, w->subject);
+		break;
+	case DR_WARN_NO_DNS: {
+		char ports[128], seen[256];
+		dns_port_list(r->dns_ports, ports, sizeof(ports));
+		struct dr_port_count top[TOP_OTHER_PORTS];
+		unsigned k = r->notes ? dr_notes_top_ports(r->notes, top, TOP_OTHER_PORTS) : 0;
+		if (!k) {
+			snprintf(buf, len, "no DNS message on the ports read (%s), and no UDP or "
+				 "TCP on other ports either", ports);
+			break;
+		}
+		size_t o = 0;
+		for (unsigned i = 0; i < k && o < sizeof(seen); i++) {
+			char c[32];
+			fmt_count(c, sizeof(c), top[i].count);
+			o += (size_t)snprintf(seen + o, sizeof(seen) - o, "%s%s %u (%s packets)",
+					      i ? ", " : "", proto_name(top[i].proto), top[i].port, c);
+		}
+		snprintf(buf, len, "no DNS message on the ports read (%s); %s packets went to "
+			 "other ports, the busiest %s; if one carries DNS, read it with "
+			 "--dns-port %u", ports, n, seen, top[0].port);
+		break;
+	}
+	case DR_WARN_ALERTS_LOST:
+		snprintf(buf, len, "%s alerts and %s firing seconds were lost: the alert list "
+			 "is full", n, v);
+		break;
+	case DR_WARN_LATE:
+		snprintf(buf, len, "%s records came later than the allowed lateness: they were "
+			 "counted in the oldest second still open", n);
+		break;
+	case DR_WARN_EARLY:
+		snprintf(buf, len, "%s records were judged before their time: the reorder "
+			 "buffer was full", n);
+		break;
+	default:
+		snprintf(buf, len, "%s", dr_warning_name(w->code));
+		break;
+	}
+}
+
 /* ---- text -------------------------------------------------------------- */
+
+/* First, before the numbers: what they leave out. */
+static void text_warnings(struct dr_out *o, const struct dr_report *r,
+			  const struct dr_warnings *ws)
+{
+	char text[2048];
+	if (!ws->n)
+		return;
+	line(o, "Warnings (%u)\n", ws->n);
+	for (unsigned i = 0; i < ws->n; i++) {
+		dr_warning_text(&ws->w[i], r, text, sizeof(text));
+		line(o, "  %s\n", text);
+	}
+	line(o, "\n");
+}
 
 static void text_summary(struct dr_out *o, const struct dr_report *r)
 {
@@ -330,8 +561,9 @@ void dr_render_text(struct dr_out *o, const struct dr_report *r)
 	fmt_count(a, sizeof(a), r->decode->frames);
 	line(o, "dnsradar analyze: %u file%s, %s packets\n\n", r->nfiles,
 	     r->nfiles == 1 ? "" : "s", a);
-	if (r->interrupted)
-		line(o, "Warning: interrupted by %s; this covers what was read before it\n\n", r->interrupted);
+	struct dr_warnings ws;
+	dr_report_warnings(&ws, r);
+	text_warnings(o, r, &ws);
 	text_summary(o, r);
 	text_alerts(o, r);
 	if (r->show_stats)
@@ -426,7 +658,64 @@ static void json_decode(struct dr_out *o, const struct dr_report *r)
 	DR_DECODE_COUNTERS(DR_JSON_COUNTER)
 #undef DR_JSON_COUNTER
 	json_u(o, "bpf_filtered", r->filtered, &f);
+	json_u(o, "bpf_filtered_fragments", r->filtered_fragments, &f);
+	json_u(o, "bpf_filtered_vlan", r->filtered_vlan, &f);
+	/* where the frames on no DNS port went, busiest first */
+	json_key(o, "other_ports", &f);
+	dr_out_char(o, '[');
+	struct dr_port_count top[TOP_OTHER_PORTS];
+	unsigned k = r->notes ? dr_notes_top_ports(r->notes, top, TOP_OTHER_PORTS) : 0;
+	for (unsigned i = 0; i < k; i++) {
+		int g = 1;
+		dr_out_str(o, i ? ",{" : "{");
+		json_key(o, "proto", &g);
+		dr_out_str(o, top[i].proto == 6 ? "\"tcp\"" : "\"udp\"");
+		json_u(o, "port", top[i].port, &g);
+		json_u(o, "packets", top[i].count, &g);
+		dr_out_char(o, '}');
+	}
+	dr_out_char(o, ']');
 	dr_out_char(o, '}');
+}
+
+/* "warnings": the sentences; "warning_codes": the same, for programs. */
+static void json_warnings(struct dr_out *o, const struct dr_report *r)
+{
+	struct dr_warnings ws;
+	char text[2048];
+	dr_report_warnings(&ws, r);
+	dr_out_str(o, ",\"warnings\":[");
+	for (unsigned i = 0; i < ws.n; i++) {
+		if (i)
+			dr_out_char(o, ',');
+		dr_warning_text(&ws.w[i], r, text, sizeof(text));
+		dr_out_json_str(o, text, strlen(text));
+	}
+	dr_out_str(o, "],\"warning_codes\":[");
+	for (unsigned i = 0; i < ws.n; i++) {
+		int f = 1;
+		dr_out_str(o, i ? ",{" : "{");
+		json_key(o, "code", &f);
+		const char *name = dr_warning_name(ws.w[i].code);
+		dr_out_json_str(o, name, strlen(name));
+		json_u(o, "count", ws.w[i].count, &f);
+		if (ws.w[i].code == DR_WARN_LINK_UNSUPPORTED && ws.w[i].value != UINT64_MAX)
+			json_u(o, "link_type", ws.w[i].value, &f);
+		if (ws.w[i].code == DR_WARN_CUT_SHORT) {
+			json_key(o, "file", &f);
+			dr_out_json_str(o, ws.w[i].subject, strlen(ws.w[i].subject));
+			json_u(o, "packet", ws.w[i].value, &f);
+			json_u(o, "offset", ws.w[i].value2, &f);
+			json_key(o, "reason", &f);
+			dr_out_json_str(o, ws.w[i].detail, strlen(ws.w[i].detail));
+		}
+		if (ws.w[i].code == DR_WARN_TABLE_OVERFLOW) {
+			json_key(o, "table", &f);
+			dr_out_json_str(o, ws.w[i].subject, strlen(ws.w[i].subject));
+		}
+		dr_out_char(o, '}');
+	}
+	dr_out_char(o, ']');
 }
 
 static void json_table(struct dr_out *o, const struct dr_table *t)
@@ -497,7 +786,9 @@ void dr_render_json(struct dr_out *o, const struct dr_report *r)
 		json_key(o, r->tables->t[i].id, &f);
 		json_table(o, &r->tables->t[i]);
 	}
-	dr_out_str(o, "},\"alerts\":");
+	dr_out_char(o, '}');
+	json_warnings(o, r);
+	dr_out_str(o, ",\"alerts\":");
 	json_alerts(o, r);
 	if (r->show_stats)
 		json_memory(o, r);

@@ -9,6 +9,7 @@
 #include "report/alerts.h"
 #include "report/stats.h"
 #include "report/tables.h"
+#include "report/warnings.h"
 
 struct dr_report {
 	const struct dr_stats *stats;
@@ -25,7 +26,26 @@ struct dr_report {
 	size_t decode_mem;		/* the decoder's budget */
 	size_t ring_mem;		/* records in flight to the detector thread */
 	const char *interrupted;	/* "SIGINT" when a signal stopped the reading */
+	/* for the warnings; all optional (0 or NULL: nothing to say) */
+	const struct dr_decode_notes *notes;	/* ports and links not decoded */
+	const uint8_t *dns_ports;	/* bitmap of the ports read as DNS */
+	const char *bpf;		/* the --bpf expression */
+	uint64_t filtered_fragments;	/* non-first fragments it left out */
+	uint64_t filtered_vlan;		/* VLAN-tagged frames it left out */
+	int cut_short;			/* a file ended early: */
+	const char *cut_file;		/* which, */
+	uint64_t cut_packet;		/* at which packet (0: not reopened), */
+	uint64_t cut_offset;		/* at which byte, */
+	const char *cut_why;		/* and why */
 };
+
+/* The warnings a report carries, from its counters and flags, in the
+ * order they are printed (the most damaging first). */
+void dr_report_warnings(struct dr_warnings *out, const struct dr_report *r);
+
+/* The sentence of one warning: what happened, how much, what to do. */
+void dr_warning_text(const struct dr_warning *w, const struct dr_report *r, char *buf,
+		     size_t len);
 
 void dr_render_text(struct dr_out *o, const struct dr_report *r);
 void dr_render_json(struct dr_out *o, const struct dr_report *r);

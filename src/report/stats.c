@@ -39,6 +39,11 @@ int dr_stats_init(struct dr_stats *s, const struct dr_stats_config *cfg)
 		dr_stats_fini(s);
 		return DR_ENOMEM;
 	}
+	/* all ones: the increment to 0 is a value's first (stats.h) */
+	memset(s->sports_lo, 0xff, 65536 * sizeof(uint16_t));
+	memset(s->dports_lo, 0xff, 65536 * sizeof(uint16_t));
+	memset(s->qtypes, 0xff, 65536 * sizeof(uint64_t));
+	memset(s->rcodes, 0xff, sizeof(s->rcodes));
 	dr_hll_init(&s->sources_hll);
 	dr_hll_init(&s->destinations_hll);
 	dr_hll_init(&s->qnames_hll);
@@ -81,6 +86,43 @@ static void count_rate(int64_t sec, int64_t *cur, uint64_t *in_sec, uint64_t *pe
 		*in_sec = 0;
 	}
 	(*in_sec)++;
+}
+
+/* The global query rate moves to another second: the peak so far, and
+ * the span of seconds the average is taken over. */
+static void query_second(struct dr_stats *s, int64_t sec)
+{
+	if (s->q_in_sec > s->q_peak) {
+		s->q_peak = s->q_in_sec;
+		s->q_peak_sec = s->q_sec;
+	}
+	if (sec < s->q_first_sec)
+		s->q_first_sec = sec;
+	if (sec > s->q_last_sec)
+		s->q_last_sec = sec;
+	s->q_sec = sec;
+	s->q_in_sec = 0;
+}
+
+/* Counts one on a counter that starts at all ones; 1 when this is its
+ * first count (the carry of the add, which is free to test). */
+static inline int first_count(uint64_t *c)
+{
+	return __builtin_expect(__builtin_add_overflow(*c, 1, c), 0);
+}
+
+static void mark(uint64_t *used, unsigned v)
+{
+	used[v >> 6] |= 1ull << (v & 63);
+}
+
+/* A port's 16-bit counter reached 0: its first message, or a carry. */
+static void port_wrapped(uint64_t *hi, uint64_t *used, unsigned port)
+{
+	if (used[port >> 6] >> (port & 63) & 1)
+		hi[port] += 65536;
+	else
+		mark(used, port);
 }
 
 static uint32_t add_address(struct dr_topk *t, struct dr_hll *h, const struct dr_akey *k)
@@ -138,15 +180,16 @@ void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
 					      ? NULL : dr_topk_extra(&s->sources, src_entry);
 	add_address(&s->destinations, &s->destinations_hll, &k->dst);
 	if (++s->sports_lo[r->sport] == 0)
-		s->sports[r->sport] += 65536;
+		port_wrapped(s->sports, s->sports_used, r->sport);
 	if (++s->dports_lo[r->dport] == 0)
-		s->dports[r->dport] += 65536;
+		port_wrapped(s->dports, s->dports_used, r->dport);
 	s->opcodes[dr_dns_opcode(d)]++;
 
 	if (qr) {
 		s->responses++;
 		s->truncated_tc += dr_dns_tc(d);
-		s->rcodes[d->rcode_ext & 0xfff]++;
+		if (first_count(&s->rcodes[d->rcode_ext & 0xfff]))
+			mark(s->rcodes_used, d->rcode_ext & 0xfff);
 		for (unsigned b = 0; b < DR_SIZE_BUCKETS; b++) {
 			if (r->payload_len <= dr_size_bucket_max[b]) {
 				s->resp_size[b]++;
@@ -158,8 +201,10 @@ void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
 		s->queries++;
 		int64_t sec = r->ts_sec;
 		if (s->queries == 1)
-			s->q_sec = sec;
-		count_rate(sec, &s->q_sec, &s->q_in_sec, &s->q_peak, &s->q_peak_sec);
+			s->q_sec = s->q_first_sec = s->q_last_sec = sec;
+		if (sec != s->q_sec)
+			query_second(s, sec);
+		s->q_in_sec++;
 		if (rate) {
 			if (rate->queries == 0)
 				rate->sec = sec;
@@ -174,7 +219,8 @@ void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
 
 	if (!d->has_question)
 		return;
-	s->qtypes[d->qtype]++;
+	if (first_count(&s->qtypes[d->qtype]))
+		mark(s->qtypes_used, d->qtype);
 	int fresh;
 	dr_hll_add(&s->qnames_hll, k->qname_hash);
 	dr_topk_add(&s->qnames, k->qname, k->qname_len, (uint32_t)k->qname_hash, 1, &fresh);
@@ -206,13 +252,21 @@ void dr_stats_qps_distribution(const struct dr_stats *s,
 	}
 }
 
-void dr_stats_finish(struct dr_stats *s)
+uint64_t dr_stats_peak_qps(const struct dr_stats *s, int64_t *at)
 {
-	for (unsigned p = 0; p < 65536; p++) {
-		s->sports[p] += s->sports_lo[p];
-		s->dports[p] += s->dports_lo[p];
-		s->sports_lo[p] = s->dports_lo[p] = 0;
+	*at = s->q_peak_sec;
+	if (s->q_in_sec > s->q_peak) {
+		*at = s->q_sec;
+		return s->q_in_sec;
 	}
+	return s->q_peak;
+}
+
+double dr_stats_avg_qps(const struct dr_stats *s)
+{
+	if (!s->queries)
+		return 0;
+	return (double)s->queries / (double)(s->q_last_sec - s->q_first_sec + 1);
 }
 
 uint64_t dr_stats_distinct(const struct dr_topk *t, const struct dr_hll *h)

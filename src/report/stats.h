@@ -40,13 +40,23 @@ struct dr_stats {
 	int64_t q_sec;		/* queries-per-second tracking */
 	uint64_t q_in_sec, q_peak;
 	int64_t q_peak_sec;
+	int64_t q_first_sec, q_last_sec;	/* the seconds the queries span */
 	/* tables */
 	struct dr_topk sources, destinations, qnames, domains;
 	struct dr_hll sources_hll, destinations_hll, qnames_hll, domains_hll;
-	uint16_t *sports_lo, *dports_lo;	/* 65536 each: low 16 bits... */
-	uint64_t *sports, *dports;		/* ...and the rest; see dr_stats_finish */
+	/* Ports, types and codes: flat counters that start at all ones, so
+	 * that the one increment that reaches 0 (a flag the increment sets
+	 * anyway) is a value's first, which sets its bit in the *_used
+	 * bitmap: the report walks the values the data holds, not 65,536
+	 * counters per table. A port's 16-bit counter (128 KiB per
+	 * direction stay in cache, not 512) reaching 0 again carries 2^16
+	 * into its 64-bit one. Read them with dr_stats_port_count and
+	 * dr_stats_count, for values whose bit is set. */
+	uint16_t *sports_lo, *dports_lo;	/* 65536 each */
+	uint64_t *sports, *dports;		/* 65536 each */
 	uint64_t *qtypes;			/* 65536 */
 	uint64_t rcodes[4096];
+	uint64_t sports_used[1024], dports_used[1024], qtypes_used[1024], rcodes_used[64];
 	uint64_t opcodes[16];
 	uint64_t resp_size[DR_SIZE_BUCKETS], resp_size_bytes[DR_SIZE_BUCKETS];
 	uint64_t no_domain;	/* queries whose name has no registered domain */
@@ -68,10 +78,27 @@ void dr_stats_qps_distribution(const struct dr_stats *s,
 			       uint64_t sources[DR_QPS_BUCKETS],
 			       uint64_t queries[DR_QPS_BUCKETS]);
 
-/* Port counters are split so the per-packet increment touches 128 KiB,
- * not 512 KiB: 16 bits counted always, 2^16 carried on wrap. */
-/* Folds the 16-bit port counters into the 64-bit ones (before reporting). */
-void dr_stats_finish(struct dr_stats *s);
+/* Messages of a port in use (its bit set in sports_used or dports_used),
+ * from the split counters; unsigned arithmetic wraps as they do. */
+static inline uint64_t dr_stats_port_count(const uint64_t *hi, const uint16_t *lo,
+					   unsigned port)
+{
+	return hi[port] + lo[port] + 1;
+}
+
+/* Count of a query type or response code in use (bit set). */
+static inline uint64_t dr_stats_count(const uint64_t *counts, unsigned v)
+{
+	return counts[v] + 1;
+}
+
+/* Average queries per second over the whole seconds from the first
+ * query's to the last's: the seconds the peak is taken over, so it never
+ * exceeds the peak. 0 without queries. */
+double dr_stats_avg_qps(const struct dr_stats *s);
+
+/* The peak queries in one calendar second, and that second in *at. */
+uint64_t dr_stats_peak_qps(const struct dr_stats *s, int64_t *at);
 
 /* Distinct keys seen by a table: exact while nothing was evicted. */
 uint64_t dr_stats_distinct(const struct dr_topk *t, const struct dr_hll *h);

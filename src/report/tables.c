@@ -52,42 +52,49 @@ static int from_topk(struct dr_tables *ts, const char *id, const char *title,
 	return 0;
 }
 
-/* A top-N table over a flat array of counters indexed by value. */
+/* A top-N table over a flat array of n counters indexed by value (with
+ * their low 16 bits apart in lo, for ports), of which only those whose
+ * bit is set in `used` were counted (stats.h): the walk costs the values
+ * in use, not n. */
 static int from_array(struct dr_tables *ts, const char *id, const char *title,
-		      const char *key_head, const char *count_head, const uint64_t *counts,
-		      size_t n, const char *(*namer)(unsigned), unsigned top)
+		      const char *key_head, const char *count_head, const uint64_t *counts_hi,
+		      const uint16_t *lo, const uint64_t *used, size_t n,
+		      const char *(*namer)(unsigned), unsigned top)
 {
 	struct dr_table *t = add_table(ts, id, title, key_head, count_head, top);
 	if (!t)
 		return DR_ENOMEM;
-	for (size_t v = 0; v < n; v++) {
-		if (!counts[v])
-			continue;
-		t->total += counts[v];
-		t->distinct++;
-		/* Insertion into the sorted top rows (count desc, value asc). */
-		unsigned pos = t->nrows;
-		while (pos > 0 && t->rows[pos - 1].count < counts[v])
-			pos--;
-		if (pos >= top)
-			continue;
-		unsigned last = t->nrows < top ? t->nrows : top - 1;
-		memmove(&t->rows[pos + 1], &t->rows[pos], (last - pos) * sizeof(t->rows[0]));
-		if (t->nrows < top)
-			t->nrows++;
-		struct dr_row *r = &t->rows[pos];
-		memset(r, 0, sizeof(*r));
-		r->value = (int64_t)v;
-		r->count = counts[v];
-		const char *name = namer ? namer((unsigned)v) : NULL;
-		if (name)
-			snprintf(r->key, sizeof(r->key), "%s", name);
-		else if (namer == dr_qtype_name)
-			snprintf(r->key, sizeof(r->key), "TYPE%zu", v);
-		else if (namer)
-			snprintf(r->key, sizeof(r->key), "RCODE%zu", v);
-		else
-			snprintf(r->key, sizeof(r->key), "%zu", v);
+	for (size_t w = 0; w < n / 64; w++) {
+		for (uint64_t bits = used[w]; bits; bits &= bits - 1) {
+			size_t v = w << 6 | (size_t)__builtin_ctzll(bits);
+			uint64_t count = lo ? dr_stats_port_count(counts_hi, lo, (unsigned)v)
+					    : dr_stats_count(counts_hi, (unsigned)v);
+			t->total += count;
+			t->distinct++;
+			/* Insertion into the sorted top rows (count desc, value asc). */
+			unsigned pos = t->nrows;
+			while (pos > 0 && t->rows[pos - 1].count < count)
+				pos--;
+			if (pos >= top)
+				continue;
+			unsigned last = t->nrows < top ? t->nrows : top - 1;
+			memmove(&t->rows[pos + 1], &t->rows[pos], (last - pos) * sizeof(t->rows[0]));
+			if (t->nrows < top)
+				t->nrows++;
+			struct dr_row *r = &t->rows[pos];
+			memset(r, 0, sizeof(*r));
+			r->value = (int64_t)v;
+			r->count = count;
+			const char *name = namer ? namer((unsigned)v) : NULL;
+			if (name)
+				snprintf(r->key, sizeof(r->key), "%s", name);
+			else if (namer == dr_qtype_name)
+				snprintf(r->key, sizeof(r->key), "TYPE%zu", v);
+			else if (namer)
+				snprintf(r->key, sizeof(r->key), "RCODE%zu", v);
+			else
+				snprintf(r->key, sizeof(r->key), "%zu", v);
+		}
 	}
 	return 0;
 }
@@ -365,17 +372,17 @@ int dr_tables_build(struct dr_tables *out, const struct dr_stats *s, unsigned to
 	    from_topk(out, "destinations", "Top destinations", "destination",
 		      &s->destinations, &s->destinations_hll, 1, top) ||
 	    from_array(out, "source_ports", "Top source ports", "port", "messages",
-		       s->sports, 65536, NULL, top) ||
+		       s->sports, s->sports_lo, s->sports_used, 65536, NULL, top) ||
 	    from_array(out, "destination_ports", "Top destination ports", "port", "messages",
-		       s->dports, 65536, NULL, top) ||
+		       s->dports, s->dports_lo, s->dports_used, 65536, NULL, top) ||
 	    from_topk(out, "qnames", "Top query names", "name", &s->qnames,
 		      &s->qnames_hll, 0, top) ||
 	    from_topk(out, "domains", "Top registered domains", "domain", &s->domains,
 		      &s->domains_hll, 0, top) ||
 	    from_array(out, "qtypes", "Query types", "type", "messages", s->qtypes,
-		       65536, dr_qtype_name, top) ||
+		       NULL, s->qtypes_used, 65536, dr_qtype_name, top) ||
 	    from_array(out, "rcodes", "Response codes", "rcode", "responses", s->rcodes,
-		       4096, dr_rcode_name, top) ||
+		       NULL, s->rcodes_used, 4096, dr_rcode_name, top) ||
 	    response_sizes(out, s) || qps_distribution(out, s) ||
 	    (geo && (geo->country || geo->asn) && geo_tables(out, s, geo, top))) {
 		dr_tables_free(out);

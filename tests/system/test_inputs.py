@@ -158,6 +158,7 @@ def test_signal_prints_the_report_of_what_was_read():
         data = f.read()
     _, recs = read_pcap(SAMPLE)
     whole = report([SAMPLE])
+    assert whole.pop("warnings") == [] and whole.pop("warning_codes") == []
     for sig, status, name in ((signal.SIGINT, 130, "SIGINT"), (signal.SIGTERM, 143, "SIGTERM")):
         for threads, payload in (("1", data), ("2", data), ("2", gzip.compress(data))):
             rc, out, err = interrupted_run(["analyze", "--format", "json", "--threads", threads],
@@ -167,7 +168,10 @@ def test_signal_prints_the_report_of_what_was_read():
             doc = json.loads(out)
             assert doc["summary"]["packets"] == len(recs), doc["summary"]
             assert doc.get("interrupted") == name, doc.get("interrupted")
+            assert [w["code"] for w in doc["warning_codes"]] == ["interrupted"], doc["warnings"]
+            assert doc["warnings"][0].startswith("interrupted by " + name), doc["warnings"]
             del doc["interrupted"], doc["summary"]["files"]
+            del doc["warnings"], doc["warning_codes"]
             assert doc == whole	# nothing read was lost
     rc, out, err = interrupted_run(["analyze"], signal.SIGINT, data)
     assert rc == 130, (rc, err)
