@@ -305,7 +305,7 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 
-	alerts.lost_windows = engine->alerts.dropped;
+	alerts.lost_windows = dr_engine_losses(engine).lost_windows;
 	dr_alert_log_sort(&alerts);
 	struct dr_tables tables;
 	if (dr_tables_build(&tables, stats, (unsigned)top, &geo) < 0) {

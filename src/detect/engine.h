@@ -124,6 +124,44 @@ int dr_engine_active(const struct dr_engine *e);
  * closes (close events). */
 void dr_engine_finish(struct dr_engine *e);
 
+/* What the report may read of the engine, without its insides. */
+static inline unsigned dr_engine_ndetectors(const struct dr_engine *e)
+{
+	return e->n;
+}
+
+/* Detector i's name, and whether it runs (after dr_engine_start). */
+static inline const char *dr_engine_detector_name(const struct dr_engine *e, unsigned i)
+{
+	(void)e;
+	return dr_detectors[i]->name;
+}
+
+static inline int dr_engine_running(const struct dr_engine *e, unsigned i)
+{
+	return e->state[i] != NULL;
+}
+
+/* What the clock and the alert list could not place as they should. */
+struct dr_engine_losses {
+	uint64_t late;		/* records later than the lateness */
+	uint64_t early;		/* records handed on early: reorder buffer full */
+	uint64_t lost_windows;	/* firing seconds lost: every alert slot open */
+};
+
+static inline struct dr_engine_losses dr_engine_losses(const struct dr_engine *e)
+{
+	return (struct dr_engine_losses){e->late, e->early, e->alerts.dropped};
+}
+
+/* Bytes the alert list, the registered-domain cache and the reorder
+ * buffer hold. */
+static inline size_t dr_engine_alert_mem(const struct dr_engine *e)
+{
+	return sizeof(struct dr_alert) * DR_ALERTS_MAX + sizeof(struct dr_regdom) +
+	       dr_reorder_mem(&e->reorder);
+}
+
 /* Bytes detector i holds; 0 when disabled. */
 size_t dr_engine_mem(const struct dr_engine *e, unsigned i);
 

@@ -161,10 +161,12 @@ void dr_report_warnings(struct dr_warnings *out, const struct dr_report *r)
 	if (r->alerts && (r->alerts->dropped || r->alerts->lost_windows) &&
 	    (w = dr_warnings_add(out, DR_WARN_ALERTS_LOST, r->alerts->dropped)))
 		w->value = r->alerts->lost_windows;
-	if (r->engine && r->engine->late)
-		dr_warnings_add(out, DR_WARN_LATE, r->engine->late);
-	if (r->engine && r->engine->early)
-		dr_warnings_add(out, DR_WARN_EARLY, r->engine->early);
+	struct dr_engine_losses lost = r->engine ? dr_engine_losses(r->engine)
+						  : (struct dr_engine_losses){0, 0, 0};
+	if (lost.late)
+		dr_warnings_add(out, DR_WARN_LATE, lost.late);
+	if (lost.early)
+		dr_warnings_add(out, DR_WARN_EARLY, lost.early);
 }
 
 static const char *proto_name(uint8_t proto)
@@ -476,15 +478,15 @@ static void text_memory(struct dr_out *o, const struct dr_report *r)
 	char a[64];
 	size_t total = 0;
 	line(o, "\nMemory budget (fixed at start)\n");
-	for (unsigned i = 0; i < r->engine->n; i++) {
+	for (unsigned i = 0; i < dr_engine_ndetectors(r->engine); i++) {
 		size_t m = dr_engine_mem(r->engine, i);
 		fmt_bytes(a, sizeof(a), m);
-		line(o, "  %-18s %10s%s\n", dr_detectors[i]->name, a,
-		     r->engine->state[i] ? "" : " (disabled)");
+		line(o, "  %-18s %10s%s\n", dr_engine_detector_name(r->engine, i), a,
+		     dr_engine_running(r->engine, i) ? "" : " (disabled)");
 		total += m;
 	}
 	size_t rest[4] = {r->decode_mem, r->ring_mem, dr_stats_mem(r->stats),
-			  sizeof(struct dr_alert) * (DR_ALERTS_MAX + r->alerts->cap) + sizeof(struct dr_regdom)};
+			  dr_engine_alert_mem(r->engine) + sizeof(struct dr_alert) * r->alerts->cap};
 	static const char *const names[4] = {"decoder", "thread ring", "report tables",
 					     "alerts + PSL cache"};
 	for (unsigned i = 0; i < 4; i++) {
@@ -765,12 +767,12 @@ static void json_memory(struct dr_out *o, const struct dr_report *r)
 {
 	int f = 1;
 	dr_out_str(o, ",\"stats\":{\"memory\":{");
-	for (unsigned i = 0; i < r->engine->n; i++)
-		json_u(o, dr_detectors[i]->name, dr_engine_mem(r->engine, i), &f);
+	for (unsigned i = 0; i < dr_engine_ndetectors(r->engine); i++)
+		json_u(o, dr_engine_detector_name(r->engine, i), dr_engine_mem(r->engine, i), &f);
 	json_u(o, "decoder", r->decode_mem, &f);
 	json_u(o, "ring", r->ring_mem, &f);
 	json_u(o, "report_tables", dr_stats_mem(r->stats), &f);
-	json_u(o, "alerts_psl", sizeof(struct dr_alert) * (DR_ALERTS_MAX + r->alerts->cap) + sizeof(struct dr_regdom), &f);
+	json_u(o, "alerts_psl", dr_engine_alert_mem(r->engine) + sizeof(struct dr_alert) * r->alerts->cap, &f);
 	dr_out_str(o, "}}");
 }
 
