@@ -85,8 +85,7 @@ static void sync_counts(struct dr_decoder *d)
 
 void dr_decoder_fini(struct dr_decoder *d)
 {
-	if (d->frag.sets)
-		d->stats.frag_unfinished += dr_frag_pending(&d->frag);
+	d->stats.frag_unfinished += dr_frag_pending(&d->frag);
 	dr_frag_fini(&d->frag);
 	dr_tcp_fini(&d->tcp);
 	sync_counts(d);
@@ -94,9 +93,7 @@ void dr_decoder_fini(struct dr_decoder *d)
 
 size_t dr_decoder_mem_budget(const struct dr_decoder *d)
 {
-	return d->frag.mem_cap + d->tcp.mem_cap +
-	       (size_t)d->frag.nbuckets * DR_FRAG_WAYS * sizeof(struct dr_frag_set) +
-	       (size_t)d->tcp.nbuckets * DR_TCP_WAYS * sizeof(struct dr_tcp_stream);
+	return dr_frag_mem_budget(&d->frag) + dr_tcp_mem_budget(&d->tcp);
 }
 
 static void emit(struct dr_decoder *d, const uint8_t *msg, uint32_t len)
