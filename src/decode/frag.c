@@ -1,7 +1,9 @@
-/* IP fragment reassembly. Sets live in a set-associative table: a key hashes
- * to a bucket of DR_FRAG_WAYS sets, so a look-up touches eight entries and
- * a flood of fragments evicts the oldest set of its bucket instead of
- * growing anything. Overlapping fragments are dropped (first data wins). */
+/* IP fragment reassembly. Sets live in a set-associative table
+ * (lib/settable.h): a key hashes to a bucket of DR_FRAG_WAYS sets, so a
+ * look-up touches eight entries and a flood of fragments evicts the oldest
+ * set of its bucket instead of growing anything. What is left here is the
+ * byte ranges of each set; overlapping fragments are dropped (first data
+ * wins). */
 #include "decode/frag.h"
 
 #include <stdlib.h>
@@ -25,102 +27,70 @@ static uint32_t key_hash(const struct dr_frag_key *k)
 	return h ^ h >> 15;
 }
 
-static int key_eq(const struct dr_frag_key *a, const struct dr_frag_key *b)
+static int key_eq(const struct dr_slot *slot, const void *key)
 {
+	const struct dr_frag_key *a = &((const struct dr_frag_set *)(const void *)slot)->key;
+	const struct dr_frag_key *b = key;
 	return a->id == b->id && a->family == b->family && a->proto == b->proto &&
 	       memcmp(a->src, b->src, 16) == 0 && memcmp(a->dst, b->dst, 16) == 0;
 }
 
+static struct dr_frag_set *set_of(struct dr_slot *slot)
+{
+	return (struct dr_frag_set *)(void *)slot;
+}
+
 static void release(struct dr_frag_table *t, struct dr_frag_set *s)
 {
-	t->mem_used -= s->cap;
-	free(s->buf);
-	memset(s, 0, sizeof(*s));
+	dr_settable_release(&t->table, &s->slot);
 }
 
 int dr_frag_init(struct dr_frag_table *t, const struct dr_frag_config *cfg)
 {
 	memset(t, 0, sizeof(*t));
-	unsigned sets = cfg->sets ? cfg->sets : 1024;
-	t->nbuckets = (sets + DR_FRAG_WAYS - 1) / DR_FRAG_WAYS;
-	t->sets = calloc((size_t)t->nbuckets * DR_FRAG_WAYS, sizeof(*t->sets));
-	if (!t->sets)
-		return DR_ENOMEM;
-	t->mem_cap = cfg->mem_cap ? cfg->mem_cap : 16u << 20;
+	int rc = dr_settable_init(&t->table, cfg->sets ? cfg->sets : 1024, DR_FRAG_WAYS,
+				  sizeof(struct dr_frag_set),
+				  cfg->mem_cap ? cfg->mem_cap : 16u << 20);
+	if (rc < 0)
+		return rc;
 	t->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 30000;
 	return 0;
 }
 
 void dr_frag_fini(struct dr_frag_table *t)
 {
-	if (!t->sets)
-		return;
-	for (size_t i = 0; i < (size_t)t->nbuckets * DR_FRAG_WAYS; i++)
-		if (t->sets[i].used)
-			release(t, &t->sets[i]);
-	free(t->sets);
-	t->sets = NULL;
+	dr_settable_fini(&t->table);
 	free(t->done);
 	t->done = NULL;
 }
 
 unsigned dr_frag_pending(const struct dr_frag_table *t)
 {
-	unsigned n = 0;
-	for (size_t i = 0; i < (size_t)t->nbuckets * DR_FRAG_WAYS; i++)
-		n += t->sets[i].used;
-	return n;
+	return t->table.slots ? (unsigned)dr_settable_used(&t->table) : 0;
 }
 
-/* Frees the oldest set anywhere to make room for `need` more bytes. */
-static int make_room(struct dr_frag_table *t, size_t need, const struct dr_frag_set *keep)
+size_t dr_frag_mem_budget(const struct dr_frag_table *t)
 {
-	while (t->mem_used + need > t->mem_cap) {
-		struct dr_frag_set *oldest = NULL;
-		for (size_t i = 0; i < (size_t)t->nbuckets * DR_FRAG_WAYS; i++) {
-			struct dr_frag_set *s = &t->sets[i];
-			if (s->used && s->cap && s != keep &&
-			    (!oldest || s->first_ms < oldest->first_ms))
-				oldest = s;
-		}
-		if (!oldest)
-			return -1;
-		t->counts.evicted++;
-		release(t, oldest);
-	}
-	return 0;
+	return dr_settable_budget(&t->table);
 }
 
+/* The set of the fragment's key: found, or a new one in a free way or in
+ * place of its bucket's oldest set. Sets past the timeout are dropped as
+ * the bucket is scanned. */
 static struct dr_frag_set *find_set(struct dr_frag_table *t, const struct dr_frag_in *in)
 {
-	struct dr_frag_set *bucket = t->sets + (size_t)(key_hash(in->key) % t->nbuckets) * DR_FRAG_WAYS;
-	struct dr_frag_set *free_set = NULL, *oldest = NULL;
+	struct dr_settable_probe pr;
 
-	for (unsigned w = 0; w < DR_FRAG_WAYS; w++) {
-		struct dr_frag_set *s = &bucket[w];
-		if (s->used && in->now_ms - s->first_ms > (int64_t)t->timeout_ms) {
-			t->counts.timeout++;
-			release(t, s);
-		}
-		if (!s->used) {
-			if (!free_set)
-				free_set = s;
-			continue;
-		}
-		if (key_eq(&s->key, in->key))
-			return s;
-		if (!oldest || s->first_ms < oldest->first_ms)
-			oldest = s;
-	}
-	if (!free_set) {
+	dr_settable_probe(&t->table, key_hash(in->key), in->key, key_eq, in->now_ms,
+			  t->timeout_ms, &pr);
+	t->counts.timeout += pr.expired;
+	if (pr.hit)
+		return set_of(pr.hit);
+	if (!pr.free_slot)
 		t->counts.evicted++;
-		release(t, oldest);
-		free_set = oldest;
-	}
-	free_set->used = 1;
-	free_set->key = *in->key;
-	free_set->first_ms = in->now_ms;
-	return free_set;
+	struct dr_frag_set *s = set_of(dr_settable_claim(&t->table, &pr, in->now_ms));
+	s->key = *in->key;
+	return s;
 }
 
 /* Inserts [start, end) into the sorted disjoint ranges, merging ranges that
@@ -186,24 +156,16 @@ int dr_frag_add(struct dr_frag_table *t, const struct dr_frag_in *in,
 		release(t, s);
 		return 0;
 	}
-	if (end > s->cap) {
+	if (end > s->slot.cap) {
+		/* Grown in steps, oldest sets anywhere making room first. */
 		uint32_t cap = (end + BUF_STEP - 1) / BUF_STEP * BUF_STEP;
 		if (cap > IP_MAX)
 			cap = IP_MAX;
-		if (make_room(t, cap - s->cap, s) < 0) {
+		if (dr_settable_grow(&t->table, &s->slot, cap, 1, &t->counts.evicted) < 0) {
 			t->counts.memory++;
 			release(t, s);
 			return 0;
 		}
-		uint8_t *buf = realloc(s->buf, cap);
-		if (!buf) {
-			t->counts.memory++;
-			release(t, s);
-			return 0;
-		}
-		t->mem_used += cap - s->cap;
-		s->buf = buf;
-		s->cap = cap;
 	}
 	int rc = in->len ? add_range(s, in->offset, end) : 0;
 	if (rc == -1) {
@@ -216,7 +178,7 @@ int dr_frag_add(struct dr_frag_table *t, const struct dr_frag_in *in,
 		return 0;
 	}
 	if (in->len)
-		memcpy(s->buf + in->offset, in->data, in->len);
+		memcpy(s->slot.buf + in->offset, in->data, in->len);
 	if (s->pieces < UINT16_MAX)
 		s->pieces++;
 	if (in->offset == 0) {
@@ -229,15 +191,12 @@ int dr_frag_add(struct dr_frag_table *t, const struct dr_frag_in *in,
 
 	/* Complete: the buffer is handed over until the next call. */
 	free(t->done);
-	t->done = s->buf;
+	t->done = dr_settable_take_buf(&t->table, &s->slot);
 	t->done_pieces = s->pieces;
-	*out = s->buf;
+	*out = t->done;
 	*out_len = s->total;
 	*ttl = s->ttl;
 	*next_header = s->next_header;
-	t->mem_used -= s->cap;
-	s->buf = NULL;
-	s->cap = 0;
-	memset(s, 0, sizeof(*s));
+	release(t, s);
 	return 1;
 }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/settable.h"
+
 #define DR_FRAG_WAYS 8		/* sets per hash bucket */
 #define DR_FRAG_RANGES 16	/* disjoint byte ranges a set may hold */
 
@@ -22,17 +24,17 @@ struct dr_frag_key {
 	uint8_t src[16], dst[16];
 };
 
+/* One pending datagram: a slot of the table (lib/settable.h), whose time
+ * is the packet time of the first fragment seen and whose buffer holds the
+ * datagram's payload at its offsets. */
 struct dr_frag_set {
+	struct dr_slot slot;
 	struct dr_frag_key key;
-	uint8_t used;
+	uint32_t total;		/* payload length once the last is seen */
+	uint16_t pieces;	/* fragments accepted into it */
 	uint8_t nranges;
 	uint8_t ttl;		/* from the first fragment */
 	uint8_t next_header;	/* protocol of the reassembled payload */
-	uint16_t pieces;	/* fragments accepted into it */
-	int64_t first_ms;	/* packet time of the first fragment seen */
-	uint32_t total;		/* payload length once the last is seen */
-	uint32_t cap;		/* bytes allocated in buf */
-	uint8_t *buf;
 	struct { uint32_t start, end; } ranges[DR_FRAG_RANGES];
 };
 
@@ -42,9 +44,7 @@ struct dr_frag_counts {
 };
 
 struct dr_frag_table {
-	struct dr_frag_set *sets;
-	unsigned nbuckets;
-	size_t mem_cap, mem_used;
+	struct dr_settable table;	/* of struct dr_frag_set */
 	uint32_t timeout_ms;
 	uint8_t *done;		/* last completed datagram, freed next call */
 	uint16_t done_pieces;	/* the fragments it was made of */
@@ -73,8 +73,12 @@ int dr_frag_add(struct dr_frag_table *t, const struct dr_frag_in *in,
 		const uint8_t **out, uint32_t *out_len, uint8_t *ttl,
 		uint8_t *next_header);
 
-/* Number of sets still pending; used at end of input. */
+/* Number of sets still pending; used at end of input. 0 for a table that
+ * was never set up. */
 unsigned dr_frag_pending(const struct dr_frag_table *t);
+
+/* Bytes the table may hold at most: its sets and the buffer cap. */
+size_t dr_frag_mem_budget(const struct dr_frag_table *t);
 
 void dr_frag_fini(struct dr_frag_table *t);
 

@@ -1,33 +1,116 @@
-/* Packet decoder: from a captured frame to DNS messages.
+/* Packet decoder: from a captured frame to DNS messages. Every header is
+ * read through a bounded cursor (lib/cursor.h): a layer reads its fixed
+ * fields straight through, checks the cursor's error once, and hands the
+ * rest of the buffer to the next layer.
  *
- * Link layers:
- *   Ethernet   dst(6) src(6) type(2); 802.1Q/802.1ad/QinQ tags (0x8100,
- *              0x88a8, 0x9100) are tag(2) type(2) each; MPLS (0x8847) label
- *              stack of 4 octets each to bottom-of-stack; PPPoE session
- *              (0x8864) 6 octets then a PPP protocol(2)
- *   Linux SLL  packet type(2) ARPHRD(2) addr len(2) addr(8) protocol(2) = 16
- *   Linux SLL2 protocol(2) reserved(2) ifindex(4) ARPHRD(2) type(1)
- *              addr len(1) addr(8) = 20
- *   NULL/LOOP  address family(4), host order (NULL) or network order (LOOP)
- *   RAW, IPV4, IPV6: the IP header itself
- *   PPP, C-HDLC: address/control then protocol(2)
- *   FDDI       frame control(1) dst(6) src(6), then 802.2 LLC/SNAP:
- *              DSAP(1)=0xaa SSAP(1)=0xaa control(1)=3 OUI(3) type(2); the
- *              same LLC/SNAP follows an 802.3 length on Ethernet
- * IPv4: version/IHL(1) TOS(1) length(2) id(2) flags/offset(2) TTL(1)
- *       protocol(1) checksum(2) src(4) dst(4) options
- * IPv6: version/class/label(4) payload length(2) next header(1) hop limit(1)
- *       src(16) dst(16), then extension headers: hop-by-hop(0), routing(43),
- *       destination(60), mobility(135), HIP(139), shim6(140) of (len+1)*8
- *       octets; AH(51) of (len+2)*4; fragment(44) of 8:
- *       next(1) reserved(1) offset/M(2) id(4)
- * Tunnels: IPv4-in-IP (4), IPv6-in-IP (41), GRE (47) version 0 and 1
- *       (flags/version(2) protocol(2) [checksum(4)] [key(4)] [seq(4)] [ack(4)])
- * UDP: src port(2) dst port(2) length(2) checksum(2); VXLAN (port 4789,
- *       flags(1) reserved(3) VNI(3) reserved(1), then Ethernet) and Geneve
- *       (port 6081, version/option length(1) flags(1) protocol(2) VNI(3)
- *       reserved(1) options(4 * option length)) are unwrapped
- * TCP: src port(2) dst port(2) seq(4) ack(4) offset(1) flags(1) window(2)...
+ * The layouts it reads, offsets and sizes in octets, multi-octet fields in
+ * network order unless said otherwise:
+ *
+ * Link layers (the pcap link type picks one)
+ *   Ethernet (1)           OFFSET SIZE  DESCRIPTION
+ *                             0     6   destination
+ *                             6     6   source
+ *                            12     2   ethertype; 1500 or less: an 802.3
+ *                                       length, and 802.2 LLC follows
+ *   802.1Q / 802.1ad tag      0     2   tag control (after ethertype 0x8100,
+ *                                       0x88a8 or 0x9100; up to 8 tags)
+ *                             2     2   ethertype
+ *   MPLS label (0x8847/8)     0     4   label(20) TC(3) bottom-of-stack(1)
+ *                                       TTL(8); up to 16 to the bottom one,
+ *                                       then IP
+ *   PPPoE session (0x8864)    0     6   version/type, code, session, length;
+ *                                       then PPP from its protocol field
+ *   PPP (0x880b, GRE v1)      0     -   PPP, as for link type 9 below
+ *   bridged Ethernet (0x6558) 0     -   an Ethernet frame (GRE)
+ *   802.2 LLC/SNAP            0     1   DSAP = 0xaa
+ *                             1     1   SSAP = 0xaa
+ *                             2     1   control = 0x03
+ *                             3     3   OUI
+ *                             6     2   ethertype
+ *   Linux SLL (113)           0    14   packet type, ARPHRD, address length,
+ *                                       address (8)
+ *                            14     2   protocol (an ethertype)
+ *   Linux SLL2 (276)          0     2   protocol (an ethertype)
+ *                             2    18   reserved, ifindex, ARPHRD, packet
+ *                                       type, address length, address (8)
+ *   NULL (0) / LOOP (108)     0     4   address family: host order (NULL,
+ *                                       either order accepted) or network
+ *                                       order (LOOP); an ethertype in the
+ *                                       low half is also accepted
+ *   PPP (9, 50)               0     2   address/control 0xff 0x03, optional
+ *                             0   1|2   protocol; 1 octet when odd
+ *                                       (protocol field compression)
+ *   Cisco HDLC (104)          0     2   address, control
+ *                             2     2   protocol (an ethertype)
+ *   FDDI (10)                 0    13   frame control, destination, source;
+ *                                       then 802.2 LLC/SNAP
+ *   RAW (12, 14, 101), IPV4 (228), IPV6 (229): the IP header itself
+ *
+ * IPv4                     OFFSET SIZE  DESCRIPTION
+ *                             0     1   version(4) header length(4) in words
+ *                             1     1   TOS
+ *                             2     2   total length
+ *                             4     2   identification
+ *                             6     2   flags(3) fragment offset(13) in 8s
+ *                             8     1   TTL
+ *                             9     1   protocol
+ *                            10     2   checksum
+ *                            12     4   source
+ *                            16     4   destination
+ *                            20     -   options, to the header length
+ *
+ * IPv6                     OFFSET SIZE  DESCRIPTION
+ *                             0     4   version(4) class(8) flow label(20)
+ *                             4     2   payload length
+ *                             6     1   next header
+ *                             7     1   hop limit
+ *                             8    16   source
+ *                            24    16   destination
+ *   extension headers         0     1   next header
+ *                             1     1   length: (n+1)*8 octets for
+ *                                       hop-by-hop (0), routing (43),
+ *                                       destination (60), mobility (135),
+ *                                       HIP (139), shim6 (140); (n+2)*4 for
+ *                                       AH (51); up to 16 headers
+ *   fragment (44)             0     1   next header
+ *                             1     1   reserved
+ *                             2     2   offset(13) in 8s, reserved(2), M(1)
+ *                             4     4   identification
+ *
+ * Transports and tunnels   OFFSET SIZE  DESCRIPTION
+ *   UDP (17)                  0     2   source port
+ *                             2     2   destination port
+ *                             4     2   length (shorter than the datagram:
+ *                                       the rest is padding)
+ *                             6     2   checksum
+ *   TCP (6)                   0     2   source port
+ *                             2     2   destination port
+ *                             4     4   sequence number
+ *                             8     4   acknowledgment number
+ *                            12     1   data offset(4) in words, reserved
+ *                            13     1   flags (FIN 0x01, SYN 0x02, RST 0x04)
+ *                            14     6   window, checksum, urgent pointer
+ *                            20     -   options, to the data offset
+ *   IP in IP (4, 41)          0     -   an IPv4 or IPv6 header
+ *   GRE (47) v0 and v1        0     2   flags: checksum 0x8000, key 0x2000,
+ *                                       sequence 0x1000, ack 0x0080 (v1);
+ *                                       version(3)
+ *                             2     2   protocol (an ethertype)
+ *                             4   0-16  checksum+reserved, key (v1: payload
+ *                                       length, call id), sequence, ack:
+ *                                       4 each when flagged
+ *   VXLAN (UDP 4789)          0     1   flags: I (0x08) must be set
+ *                             1     3   reserved
+ *                             4     3   VNI
+ *                             7     1   reserved; then Ethernet
+ *   Geneve (UDP 6081)         0     1   version(2) = 0, option length(6) in
+ *                                       words
+ *                             1     1   flags
+ *                             2     2   protocol (an ethertype)
+ *                             4     3   VNI
+ *                             7     1   reserved
+ *                             8     -   options
+ * Tunnels nest up to 4 deep.
  */
 #include "decode/packet.h"
 
@@ -85,8 +168,7 @@ static void sync_counts(struct dr_decoder *d)
 
 void dr_decoder_fini(struct dr_decoder *d)
 {
-	if (d->frag.sets)
-		d->stats.frag_unfinished += dr_frag_pending(&d->frag);
+	d->stats.frag_unfinished += dr_frag_pending(&d->frag);
 	dr_frag_fini(&d->frag);
 	dr_tcp_fini(&d->tcp);
 	sync_counts(d);
@@ -94,9 +176,7 @@ void dr_decoder_fini(struct dr_decoder *d)
 
 size_t dr_decoder_mem_budget(const struct dr_decoder *d)
 {
-	return d->frag.mem_cap + d->tcp.mem_cap +
-	       (size_t)d->frag.nbuckets * DR_FRAG_WAYS * sizeof(struct dr_frag_set) +
-	       (size_t)d->tcp.nbuckets * DR_TCP_WAYS * sizeof(struct dr_tcp_stream);
+	return dr_frag_mem_budget(&d->frag) + dr_tcp_mem_budget(&d->tcp);
 }
 
 static void emit(struct dr_decoder *d, const uint8_t *msg, uint32_t len)
@@ -145,34 +225,51 @@ static void decode_ethernet(struct dr_decoder *d, const uint8_t *p, size_t n, in
 static int decode_overlay(struct dr_decoder *d, uint16_t dport, const uint8_t *p,
 			  size_t n, int depth)
 {
+	struct dr_cursor c;
+
 	if (depth >= MAX_TUNNEL_DEPTH)
 		return 0;
-	if (dport == PORT_VXLAN && n >= 8 + 14 && (p[0] & 0x08)) {
-		d->stats.tunnel++;
-		decode_ethernet(d, p + 8, n - 8, depth + 1);
-		return 1;
-	}
-	if (dport == PORT_GENEVE && n >= 8 && (p[0] >> 6) == 0) {
-		size_t off = 8 + (size_t)(p[0] & 0x3f) * 4;
-		if (off > n)
+	dr_cur_init(&c, p, n);
+	unsigned first = dr_cur_u8(&c);
+	dr_cur_skip(&c, 1);		/* reserved, or Geneve's flags */
+	unsigned proto = dr_cur_u16(&c);	/* Geneve */
+	dr_cur_skip(&c, 4);		/* VNI, reserved */
+	if (dr_cur_err(&c))
+		return 0;
+	if (dport == PORT_VXLAN) {
+		if (!(first & 0x08) || dr_cur_avail(&c) < 14)
 			return 0;
 		d->stats.tunnel++;
-		decode_ethertype(d, dr_get16(p + 2), p + off, n - off, depth + 1);
+		decode_ethernet(d, dr_cur_ptr(&c), dr_cur_avail(&c), depth + 1);
 		return 1;
 	}
-	return 0;
+	if (first >> 6)
+		return 0;
+	dr_cur_skip(&c, (size_t)(first & 0x3f) * 4);	/* options */
+	if (dr_cur_err(&c))
+		return 0;
+	d->stats.tunnel++;
+	decode_ethertype(d, proto, dr_cur_ptr(&c), dr_cur_avail(&c), depth + 1);
+	return 1;
 }
 
 static void decode_udp(struct dr_decoder *d, const uint8_t *p, size_t n, int depth)
 {
+	struct dr_cursor c;
+
 	d->stats.udp++;
-	if (n < 8) {
+	dr_cur_init(&c, p, n);
+	dr_cur_need(&c, 8);
+	uint16_t sport = dr_cur_u16(&c), dport = dr_cur_u16(&c), ulen = dr_cur_u16(&c);
+	dr_cur_skip(&c, 2);		/* checksum */
+	if (dr_cur_err(&c)) {
 		d->stats.ip_bad++;
 		return;
 	}
-	uint16_t sport = dr_get16(p), dport = dr_get16(p + 2), ulen = dr_get16(p + 4);
+	const uint8_t *payload = dr_cur_ptr(&c);
+	size_t plen = dr_cur_avail(&c);
 	if ((dport == PORT_VXLAN || dport == PORT_GENEVE) && !dr_port_test(d->dns_ports, dport) &&
-	    decode_overlay(d, dport, p + 8, n - 8, depth))
+	    decode_overlay(d, dport, payload, plen, depth))
 		return;
 	if (!is_dns(d, sport, dport)) {
 		d->stats.other_port++;
@@ -181,25 +278,28 @@ static void decode_udp(struct dr_decoder *d, const uint8_t *p, size_t n, int dep
 			dr_notes_port(&d->notes, IP_UDP, dport);
 		return;
 	}
-	size_t plen = n - 8;
 	if (ulen >= 8 && (size_t)ulen - 8 < plen)
 		plen = (size_t)ulen - 8;	/* trailing padding is not DNS */
 	d->rec.proto = IP_UDP;
 	d->rec.sport = sport;
 	d->rec.dport = dport;
-	emit(d, p + 8, (uint32_t)plen);
+	emit(d, payload, (uint32_t)plen);
 }
 
 static void decode_tcp(struct dr_decoder *d, const uint8_t *p, size_t n)
 {
+	struct dr_cursor c;
+
 	d->stats.tcp++;
-	if (n < 20) {
-		d->stats.ip_bad++;
-		return;
-	}
-	uint16_t sport = dr_get16(p), dport = dr_get16(p + 2);
-	size_t off = (size_t)(p[12] >> 4) * 4;
-	if (off < 20 || off > n) {
+	dr_cur_init(&c, p, n);
+	dr_cur_need(&c, 20);
+	uint16_t sport = dr_cur_u16(&c), dport = dr_cur_u16(&c);
+	uint32_t seq = dr_cur_u32(&c);
+	dr_cur_skip(&c, 4);		/* acknowledgment */
+	size_t off = (size_t)(dr_cur_u8(&c) >> 4) * 4;
+	uint8_t flags = dr_cur_u8(&c);
+	dr_cur_skip(&c, 6);		/* window, checksum, urgent pointer */
+	if (dr_cur_err(&c) || off < 20 || off > n) {
 		d->stats.ip_bad++;
 		return;
 	}
@@ -210,6 +310,7 @@ static void decode_tcp(struct dr_decoder *d, const uint8_t *p, size_t n)
 			dr_notes_port(&d->notes, IP_TCP, dport);
 		return;
 	}
+	dr_cur_skip(&c, off - 20);	/* options: inside the segment, checked above */
 	struct dr_tcp_key key;
 	memset(&key, 0, sizeof(key));
 	key.family = d->rec.family;
@@ -217,11 +318,11 @@ static void decode_tcp(struct dr_decoder *d, const uint8_t *p, size_t n)
 	key.dport = dport;
 	memcpy(key.src, d->rec.src, 16);
 	memcpy(key.dst, d->rec.dst, 16);
-	uint8_t flags = p[13];
 	struct dr_tcp_segment seg = {
-		.key = &key, .now_ms = now_ms(d), .seq = dr_get32(p + 4),
+		.key = &key, .now_ms = now_ms(d), .seq = seq,
 		.syn = (flags & 0x02) != 0, .fin = (flags & 0x01) != 0,
-		.rst = (flags & 0x04) != 0, .data = p + off, .len = (uint32_t)(n - off),
+		.rst = (flags & 0x04) != 0, .data = dr_cur_ptr(&c),
+		.len = (uint32_t)dr_cur_avail(&c),
 	};
 	d->rec.proto = IP_TCP;
 	d->rec.sport = sport;
@@ -233,31 +334,34 @@ static void decode_tcp(struct dr_decoder *d, const uint8_t *p, size_t n)
 /* GRE (RFC 2784, 2890; version 1 is RFC 2637's enhanced GRE for PPTP). */
 static void decode_gre(struct dr_decoder *d, const uint8_t *p, size_t n, int depth)
 {
-	if (n < 4) {
+	struct dr_cursor c;
+
+	dr_cur_init(&c, p, n);
+	uint16_t fl = dr_cur_u16(&c);
+	unsigned proto = dr_cur_u16(&c);
+	if (dr_cur_err(&c)) {
 		d->stats.ip_bad++;
 		return;
 	}
-	uint16_t fl = dr_get16(p);
 	unsigned version = fl & 7;
-	size_t off = 4;
 	if (version > 1) {
 		d->stats.other_transport++;
 		return;
 	}
 	if (fl & 0x8000)
-		off += 4;	/* checksum + reserved */
+		dr_cur_skip(&c, 4);	/* checksum + reserved */
 	if (fl & 0x2000)
-		off += 4;	/* key (version 1: payload length + call id) */
+		dr_cur_skip(&c, 4);	/* key (version 1: payload length + call id) */
 	if (fl & 0x1000)
-		off += 4;	/* sequence number */
+		dr_cur_skip(&c, 4);	/* sequence number */
 	if (version == 1 && (fl & 0x0080))
-		off += 4;	/* acknowledgment number */
-	if (off > n) {
+		dr_cur_skip(&c, 4);	/* acknowledgment number */
+	if (dr_cur_err(&c)) {
 		d->stats.ip_bad++;
 		return;
 	}
 	d->stats.tunnel++;
-	decode_ethertype(d, dr_get16(p + 2), p + off, n - off, depth + 1);
+	decode_ethertype(d, proto, dr_cur_ptr(&c), dr_cur_avail(&c), depth + 1);
 }
 
 /* Dispatches on an IP protocol number once the network header is done. */
@@ -307,13 +411,14 @@ static void fill_key(struct dr_frag_key *k, const struct dr_record *r,
 /* Walks IPv6 extension headers from `nh` at p; returns the offset of the
  * upper-layer header and sets *proto, or -1 when damaged. A fragment header
  * stops the walk with *proto = IP_FRAGMENT. */
-static long ipv6_walk(struct dr_decoder *d, unsigned *proto, const uint8_t *p, size_t n)
+static long ipv6_walk(unsigned *proto, const uint8_t *p, size_t n)
 {
-	size_t off = 0;
+	struct dr_cursor c;
 	unsigned nh = *proto;
 
+	dr_cur_init(&c, p, n);
 	for (int i = 0; i < 16; i++) {
-		size_t hlen;
+		unsigned next = 0, len = 0;
 		switch (nh) {
 		case IP_HOPOPT:
 		case IP_ROUTING:
@@ -321,123 +426,141 @@ static long ipv6_walk(struct dr_decoder *d, unsigned *proto, const uint8_t *p, s
 		case IP_MOBILITY:
 		case IP_HIP:
 		case IP_SHIM6:
-			if (n - off < 8)
-				return -1;
-			hlen = ((size_t)p[off + 1] + 1) * 8;
+			next = dr_cur_u8(&c);
+			len = dr_cur_u8(&c);
+			dr_cur_skip(&c, (len + 1) * 8 - 2);
 			break;
 		case IP_AH:
-			if (n - off < 8)
-				return -1;
-			hlen = ((size_t)p[off + 1] + 2) * 4;
+			next = dr_cur_u8(&c);
+			len = dr_cur_u8(&c);
+			dr_cur_skip(&c, (len + 2) * 4 - 2);
 			break;
 		default:
 			*proto = nh;
-			return (long)off;
+			return (long)c.pos;
 		}
-		if (hlen > n - off)
+		if (dr_cur_err(&c))
 			return -1;
-		nh = p[off];
-		off += hlen;
+		nh = next;
 	}
-	(void)d;
 	return -1;
 }
 
 static void decode_ipv6(struct dr_decoder *d, const uint8_t *p, size_t n, int depth)
 {
 	struct dr_record *r = &d->rec;
+	struct dr_cursor c;
+	uint8_t src[16], dst[16];
 
 	d->stats.ipv6++;
-	if (n < 40) {
+	dr_cur_init(&c, p, n);
+	dr_cur_need(&c, 40);
+	dr_cur_skip(&c, 4);		/* version, class, flow label */
+	size_t plen = dr_cur_u16(&c);
+	unsigned proto = dr_cur_u8(&c);
+	uint8_t hops = dr_cur_u8(&c);
+	dr_cur_copy(&c, src, 16);
+	dr_cur_copy(&c, dst, 16);
+	if (dr_cur_err(&c)) {
 		d->stats.ip_bad++;
 		return;
 	}
-	size_t plen = dr_get16(p + 4);
 	if (plen + 40 < n)
 		n = plen + 40;	/* link-layer padding */
 	else if (plen + 40 > n)
 		d->stats.ip_short++;
 	r->family = 6;
-	r->ip_ttl = p[7];
+	r->ip_ttl = hops;
 	r->ip_len = (uint32_t)(plen + 40);
-	memcpy(r->src, p + 8, 16);
-	memcpy(r->dst, p + 24, 16);
+	memcpy(r->src, src, 16);
+	memcpy(r->dst, dst, 16);
 
-	unsigned proto = p[6];
 	const uint8_t *q = p + 40;
 	size_t m = n - 40;
-	long off = ipv6_walk(d, &proto, q, m);
+	long off = ipv6_walk(&proto, q, m);
 	if (off < 0) {
 		d->stats.ip_bad++;
 		return;
 	}
 	q += off;
 	m -= (size_t)off;
-	if (proto == IP_FRAGMENT) {
-		if (m < 8) {
-			d->stats.ip_bad++;
-			return;
-		}
-		uint16_t fo = dr_get16(q + 2);
-		unsigned nh = q[0];
-		uint32_t foff = (uint32_t)(fo >> 3) * 8;
-		int more = fo & 1;
-		if (foff == 0 && !more) {	/* atomic fragment (RFC 6946) */
-			proto = nh;
-			off = ipv6_walk(d, &proto, q + 8, m - 8);
-			if (off < 0) {
-				d->stats.ip_bad++;
-				return;
-			}
-			decode_transport(d, proto, q + 8 + off, m - 8 - (size_t)off, depth);
-			return;
-		}
-		d->stats.frag_seen++;
-		struct dr_frag_key key;
-		fill_key(&key, r, 0, dr_get32(q + 4));
-		struct dr_frag_in in = {
-			.key = &key, .now_ms = now_ms(d), .offset = foff,
-			.data = q + 8, .len = (uint32_t)(m - 8), .more = more,
-			.ttl = p[7], .next_header = (uint8_t)nh,
-		};
-		const uint8_t *whole;
-		uint32_t wlen;
-		uint8_t ttl, next;
-		if (dr_frag_add(&d->frag, &in, &whole, &wlen, &ttl, &next) != 1) {
-			sync_counts(d);
-			return;
-		}
-		sync_counts(d);
-		d->stats.frag_reassembled++;
-		r->fragmented = 1;
-		r->ip_ttl = ttl;
-		r->ip_len = wlen + 40;
-		proto = next;
-		off = ipv6_walk(d, &proto, whole, wlen);
+	if (proto == IP_NONE)
+		return;
+	if (proto != IP_FRAGMENT) {
+		decode_transport(d, proto, q, m, depth);
+		return;
+	}
+
+	dr_cur_init(&c, q, m);
+	unsigned nh = dr_cur_u8(&c);
+	dr_cur_skip(&c, 1);		/* reserved */
+	uint16_t fo = dr_cur_u16(&c);
+	uint32_t id = dr_cur_u32(&c);
+	if (dr_cur_err(&c)) {
+		d->stats.ip_bad++;
+		return;
+	}
+	const uint8_t *data = dr_cur_ptr(&c);
+	size_t dlen = dr_cur_avail(&c);
+	uint32_t foff = (uint32_t)(fo >> 3) * 8;
+	int more = fo & 1;
+	if (foff == 0 && !more) {	/* atomic fragment (RFC 6946) */
+		proto = nh;
+		off = ipv6_walk(&proto, data, dlen);
 		if (off < 0) {
 			d->stats.ip_bad++;
 			return;
 		}
-		decode_transport(d, proto, whole + off, wlen - (size_t)off, depth);
+		decode_transport(d, proto, data + off, dlen - (size_t)off, depth);
 		return;
 	}
-	if (proto == IP_NONE)
+	d->stats.frag_seen++;
+	struct dr_frag_key key;
+	fill_key(&key, r, 0, id);
+	struct dr_frag_in in = {
+		.key = &key, .now_ms = now_ms(d), .offset = foff,
+		.data = data, .len = (uint32_t)dlen, .more = more,
+		.ttl = hops, .next_header = (uint8_t)nh,
+	};
+	const uint8_t *whole;
+	uint32_t wlen;
+	uint8_t ttl, next;
+	int done = dr_frag_add(&d->frag, &in, &whole, &wlen, &ttl, &next);
+	sync_counts(d);
+	if (done != 1)
 		return;
-	decode_transport(d, proto, q, m, depth);
+	d->stats.frag_reassembled++;
+	r->fragmented = 1;
+	r->ip_ttl = ttl;
+	r->ip_len = wlen + 40;
+	proto = next;
+	off = ipv6_walk(&proto, whole, wlen);
+	if (off < 0) {
+		d->stats.ip_bad++;
+		return;
+	}
+	decode_transport(d, proto, whole + off, wlen - (size_t)off, depth);
 }
 
 static void decode_ipv4(struct dr_decoder *d, const uint8_t *p, size_t n, int depth)
 {
 	struct dr_record *r = &d->rec;
+	struct dr_cursor c;
+	uint8_t src[4], dst[4];
 
 	d->stats.ipv4++;
-	if (n < 20) {
-		d->stats.ip_bad++;
-		return;
-	}
-	size_t hlen = (size_t)(p[0] & 0xf) * 4;
-	size_t tlen = dr_get16(p + 2);
-	if (hlen < 20 || hlen > n || tlen < hlen) {
+	dr_cur_init(&c, p, n);
+	dr_cur_need(&c, 20);		/* the fixed header, then its fields */
+	size_t hlen = (size_t)(dr_cur_u8(&c) & 0xf) * 4;
+	dr_cur_skip(&c, 1);		/* TOS */
+	size_t tlen = dr_cur_u16(&c);
+	uint16_t id = dr_cur_u16(&c), fo = dr_cur_u16(&c);
+	uint8_t ttl = dr_cur_u8(&c);
+	unsigned proto = dr_cur_u8(&c);
+	dr_cur_skip(&c, 2);		/* checksum */
+	dr_cur_copy(&c, src, 4);
+	dr_cur_copy(&c, dst, 4);
+	if (dr_cur_err(&c) || hlen < 20 || hlen > n || tlen < hlen) {
 		d->stats.ip_bad++;
 		return;
 	}
@@ -446,50 +569,55 @@ static void decode_ipv4(struct dr_decoder *d, const uint8_t *p, size_t n, int de
 	else if (tlen > n)
 		d->stats.ip_short++;
 	r->family = 4;
-	r->ip_ttl = p[8];
+	r->ip_ttl = ttl;
 	r->ip_len = (uint32_t)tlen;
-	memcpy(r->src, p + 12, 4);
+	memcpy(r->src, src, 4);
 	memset(r->src + 4, 0, 12);
-	memcpy(r->dst, p + 16, 4);
+	memcpy(r->dst, dst, 4);
 	memset(r->dst + 4, 0, 12);
 
-	unsigned proto = p[9];
-	uint16_t fo = dr_get16(p + 6);
+	/* Past the options (inside the datagram, checked above). */
+	const uint8_t *payload = p + hlen;
+	size_t plen = n - hlen;
 	uint32_t foff = (uint32_t)(fo & 0x1fff) * 8;
 	int more = (fo & 0x2000) != 0;
-	if (foff || more) {
-		d->stats.frag_seen++;
-		struct dr_frag_key key;
-		fill_key(&key, r, proto, dr_get16(p + 4));
-		struct dr_frag_in in = {
-			.key = &key, .now_ms = now_ms(d), .offset = foff,
-			.data = p + hlen, .len = (uint32_t)(n - hlen), .more = more,
-			.ttl = p[8], .next_header = (uint8_t)proto,
-		};
-		const uint8_t *whole;
-		uint32_t wlen;
-		uint8_t ttl, next;
-		int done = dr_frag_add(&d->frag, &in, &whole, &wlen, &ttl, &next);
-		sync_counts(d);
-		if (done != 1)
-			return;
-		d->stats.frag_reassembled++;
-		r->fragmented = 1;
-		r->ip_ttl = ttl;
-		r->ip_len = (uint32_t)(wlen + hlen);
-		decode_transport(d, proto, whole, wlen, depth);
+	if (!foff && !more) {
+		decode_transport(d, proto, payload, plen, depth);
 		return;
 	}
-	decode_transport(d, proto, p + hlen, n - hlen, depth);
+	d->stats.frag_seen++;
+	struct dr_frag_key key;
+	fill_key(&key, r, proto, id);
+	struct dr_frag_in in = {
+		.key = &key, .now_ms = now_ms(d), .offset = foff,
+		.data = payload, .len = (uint32_t)plen, .more = more,
+		.ttl = ttl, .next_header = (uint8_t)proto,
+	};
+	const uint8_t *whole;
+	uint32_t wlen;
+	uint8_t first_ttl, next;
+	int done = dr_frag_add(&d->frag, &in, &whole, &wlen, &first_ttl, &next);
+	sync_counts(d);
+	if (done != 1)
+		return;
+	d->stats.frag_reassembled++;
+	r->fragmented = 1;
+	r->ip_ttl = first_ttl;
+	r->ip_len = (uint32_t)(wlen + hlen);
+	decode_transport(d, proto, whole, wlen, depth);
 }
 
 static void decode_ip(struct dr_decoder *d, const uint8_t *p, size_t n, int depth)
 {
-	if (n < 1) {
+	struct dr_cursor c;
+
+	dr_cur_init(&c, p, n);
+	unsigned version = dr_cur_u8(&c) >> 4;
+	if (dr_cur_err(&c)) {
 		d->stats.not_ip++;
 		return;
 	}
-	switch (p[0] >> 4) {
+	switch (version) {
 	case 4:
 		decode_ipv4(d, p, n, depth);
 		break;
@@ -504,25 +632,16 @@ static void decode_ip(struct dr_decoder *d, const uint8_t *p, size_t n, int dept
 
 static void decode_ppp(struct dr_decoder *d, const uint8_t *p, size_t n, int depth)
 {
-	if (n >= 2 && p[0] == 0xff && p[1] == 0x03) {
-		p += 2;
-		n -= 2;
-	}
-	unsigned proto;
-	if (n >= 1 && (p[0] & 1)) {	/* protocol field compression */
-		proto = p[0];
-		p += 1;
-		n -= 1;
-	} else if (n >= 2) {
-		proto = dr_get16(p);
-		p += 2;
-		n -= 2;
-	} else {
-		d->stats.not_ip++;
-		return;
-	}
-	if (proto == PPP_IPV4 || proto == PPP_IPV6)
-		decode_ip(d, p, n, depth);
+	struct dr_cursor c;
+
+	dr_cur_init(&c, p, n);
+	if (dr_cur_peek_u16(&c) == 0xff03)
+		dr_cur_skip(&c, 2);	/* address, control */
+	unsigned proto = dr_cur_u8(&c);
+	if (!(proto & 1))		/* else protocol field compression */
+		proto = proto << 8 | dr_cur_u8(&c);
+	if (!dr_cur_err(&c) && (proto == PPP_IPV4 || proto == PPP_IPV6))
+		decode_ip(d, dr_cur_ptr(&c), dr_cur_avail(&c), depth);
 	else
 		d->stats.not_ip++;
 }
@@ -530,8 +649,14 @@ static void decode_ppp(struct dr_decoder *d, const uint8_t *p, size_t n, int dep
 /* 802.2 LLC: only SNAP carries an ethertype we can follow. */
 static void decode_llc(struct dr_decoder *d, const uint8_t *p, size_t n, int depth)
 {
-	if (n >= 8 && p[0] == 0xaa && p[1] == 0xaa && p[2] == 0x03) {
-		decode_ethertype(d, dr_get16(p + 6), p + 8, n - 8, depth);
+	struct dr_cursor c;
+
+	dr_cur_init(&c, p, n);
+	unsigned dsap = dr_cur_u8(&c), ssap = dr_cur_u8(&c), control = dr_cur_u8(&c);
+	dr_cur_skip(&c, 3);		/* OUI */
+	unsigned type = dr_cur_u16(&c);
+	if (!dr_cur_err(&c) && dsap == 0xaa && ssap == 0xaa && control == 0x03) {
+		decode_ethertype(d, type, dr_cur_ptr(&c), dr_cur_avail(&c), depth);
 		return;
 	}
 	d->stats.not_ip++;
@@ -539,66 +664,71 @@ static void decode_llc(struct dr_decoder *d, const uint8_t *p, size_t n, int dep
 
 static void decode_ethernet(struct dr_decoder *d, const uint8_t *p, size_t n, int depth)
 {
-	if (n < 14) {
+	struct dr_cursor c;
+
+	dr_cur_init(&c, p, n);
+	dr_cur_skip(&c, 12);		/* destination, source */
+	unsigned type = dr_cur_u16(&c);
+	if (dr_cur_err(&c)) {
 		d->stats.not_ip++;
 		return;
 	}
-	unsigned type = dr_get16(p + 12);
 	if (type <= 1500) {	/* an 802.3 length: LLC follows */
-		decode_llc(d, p + 14, n - 14, depth);
+		decode_llc(d, dr_cur_ptr(&c), dr_cur_avail(&c), depth);
 		return;
 	}
-	decode_ethertype(d, type, p + 14, n - 14, depth);
+	decode_ethertype(d, type, dr_cur_ptr(&c), dr_cur_avail(&c), depth);
 }
 
 static void decode_ethertype(struct dr_decoder *d, unsigned type,
 			     const uint8_t *p, size_t n, int depth)
 {
+	struct dr_cursor c;
+
+	dr_cur_init(&c, p, n);
 	for (int tags = 0; type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD; tags++) {
-		if (n < 4 || tags == MAX_VLAN_TAGS) {
+		dr_cur_skip(&c, 2);	/* tag control */
+		type = dr_cur_u16(&c);
+		if (dr_cur_err(&c) || tags == MAX_VLAN_TAGS) {
 			d->stats.not_ip++;
 			return;
 		}
-		type = dr_get16(p + 2);
-		p += 4;
-		n -= 4;
 	}
 	switch (type) {
 	case ETH_IPV4:
 	case ETH_IPV6:
-		decode_ip(d, p, n, depth);
+		decode_ip(d, dr_cur_ptr(&c), dr_cur_avail(&c), depth);
 		return;
 	case ETH_MPLS:
 	case ETH_MPLS_MC:
 		for (int i = 0; i < MAX_MPLS_LABELS; i++) {
-			if (n < 4)
+			uint32_t label = dr_cur_u32(&c);
+			if (dr_cur_err(&c))
 				break;
-			int bottom = p[2] & 1;
-			p += 4;
-			n -= 4;
-			if (bottom) {
-				decode_ip(d, p, n, depth);
+			if (label & 0x100) {	/* bottom of stack */
+				decode_ip(d, dr_cur_ptr(&c), dr_cur_avail(&c), depth);
 				return;
 			}
 		}
 		d->stats.not_ip++;
 		return;
 	case ETH_PPPOE:
-		if (n < 6) {
+		dr_cur_skip(&c, 6);	/* version/type, code, session, length */
+		if (dr_cur_err(&c)) {
 			d->stats.not_ip++;
 			return;
 		}
-		decode_ppp(d, p + 6, n - 6, depth);
+		decode_ppp(d, dr_cur_ptr(&c), dr_cur_avail(&c), depth);
 		return;
 	case ETH_PPP:
-		decode_ppp(d, p, n, depth);
+		decode_ppp(d, dr_cur_ptr(&c), dr_cur_avail(&c), depth);
 		return;
 	case ETH_TEB:
 		if (depth >= MAX_TUNNEL_DEPTH) {
 			d->stats.not_ip++;
 			return;
 		}
-		decode_ethernet(d, p, n, depth + 1);
+		decode_ethernet(d, dr_cur_ptr(&c), dr_cur_avail(&c), depth + 1);
 		return;
 	default:
 		d->stats.not_ip++;
@@ -618,6 +748,8 @@ void dr_decoder_packet(struct dr_decoder *d, const struct dr_packet *pkt)
 	const uint8_t *p = pkt->data;
 	size_t n = pkt->caplen;
 	struct dr_record *r = &d->rec;
+	struct dr_cursor c;
+	unsigned type;
 
 	d->stats.frames++;
 	d->stats.bytes += pkt->wirelen;
@@ -628,24 +760,23 @@ void dr_decoder_packet(struct dr_decoder *d, const struct dr_packet *pkt)
 	r->wire_len = pkt->wirelen;
 	r->fragmented = 0;
 
+	dr_cur_init(&c, p, n);
 	switch (pkt->link) {
 	case DR_LINK_ETHERNET:
 		decode_ethernet(d, p, n, 0);
 		return;
 	case DR_LINK_LINUX_SLL:
-		if (n < 16) {
-			d->stats.not_ip++;
-			return;
-		}
-		decode_ethertype(d, dr_get16(p + 14), p + 16, n - 16, 0);
-		return;
+		dr_cur_skip(&c, 14);	/* packet type, ARPHRD, address */
+		type = dr_cur_u16(&c);
+		break;
 	case DR_LINK_LINUX_SLL2:
-		if (n < 20) {
-			d->stats.not_ip++;
-			return;
-		}
-		decode_ethertype(d, dr_get16(p), p + 20, n - 20, 0);
-		return;
+		type = dr_cur_u16(&c);
+		dr_cur_skip(&c, 18);	/* reserved .. address */
+		break;
+	case DR_LINK_C_HDLC:
+		dr_cur_skip(&c, 2);	/* address, control */
+		type = dr_cur_u16(&c);
+		break;
 	case DR_LINK_RAW:
 	case DR_LINK_RAW_OPENBSD:
 	case DR_LINK_RAW_LINKTYPE:
@@ -655,46 +786,45 @@ void dr_decoder_packet(struct dr_decoder *d, const struct dr_packet *pkt)
 		return;
 	case DR_LINK_NULL:
 	case DR_LINK_LOOP: {
-		if (n < 4) {
+		uint32_t be = dr_cur_u32(&c);
+		if (dr_cur_err(&c)) {
 			d->stats.not_ip++;
 			return;
 		}
-		uint32_t be = dr_get32(p);
-		uint32_t le = (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
-			      (uint32_t)p[1] << 8 | p[0];
+		uint32_t le = __builtin_bswap32(be);
 		uint32_t af = pkt->link == DR_LINK_LOOP ? be : (be < 256 ? be : le);
 		unsigned low = be & 0xffff;
 		if (null_family_is(af, 0) || null_family_is(af, 1))
-			decode_ip(d, p + 4, n - 4, 0);
+			decode_ip(d, dr_cur_ptr(&c), dr_cur_avail(&c), 0);
 		else if (low == ETH_IPV4 || low == ETH_IPV6)
 			/* Some systems put an ethertype in the low half; tshark
 			 * reads such headers the same way. */
-			decode_ethertype(d, low, p + 4, n - 4, 0);
+			decode_ethertype(d, low, dr_cur_ptr(&c), dr_cur_avail(&c), 0);
 		else
 			d->stats.not_ip++;
 		return;
 	}
 	case DR_LINK_FDDI:
-		if (n < 13) {
+		dr_cur_skip(&c, 13);	/* frame control, destination, source */
+		if (dr_cur_err(&c)) {
 			d->stats.not_ip++;
 			return;
 		}
-		decode_llc(d, p + 13, n - 13, 0);
+		decode_llc(d, dr_cur_ptr(&c), dr_cur_avail(&c), 0);
 		return;
 	case DR_LINK_PPP:
 	case DR_LINK_PPP_SERIAL:
 		decode_ppp(d, p, n, 0);
-		return;
-	case DR_LINK_C_HDLC:
-		if (n < 4) {
-			d->stats.not_ip++;
-			return;
-		}
-		decode_ethertype(d, dr_get16(p + 2), p + 4, n - 4, 0);
 		return;
 	default:
 		d->stats.link_unsupported++;
 		dr_notes_link(&d->notes, (uint32_t)pkt->link);
 		return;
 	}
+	/* The link layers that end in an ethertype. */
+	if (dr_cur_err(&c)) {
+		d->stats.not_ip++;
+		return;
+	}
+	decode_ethertype(d, type, dr_cur_ptr(&c), dr_cur_avail(&c), 0);
 }

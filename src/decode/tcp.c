@@ -3,7 +3,9 @@
  * recently used one evicted). Segments are taken in sequence order; a
  * retransmission is trimmed to its new bytes, and a gap (lost or reordered
  * data) drops the partial message and resynchronises at the new segment.
- * A complete message inside one segment is handed over without a copy. */
+ * A complete message inside one segment is handed over without a copy.
+ * The table itself (look-up, eviction, the byte cap) is lib/settable.h;
+ * this file keeps sequence numbers, gaps and message framing. */
 #include "decode/tcp.h"
 
 #include <stdlib.h>
@@ -24,18 +26,22 @@ static uint32_t key_hash(const struct dr_tcp_key *k)
 	return h ^ h >> 15;
 }
 
-static int key_eq(const struct dr_tcp_key *a, const struct dr_tcp_key *b)
+static int key_eq(const struct dr_slot *slot, const void *key)
 {
+	const struct dr_tcp_key *a = &((const struct dr_tcp_stream *)(const void *)slot)->key;
+	const struct dr_tcp_key *b = key;
 	return a->sport == b->sport && a->dport == b->dport && a->family == b->family &&
 	       memcmp(a->src, b->src, 16) == 0 && memcmp(a->dst, b->dst, 16) == 0;
 }
 
+static struct dr_tcp_stream *stream_of(struct dr_slot *slot)
+{
+	return (struct dr_tcp_stream *)(void *)slot;
+}
+
 static void drop_buffer(struct dr_tcp_table *t, struct dr_tcp_stream *s)
 {
-	t->mem_used -= s->cap;
-	free(s->buf);
-	s->buf = NULL;
-	s->cap = 0;
+	dr_settable_free_buf(&t->table, &s->slot);
 	s->have = 0;
 }
 
@@ -43,81 +49,67 @@ static void release(struct dr_tcp_table *t, struct dr_tcp_stream *s)
 {
 	if (s->have)
 		t->counts.unfinished++;
-	drop_buffer(t, s);
-	memset(s, 0, sizeof(*s));
+	dr_settable_release(&t->table, &s->slot);
 }
 
 int dr_tcp_init(struct dr_tcp_table *t, const struct dr_tcp_config *cfg)
 {
 	memset(t, 0, sizeof(*t));
-	unsigned streams = cfg->streams ? cfg->streams : 4096;
-	t->nbuckets = (streams + DR_TCP_WAYS - 1) / DR_TCP_WAYS;
-	t->streams = calloc((size_t)t->nbuckets * DR_TCP_WAYS, sizeof(*t->streams));
-	if (!t->streams)
-		return DR_ENOMEM;
-	t->mem_cap = cfg->mem_cap ? cfg->mem_cap : 32u << 20;
+	int rc = dr_settable_init(&t->table, cfg->streams ? cfg->streams : 4096, DR_TCP_WAYS,
+				  sizeof(struct dr_tcp_stream),
+				  cfg->mem_cap ? cfg->mem_cap : 32u << 20);
+	if (rc < 0)
+		return rc;
 	t->idle_ms = cfg->idle_ms ? cfg->idle_ms : 120000;
 	return 0;
 }
 
 void dr_tcp_fini(struct dr_tcp_table *t)
 {
-	if (!t->streams)
+	if (!t->table.slots)
 		return;
-	for (size_t i = 0; i < (size_t)t->nbuckets * DR_TCP_WAYS; i++)
-		if (t->streams[i].used)
-			release(t, &t->streams[i]);
-	free(t->streams);
-	t->streams = NULL;
+	for (size_t i = 0; i < dr_settable_nslots(&t->table); i++)
+		if (stream_of(dr_settable_slot(&t->table, i))->have)
+			t->counts.unfinished++;
+	dr_settable_fini(&t->table);
 }
 
+size_t dr_tcp_mem_budget(const struct dr_tcp_table *t)
+{
+	return dr_settable_budget(&t->table);
+}
+
+/* The stream of the segment's key, or with `create` a new one in a free way
+ * or in place of its bucket's least recently used stream; NULL otherwise. */
 static struct dr_tcp_stream *find_stream(struct dr_tcp_table *t,
 					 const struct dr_tcp_segment *seg, int create)
 {
-	struct dr_tcp_stream *bucket = t->streams +
-		(size_t)(key_hash(seg->key) % t->nbuckets) * DR_TCP_WAYS;
-	struct dr_tcp_stream *free_s = NULL, *lru = NULL;
+	struct dr_settable_probe pr;
 
-	for (unsigned w = 0; w < DR_TCP_WAYS; w++) {
-		struct dr_tcp_stream *s = &bucket[w];
-		if (!s->used) {
-			if (!free_s)
-				free_s = s;
-			continue;
-		}
-		if (key_eq(&s->key, seg->key))
-			return s;
-		if (!lru || s->last_ms < lru->last_ms)
-			lru = s;
-	}
+	dr_settable_probe(&t->table, key_hash(seg->key), seg->key, key_eq, seg->now_ms,
+			  -1, &pr);
+	if (pr.hit)
+		return stream_of(pr.hit);
 	if (!create)
 		return NULL;
-	if (!free_s) {
+	if (!pr.free_slot) {
 		/* An idle stream is simply over; a busy one is a loss. */
-		if (seg->now_ms - lru->last_ms <= (int64_t)t->idle_ms || lru->have)
+		struct dr_tcp_stream *lru = stream_of(pr.oldest);
+		if (seg->now_ms - lru->slot.time_ms <= (int64_t)t->idle_ms || lru->have)
 			t->counts.evicted++;
-		release(t, lru);
-		free_s = lru;
+		if (lru->have)
+			t->counts.unfinished++;
 	}
-	free_s->used = 1;
-	free_s->key = *seg->key;
-	return free_s;
+	struct dr_tcp_stream *s = stream_of(dr_settable_claim(&t->table, &pr, seg->now_ms));
+	s->key = *seg->key;
+	return s;
 }
 
-/* Makes room for `need` bytes in the stream buffer; 0 or -1. */
+/* Makes room for `need` bytes in the stream buffer; 0 or -1. Reaching the
+ * cap shared by all streams refuses the growth; other streams are kept. */
 static int reserve(struct dr_tcp_table *t, struct dr_tcp_stream *s, uint32_t need)
 {
-	if (need <= s->cap)
-		return 0;
-	if (t->mem_used + (need - s->cap) > t->mem_cap)
-		return -1;
-	uint8_t *buf = realloc(s->buf, need);
-	if (!buf)
-		return -1;
-	t->mem_used += need - s->cap;
-	s->buf = buf;
-	s->cap = need;
-	return 0;
+	return dr_settable_grow(&t->table, &s->slot, need, 0, NULL);
 }
 
 /* Appends in-order bytes, emitting every message they complete. */
@@ -137,7 +129,7 @@ static void consume(struct dr_tcp_table *t, struct dr_tcp_stream *s,
 				return;
 		}
 		/* Buffer until the length prefix, then the message, is whole. */
-		uint32_t want = s->have < 2 ? 2 : 2 + (uint32_t)(s->buf[0] << 8 | s->buf[1]);
+		uint32_t want = s->have < 2 ? 2 : 2 + (uint32_t)(s->slot.buf[0] << 8 | s->slot.buf[1]);
 		if (reserve(t, s, want) < 0) {
 			t->counts.memory++;
 			drop_buffer(t, s);
@@ -147,16 +139,16 @@ static void consume(struct dr_tcp_table *t, struct dr_tcp_stream *s,
 		uint32_t take = want - s->have;
 		if (take > n)
 			take = n;
-		memcpy(s->buf + s->have, p, take);
+		memcpy(s->slot.buf + s->have, p, take);
 		s->have += take;
 		p += take;
 		n -= take;
 		if (s->have == want && want > 2) {
-			fn(ctx, s->buf + 2, want - 2);
+			fn(ctx, s->slot.buf + 2, want - 2);
 			s->have = 0;
 		} else if (s->have == 2 && want == 2 &&
-			   (s->buf[0] << 8 | s->buf[1]) == 0) {
-			fn(ctx, s->buf + 2, 0);
+			   (s->slot.buf[0] << 8 | s->slot.buf[1]) == 0) {
+			fn(ctx, s->slot.buf + 2, 0);
 			s->have = 0;
 		}
 	}
@@ -170,7 +162,7 @@ void dr_tcp_add(struct dr_tcp_table *t, const struct dr_tcp_segment *seg,
 
 	if (!s)
 		return;
-	s->last_ms = seg->now_ms;
+	s->slot.time_ms = seg->now_ms;
 	uint32_t seq = seg->seq;
 	if (seg->syn) {
 		/* A new connection; data in a SYN (TCP Fast Open) follows ISN. */

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/settable.h"
+
 #define DR_TCP_WAYS 8
 
 struct dr_tcp_config {
@@ -21,15 +23,15 @@ struct dr_tcp_key {
 	uint8_t src[16], dst[16];
 };
 
+/* One direction of a connection: a slot of the table (lib/settable.h),
+ * whose time is the packet time of its last segment and whose buffer holds
+ * a partial message, length prefix included. */
 struct dr_tcp_stream {
+	struct dr_slot slot;
 	struct dr_tcp_key key;
-	uint8_t used;
 	uint8_t synced;		/* next_seq is known */
 	uint32_t next_seq;
-	int64_t last_ms;
 	uint32_t have;		/* bytes buffered */
-	uint32_t cap;		/* bytes allocated */
-	uint8_t *buf;
 };
 
 struct dr_tcp_counts {
@@ -37,9 +39,7 @@ struct dr_tcp_counts {
 };
 
 struct dr_tcp_table {
-	struct dr_tcp_stream *streams;
-	unsigned nbuckets;
-	size_t mem_cap, mem_used;
+	struct dr_settable table;	/* of struct dr_tcp_stream */
 	uint32_t idle_ms;
 	struct dr_tcp_counts counts;
 };
@@ -64,5 +64,8 @@ void dr_tcp_add(struct dr_tcp_table *t, const struct dr_tcp_segment *seg,
 
 /* Counts partial messages still buffered as unfinished and frees all. */
 void dr_tcp_fini(struct dr_tcp_table *t);
+
+/* Bytes the table may hold at most: its streams and the buffer cap. */
+size_t dr_tcp_mem_budget(const struct dr_tcp_table *t);
 
 #endif

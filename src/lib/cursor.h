@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct dr_cursor {
 	const uint8_t *base;	/* first byte of the buffer */
@@ -27,6 +28,10 @@ static inline size_t dr_cur_avail(const struct dr_cursor *c)
 	return c->err ? 0 : c->len - c->pos;
 }
 
+/* 1 when n more bytes are there, else 0 and the error is set. Called once
+ * for a fixed-size header before reading its fields, it also lets the
+ * compiler drop the fields' own checks (it knows they are in bounds): the
+ * packet decoder does this on every layer. */
 static inline int dr_cur_need(struct dr_cursor *c, size_t n)
 {
 	if (c->err)
@@ -68,6 +73,28 @@ static inline void dr_cur_skip(struct dr_cursor *c, size_t n)
 {
 	if (dr_cur_need(c, n))
 		c->pos += n;
+}
+
+/* Copies the next n bytes to dst; past the end, dst gets zeros. */
+static inline void dr_cur_copy(struct dr_cursor *c, void *dst, size_t n)
+{
+	if (!dr_cur_need(c, n)) {
+		memset(dst, 0, n);
+		return;
+	}
+	memcpy(dst, c->base + c->pos, n);
+	c->pos += n;
+}
+
+/* The next two bytes as a number without reading them: for a layer whose
+ * first field may or may not be there (PPP's address and control). 0 when
+ * fewer than two remain; never an error. */
+static inline uint16_t dr_cur_peek_u16(const struct dr_cursor *c)
+{
+	if (dr_cur_avail(c) < 2)
+		return 0;
+	const uint8_t *p = c->base + c->pos;
+	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 static inline const uint8_t *dr_cur_ptr(const struct dr_cursor *c)

@@ -186,7 +186,7 @@ static void test_eviction_and_cap(void)
 		feed(&d, &frags[i], i + 1, 100);
 	CHECK_EQ(s.n, 0);
 	CHECK(d.stats.frag_memory >= 1);
-	CHECK(d.frag.mem_used <= 2048);
+	CHECK(d.frag.table.mem_used <= 2048);
 	dr_decoder_fini(&d);
 }
 

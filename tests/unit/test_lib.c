@@ -161,6 +161,29 @@ static void test_cursor(void)
 	CHECK(dr_cur_err(&c) != 0);
 	CHECK_EQ(dr_cur_u8(&c), 0);
 	CHECK_EQ(dr_cur_avail(&c), 0);
+
+	/* Copies and peeks: a peek never moves or fails; a short copy gives
+	 * zeros and the error. */
+	uint8_t out[4];
+	dr_cur_init(&c, b, sizeof(b));
+	CHECK_EQ(dr_cur_peek_u16(&c), 0x0102);
+	CHECK_EQ(dr_cur_avail(&c), 5);
+	dr_cur_copy(&c, out, 3);
+	CHECK(out[0] == 1 && out[1] == 2 && out[2] == 3);
+	CHECK_EQ(dr_cur_peek_u16(&c), 0x0405);
+	dr_cur_skip(&c, 1);
+	CHECK_EQ(dr_cur_peek_u16(&c), 0);	/* one byte left */
+	CHECK_EQ(dr_cur_err(&c), 0);
+	memset(out, 0xee, sizeof(out));
+	dr_cur_copy(&c, out, 2);
+	CHECK(out[0] == 0 && out[1] == 0 && out[2] == 0xee);
+	CHECK(dr_cur_err(&c) != 0);
+
+	/* A header asked for at once fails as a whole. */
+	dr_cur_init(&c, b, sizeof(b));
+	CHECK_EQ(dr_cur_need(&c, 6), 0);
+	CHECK_EQ(dr_cur_u8(&c), 0);
+	CHECK(dr_cur_err(&c) != 0);
 }
 
 /* The ring between two threads: every batch arrives once, in order, with

@@ -201,7 +201,7 @@ static void test_memory_cap(void)
 	uint8_t half[4] = {0x10, 0x00, 0xab, 0xcd};	/* announces 4096 octets */
 	segment(&d, 0, 1, ACK, half, sizeof(half), 1);
 	CHECK_EQ(d.stats.tcp_memory, 1);
-	CHECK(d.tcp.mem_used <= 1000);
+	CHECK(d.tcp.table.mem_used <= 1000);
 	dr_decoder_fini(&d);
 }
 
