@@ -119,20 +119,6 @@ static void add_message(void *ctx, const struct dr_record *r)
 	dr_stats_add(ctx, r);
 }
 
-/* What the tables and the detectors will touch for a record to come. */
-struct lookahead {
-	const struct dr_stats *stats;
-	const struct dr_engine *engine;
-};
-
-static void prefetch_message(void *ctx, const struct dr_record *r, int stage)
-{
-	const struct lookahead *la = ctx;
-	dr_stats_prefetch(la->stats, r, stage);
-	if (la->engine)
-		dr_engine_prefetch(la->engine, r, stage);
-}
-
 static void detect_message(void *ctx, struct dr_record *r)
 {
 	dr_engine_record(ctx, r);
@@ -290,14 +276,10 @@ static int run(int argc, char **argv)
 	 * the detectors alike; the detectors need not run if all are off. */
 	p->keys = 1;
 	p->regdom = engine->regdom;
-	struct lookahead ahead = {.stats = stats};
 	if (dr_engine_active(engine)) {
 		p->every_fn = detect_message;
 		p->every_ctx = engine;
-		ahead.engine = engine;
 	}
-	p->prefetch_fn = prefetch_message;
-	p->prefetch_ctx = &ahead;
 	int rc = dr_pipeline_run(p, add_message, stats);
 	dr_engine_finish(engine);
 	if (rc < 0) {

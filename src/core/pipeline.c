@@ -59,34 +59,13 @@ static void consume(struct run_ctx *rc, struct dr_record *r)
 	rc->fn(rc->ctx, r);
 }
 
-#define PREFETCH_SLOTS 8
-#define PREFETCH_ENTRIES 4
-
 static void *consumer_thread(void *arg)
 {
 	struct run_ctx *rc = arg;
 	struct batch *b;
-	struct dr_pipeline *p = rc->p;
 	while ((b = dr_ring_consume(rc->ring)) != NULL) {
-		/* The tables are larger than the caches: what a record will
-		 * touch is asked for PREFETCH_SLOTS records ahead (hash slots)
-		 * and PREFETCH_ENTRIES ahead (the entries the slots name), so
-		 * that the misses of several records overlap. */
-		if (p->prefetch_fn)
-			for (uint32_t i = 0; i < b->n && i < PREFETCH_SLOTS; i++) {
-				p->prefetch_fn(p->prefetch_ctx, &b->rec[i], 0);
-				if (i < PREFETCH_ENTRIES)
-					p->prefetch_fn(p->prefetch_ctx, &b->rec[i], 1);
-			}
-		for (uint32_t i = 0; i < b->n; i++) {
-			if (p->prefetch_fn) {
-				if (i + PREFETCH_SLOTS < b->n)
-					p->prefetch_fn(p->prefetch_ctx, &b->rec[i + PREFETCH_SLOTS], 0);
-				if (i + PREFETCH_ENTRIES < b->n)
-					p->prefetch_fn(p->prefetch_ctx, &b->rec[i + PREFETCH_ENTRIES], 1);
-			}
+		for (uint32_t i = 0; i < b->n; i++)
 			consume(rc, &b->rec[i]);
-		}
 		dr_ring_release(rc->ring);
 	}
 	return NULL;

@@ -27,11 +27,6 @@ struct dr_pipeline {
 	/* optional: sees every message before --where, in order */
 	void (*every_fn)(void *ctx, struct dr_record *r);
 	void *every_ctx;
-	/* optional, on the consumers' thread: a record will be consumed some
-	 * records from now, start loading what it will touch (stage 0, then
-	 * 1 a few records later); reads only */
-	void (*prefetch_fn)(void *ctx, const struct dr_record *r, int stage);
-	void *prefetch_ctx;
 	/* 2: the consumers (every_fn, --where, fn) run on a thread of their
 	 * own, fed copies of the records through a ring, while the caller's
 	 * thread reads, decodes and fills the keys; 1: all on one thread */

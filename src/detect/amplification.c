@@ -146,21 +146,11 @@ static void amp_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen,
 		       bps >= 1e9 ? DR_SEV_CRITICAL : bps >= 1e8 ? DR_SEV_HIGH : DR_SEV_MEDIUM, &ev);
 }
 
-static void amp_prefetch(const void *st, const struct dr_record *r, int stage,
-			 const struct dr_detect_env *env)
-{
-	if (dr_is_response(env, r))
-		dr_ktable_prefetch(st, r->keys.dst.hash, stage);
-	else if (dr_is_query(env, r))
-		dr_ktable_prefetch(st, r->keys.src.hash, stage);
-}
-
 const struct dr_detector dr_detect_amplification = {
 	.name = "amplification",
 	.summary = "reflected responses converging on a victim that never asked",
 	.kinds = DR_KIND_DNS | DR_KIND_FLOW,
 	.params = params, .nparams = P_COUNT,
-	.init = amp_init, .on_record = amp_record, .prefetch = amp_prefetch,
-	.on_tick = dr_ktable_on_tick,
+	.init = amp_init, .on_record = amp_record, .on_tick = dr_ktable_on_tick,
 	.mem = dr_ktable_state_mem, .fini = dr_ktable_free,
 };

@@ -81,11 +81,6 @@ struct dr_detector {
 	void *(*init)(const struct dr_detect_env *env);
 	/* One record of a declared kind; r is borrowed. */
 	void (*on_record)(void *state, const struct dr_record *r, const struct dr_detect_env *env);
-	/* Optional: r will come to on_record some records from now; start
-	 * loading what it will touch (stage 0: hash slots; stage 1, a few
-	 * records later: the entries they name). Reads only; r is borrowed. */
-	void (*prefetch)(const void *state, const struct dr_record *r, int stage,
-			 const struct dr_detect_env *env);
 	/* Every second before `before` is over: judge their windows. */
 	void (*on_tick)(void *state, int64_t before, const struct dr_detect_env *env);
 	/* Bytes the state holds (fixed at init). */

@@ -498,15 +498,6 @@ void dr_engine_record(struct dr_engine *e, struct dr_record *r)
 	release(e);
 }
 
-void dr_engine_prefetch(const struct dr_engine *e, const struct dr_record *r, int stage)
-{
-	for (unsigned i = 0; i < e->n; i++) {
-		const struct dr_detector *d = dr_detectors[i];
-		if (e->state[i] && d->prefetch && (d->kinds & r->kind))
-			d->prefetch(e->state[i], r, stage, &e->env[i]);
-	}
-}
-
 void dr_engine_advance(struct dr_engine *e, int64_t now)
 {
 	dr_clock_advance(&e->clock, now);

@@ -107,11 +107,6 @@ int dr_engine_subscribe(struct dr_engine *e, dr_alert_sink_fn fn, void *ctx);
  * first. */
 void dr_engine_record(struct dr_engine *e, struct dr_record *r);
 
-/* r will be fed some records from now: the detectors start loading what
- * it will touch (stage 0, then stage 1 a few records later). Its keys
- * must be filled (core/keys.h). */
-void dr_engine_prefetch(const struct dr_engine *e, const struct dr_record *r, int stage);
-
 /* The public tick: an input's own clock says it is `now` (seconds since
  * the epoch), so seconds before now minus the lateness are judged even if
  * no record arrives (a quiet live link). Tests drive it with a fake clock. */

@@ -259,26 +259,11 @@ static void flood_tick(void *st, int64_t before, const struct dr_detect_env *env
 	dr_ktable_flush(&f->targets, before);
 }
 
-static void flood_prefetch(const void *st, const struct dr_record *r, int stage,
-			   const struct dr_detect_env *env)
-{
-	const struct flood *f = st;
-	const struct dr_akey *src = &r->keys.src, *dst = &r->keys.dst;
-	if (dr_port_test(env->dns_ports, r->dport)) {
-		dr_ktable_prefetch(&f->sources, src->hash, stage);
-		dr_ktable_prefetch(&f->targets, dst->hash, stage);
-	} else if (dr_port_test(env->dns_ports, r->sport)) {
-		dr_ktable_prefetch(&f->sources, dst->hash, stage);
-		dr_ktable_prefetch(&f->targets, src->hash, stage);
-	}
-}
-
 const struct dr_detector dr_detect_flood = {
 	.name = "flood",
 	.summary = "floods towards DNS ports: the flooding source, or the target when sources are spread",
 	.kinds = DR_KIND_DNS | DR_KIND_FLOW,
 	.params = params, .nparams = P_COUNT,
-	.init = flood_init, .on_record = flood_record, .prefetch = flood_prefetch,
-	.on_tick = flood_tick,
+	.init = flood_init, .on_record = flood_record, .on_tick = flood_tick,
 	.mem = flood_mem, .fini = flood_fini,
 };

@@ -82,21 +82,6 @@ void *dr_ktable_hit(struct dr_ktable *k, const void *key, uint32_t key_len, uint
 void *dr_ktable_find(struct dr_ktable *k, const void *key, uint32_t key_len, uint64_t hash,
 		     int64_t sec, double ts);
 
-/* Starts loading what a hit of hash will touch, records ahead of it:
- * stage 0 the hash slot, stage 1 (a few records later, the slot having
- * arrived) the entry and its stamp. */
-static inline void dr_ktable_prefetch(const struct dr_ktable *k, uint64_t hash, int stage)
-{
-	if (stage == 0) {
-		dr_topk_prefetch(&k->t, (uint32_t)hash);
-		return;
-	}
-	dr_topk_prefetch_entry(&k->t, (uint32_t)hash);
-	uint64_t v = k->t.slots[(uint32_t)hash & k->t.slots_mask];
-	if (v && (uint32_t)(v >> 32) == (uint32_t)hash)
-		__builtin_prefetch(&k->stamp[(uint32_t)v - 1], 1);
-}
-
 /* Judges every open window of a second before `before`. */
 void dr_ktable_flush(struct dr_ktable *k, int64_t before);
 

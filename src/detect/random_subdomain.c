@@ -198,21 +198,12 @@ static void rsd_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen,
 		       distinct >= 10000 ? DR_SEV_HIGH : DR_SEV_MEDIUM, &ev);
 }
 
-static void rsd_prefetch(const void *st, const struct dr_record *r, int stage,
-			 const struct dr_detect_env *env)
-{
-	(void)env;
-	if (r->dns.has_question && r->keys.zone > 0)
-		dr_ktable_prefetch(st, r->keys.zone_hash, stage);
-}
-
 const struct dr_detector dr_detect_random_subdomain = {
 	.name = "random_subdomain",
 	.summary = "never-seen names under one zone: water torture on its authoritative servers",
 	.kinds = DR_KIND_DNS,
 	.needs = DR_NEEDS_ZONE,
 	.params = params, .nparams = P_COUNT,
-	.init = rsd_init, .on_record = rsd_record, .prefetch = rsd_prefetch,
-	.on_tick = dr_ktable_on_tick,
+	.init = rsd_init, .on_record = rsd_record, .on_tick = dr_ktable_on_tick,
 	.mem = dr_ktable_state_mem, .fini = dr_ktable_free,
 };

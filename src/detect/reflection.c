@@ -300,19 +300,11 @@ static void refl_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen
 		       bps >= 1e8 ? DR_SEV_HIGH : bps >= 1e6 ? DR_SEV_MEDIUM : DR_SEV_LOW, &ev);
 }
 
-static void refl_prefetch(const void *st, const struct dr_record *r, int stage,
-			  const struct dr_detect_env *env)
-{
-	if (dr_is_response(env, r))
-		dr_ktable_prefetch(st, r->keys.src.hash, stage);
-}
-
 const struct dr_detector dr_detect_reflection = {
 	.name = "reflection",
 	.summary = "hosts of ours answering DNS for attackers (open resolvers, reflectors)",
 	.kinds = DR_KIND_DNS | DR_KIND_FLOW,
 	.params = params, .nparams = P_COUNT,
-	.init = refl_init, .on_record = refl_record, .prefetch = refl_prefetch,
-	.on_tick = dr_ktable_on_tick,
+	.init = refl_init, .on_record = refl_record, .on_tick = dr_ktable_on_tick,
 	.mem = dr_ktable_state_mem, .fini = dr_ktable_free,
 };

@@ -86,21 +86,6 @@ static inline void dr_topk_prefetch(const struct dr_topk *t, uint32_t hash)
 	__builtin_prefetch(&t->slots[hash & t->slots_mask]);
 }
 
-/* The second stage, once the slot has arrived: starts loading the entry
- * the slot names (its key, its count and the first line of its extra
- * data), if it is key's. */
-static inline void dr_topk_prefetch_entry(const struct dr_topk *t, uint32_t hash)
-{
-	uint64_t v = t->slots[hash & t->slots_mask];
-	if (!v || (uint32_t)(v >> 32) != hash)
-		return;
-	uint32_t e = (uint32_t)v - 1;
-	__builtin_prefetch(t->keys + (size_t)e * t->key_size);
-	__builtin_prefetch(&t->count[e], 1);
-	if (t->extra_size)
-		__builtin_prefetch(t->extra + (size_t)e * t->extra_size, 1);
-}
-
 /* Writes up to n entry indexes, highest count first (ties by key bytes, so
  * the order is deterministic). Returns how many were written. */
 uint32_t dr_topk_top(const struct dr_topk *t, uint32_t *out, uint32_t n);

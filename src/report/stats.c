@@ -132,21 +132,6 @@ static uint32_t add_address(struct dr_topk *t, struct dr_hll *h, const struct dr
 	return dr_topk_add(t, k->b, k->len, (uint32_t)k->hash, 1, &fresh);
 }
 
-void dr_stats_prefetch(const struct dr_stats *s, const struct dr_record *r, int stage)
-{
-	const struct dr_keys *k = &r->keys;
-	if (!k->ready)
-		return;
-	void (*load)(const struct dr_topk *, uint32_t) = stage ? dr_topk_prefetch_entry
-							     : dr_topk_prefetch;
-	load(&s->sources, (uint32_t)k->src.hash);
-	load(&s->destinations, (uint32_t)k->dst.hash);
-	if (r->dns.has_question) {
-		load(&s->qnames, (uint32_t)k->qname_hash);
-		load(&s->domains, (uint32_t)k->zone_hash);
-	}
-}
-
 void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
 {
 	const struct dr_dns *d = &r->dns;

@@ -73,10 +73,6 @@ int dr_stats_init(struct dr_stats *s, const struct dr_stats_config *cfg);
 void dr_stats_add(struct dr_stats *s, const struct dr_record *r);
 void dr_stats_fini(struct dr_stats *s);
 
-/* r will be counted some records from now (its keys filled): start
- * loading the tables' slots (stage 0), then the entries (stage 1). */
-void dr_stats_prefetch(const struct dr_stats *s, const struct dr_record *r, int stage);
-
 /* Per-source peak-qps distribution: sources and queries per bucket. */
 void dr_stats_qps_distribution(const struct dr_stats *s,
 			       uint64_t sources[DR_QPS_BUCKETS],
