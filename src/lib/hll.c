@@ -7,6 +7,8 @@
 void dr_hll_init(struct dr_hll *h)
 {
 	memset(h->reg, 0, sizeof(h->reg));
+	h->scaled_sum = (uint64_t)DR_HLL_REGS << DR_HLL_SUM_SCALE;
+	h->zeros = DR_HLL_REGS;
 }
 
 double dr_hll_estimate(const uint8_t *reg, unsigned bits)
@@ -27,5 +29,11 @@ double dr_hll_estimate(const uint8_t *reg, unsigned bits)
 
 uint64_t dr_hll_count(const struct dr_hll *h)
 {
-	return (uint64_t)(dr_hll_estimate(h->reg, DR_HLL_BITS) + 0.5);
+	double m = DR_HLL_REGS;
+	double sum = (double)h->scaled_sum / (double)(1ull << DR_HLL_SUM_SCALE);
+	double alpha = 0.7213 / (1 + 1.079 / m);
+	double est = alpha * m * m / sum;
+	if (est <= 2.5 * m && h->zeros)
+		est = m * log(m / h->zeros);
+	return (uint64_t)(est + 0.5);
 }
