@@ -61,7 +61,8 @@ void dr_frag_fini(struct dr_frag_table *t)
 {
 	dr_settable_fini(&t->table);
 	free(t->done);
-	t->done = NULL;
+	free(t->done_before);
+	t->done = t->done_before = NULL;
 }
 
 unsigned dr_frag_pending(const struct dr_frag_table *t)
@@ -135,7 +136,10 @@ int dr_frag_add(struct dr_frag_table *t, const struct dr_frag_in *in,
 {
 	uint32_t end = in->offset + in->len;
 
-	free(t->done);
+	/* The last datagram handed over may still be read (in->data can
+	 * point into it); the one before it is done with. */
+	free(t->done_before);
+	t->done_before = t->done;
 	t->done = NULL;
 
 	if (end > IP_MAX || (in->more && (in->len == 0 || in->len % 8))) {
@@ -190,7 +194,6 @@ int dr_frag_add(struct dr_frag_table *t, const struct dr_frag_in *in,
 		return 0;
 
 	/* Complete: the buffer is handed over until the next call. */
-	free(t->done);
 	t->done = dr_settable_take_buf(&t->table, &s->slot);
 	t->done_pieces = s->pieces;
 	*out = t->done;

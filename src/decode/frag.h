@@ -46,7 +46,11 @@ struct dr_frag_counts {
 struct dr_frag_table {
 	struct dr_settable table;	/* of struct dr_frag_set */
 	uint32_t timeout_ms;
-	uint8_t *done;		/* last completed datagram, freed next call */
+	uint8_t *done;		/* last completed datagram */
+	uint8_t *done_before;	/* the one before: a datagram reassembled from
+				 * fragments carried inside the last one (a
+				 * tunnel in a fragmented datagram) must not
+				 * free it while it is being read */
 	uint16_t done_pieces;	/* the fragments it was made of */
 	struct dr_frag_counts counts;
 };

@@ -88,7 +88,7 @@ static void amp_record(void *st, const struct dr_record *r, const struct dr_dete
 			d->top_port = r->dport;
 			d->top_port_count = 1;
 		} else if (d->top_port == r->dport) {
-			d->top_port_count++;
+			d->top_port_count += d->top_port_count < UINT16_MAX;
 		} else {
 			d->top_port_count--;
 		}

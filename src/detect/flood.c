@@ -121,9 +121,11 @@ static size_t flood_mem(const void *st)
 	return sizeof(*f) + dr_ktable_mem(&f->sources) + dr_ktable_mem(&f->targets);
 }
 
+/* Not DNS: a message that did not parse (an aggregate, which carries no
+ * payload, never is). */
 static int is_junk(const struct dr_record *r)
 {
-	return r->dns.malformed != 0;
+	return r->kind == DR_KIND_DNS && r->dns.malformed != 0;
 }
 
 static void flood_record(void *st, const struct dr_record *r, const struct dr_detect_env *env)
@@ -136,7 +138,8 @@ static void flood_record(void *st, const struct dr_record *r, const struct dr_de
 	int sport_dns = dr_port_test(env->dns_ports, r->sport);
 	/* A resolver that queries from port 53 gets its answers at port 53:
 	 * a well-formed response from a DNS port is an answer wherever it goes. */
-	int answer = sport_dns && dr_dns_qr(&r->dns) && !r->dns.malformed;
+	int answer = r->kind == DR_KIND_FLOW ? sport_dns
+					     : sport_dns && dr_dns_qr(&r->dns) && !r->dns.malformed;
 	if (!dr_port_test(env->dns_ports, r->dport) || answer) {
 		if (sport_dns) {
 			/* an answer: the source it goes to is in an exchange */

@@ -124,7 +124,8 @@ static void loop_record(void *st, const struct dr_record *r, const struct dr_det
 	c->peer_port = peer_port;
 	c->server_port = inbound ? r->dport : r->sport;
 	if (inbound) {
-		uint64_t h = dr_hash64(r->payload, r->payload_len) | 1;
+		/* the octets a copy keeps, so that both thread modes agree */
+		uint64_t h = dr_hash64(r->payload, dr_record_copy_len(r)) | 1;
 		int reacts = dr_dns_qr(&r->dns) || h == c->last_in;
 		c->last_in = h;
 		c->in += reacts;

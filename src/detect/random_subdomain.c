@@ -33,7 +33,7 @@ struct zone {
 	struct dr_kwin w;
 	uint64_t queries, responses, nx, numeric;
 	uint64_t alphabet[A_CLASSES];
-	uint16_t len_count[64];
+	uint32_t len_count[64];
 	struct dr_hll_small prefixes;
 	struct dr_top4 resolvers, nets;
 	uint8_t nsamples;

@@ -37,7 +37,7 @@ int dr_topk_init(struct dr_topk *t, uint32_t capacity, uint32_t key_size,
 	t->heap = t->heap_mem ? (struct dr_topk_node *)t->heap_mem + 3 : NULL;
 	t->slots = calloc(slots, sizeof(*t->slots));
 	uint32_t bits = 64;
-	while (bits < capacity * 16 && bits < (1u << 31))
+	while (bits < (uint64_t)capacity * 16 && bits < (1u << 31))
 		bits <<= 1;
 	t->door = calloc(bits / 64, sizeof(*t->door));
 	t->door_mask = bits - 1;

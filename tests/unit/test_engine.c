@@ -310,6 +310,46 @@ static void test_slots_recycled(void)
 	dr_engine_fini(&e);
 }
 
+/* A record copied to the second thread (or held for lateness) keeps only
+ * the first DR_PAYLOAD_KEPT octets of its payload: no detector may read
+ * further, whatever payload_len says (under ASan, the loop detector's
+ * payload hash read past the copy). */
+static void test_copied_payload_bounds(void)
+{
+	struct dr_engine e;
+	start(&e, 0, NULL);
+	for (int i = 0; i < 6 * 100; i++) {
+		uint8_t *kept = malloc(DR_PAYLOAD_KEPT);	/* exactly what a copy holds */
+		memset(kept, 'x', DR_PAYLOAD_KEPT);
+		struct dr_record r;
+		uint8_t prefix;
+		memset(&r, 0, sizeof(r));
+		double ts = 1000 + i / 100.0;
+		r.ts_sec = (int64_t)ts;
+		r.ts_nsec = (uint32_t)((ts - (double)r.ts_sec) * 1e9);
+		int inbound = i % 2 == 0;
+		dr_cidr_parse(inbound ? "203.0.113.9" : "192.0.2.53", &r.family, r.src, &prefix);
+		dr_cidr_parse(inbound ? "192.0.2.53" : "203.0.113.9", &r.family, r.dst, &prefix);
+		r.sport = inbound ? 22772 : 53;
+		r.dport = inbound ? 53 : 22772;
+		r.proto = 17;
+		r.ip_ttl = 52;
+		r.payload = kept;
+		r.payload_len = 1400;
+		r.ip_len = 1428;
+		r.dns.malformed = DR_MAL_NOT_DNS;
+		harness_dns_record(&r);
+		r.payload_caplen = DR_PAYLOAD_KEPT;
+		dr_engine_record(&e, &r);
+		free(kept);
+	}
+	dr_engine_finish(&e);
+	CHECK_EQ(LOG.n, 1);	/* the loop, found from the kept octets */
+	if (LOG.n)
+		CHECK_STR(LOG.a[0].type, "loop");
+	dr_engine_fini(&e);
+}
+
 int main(void)
 {
 	RUN(test_weight);
@@ -319,6 +359,7 @@ int main(void)
 	RUN(test_lateness);
 	RUN(test_reorder);
 	RUN(test_slots_recycled);
+	RUN(test_copied_payload_bounds);
 	dr_alert_log_fini(&LOG);
 	TEST_MAIN_END();
 }

@@ -281,6 +281,50 @@ static void test_tunnels(void)
 	dr_decoder_fini(&d);
 }
 
+/* An IPv4-in-IPv4 tunnel whose outer datagram came in fragments, carrying
+ * the first fragment of an inner datagram whose second fragment comes in
+ * another tunnel packet: reassembling the inner one reads the outer one's
+ * buffer, which must still be there (under ASan, reading it freed failed). */
+static void test_fragments_inside_fragments(void)
+{
+	struct dr_decoder d;
+	struct seen s;
+	struct pb inner = {.n = 0}, p = {.n = 0};
+	setup(&d, &s);
+	uint8_t q[512], udp_dns[600];
+	size_t qn = pb_dns_query(q, 0x77, "nested.example", 1);
+	struct pb u = {.n = 0};
+	pb_udp(&u, 1000, 53, q, qn);
+	memcpy(udp_dns, u.b, u.n);
+	/* inner fragment A: the first 16 octets of UDP + DNS, more to come */
+	size_t ia = pb_ipv4(&inner, v4a, v4b, 17, 77, 0x2000, 64);
+	pb_mem(&inner, udp_dns, 16);
+	pb_ipv4_done(&inner, ia);
+	/* it travels in an outer datagram cut in two: 24 octets, then 12 */
+	size_t o1 = pb_ipv4(&p, v4b, v4a, 4, 99, 0x2000, 64);
+	pb_mem(&p, inner.b, 24);
+	pb_ipv4_done(&p, o1);
+	feed(&d, DR_LINK_RAW, &p, 1);
+	p.n = 0;
+	size_t o2 = pb_ipv4(&p, v4b, v4a, 4, 99, 24 / 8, 64);
+	pb_mem(&p, inner.b + 24, inner.n - 24);
+	pb_ipv4_done(&p, o2);
+	feed(&d, DR_LINK_RAW, &p, 2);
+	CHECK_EQ(s.n, 0);
+	/* inner fragment B, the rest, in a tunnel packet of its own */
+	p.n = 0;
+	size_t o3 = pb_ipv4(&p, v4b, v4a, 4, 100, 0, 64);
+	size_t ib = pb_ipv4(&p, v4a, v4b, 17, 77, 16 / 8, 64);
+	pb_mem(&p, udp_dns + 16, u.n - 16);
+	pb_ipv4_done(&p, ib);
+	pb_ipv4_done(&p, o3);
+	feed(&d, DR_LINK_RAW, &p, 3);
+	CHECK_EQ(s.n, 1);
+	CHECK_STR(s.qname, "nested.example");
+	CHECK_EQ(s.last.fragmented, 1);
+	dr_decoder_fini(&d);
+}
+
 static void test_ports_and_junk(void)
 {
 	struct dr_decoder d;
@@ -362,6 +406,7 @@ int main(void)
 	RUN(test_null_loop_raw);
 	RUN(test_ipv6_extension_headers);
 	RUN(test_tunnels);
+	RUN(test_fragments_inside_fragments);
 	RUN(test_ports_and_junk);
 	RUN(test_every_prefix);
 	TEST_MAIN_END();
