@@ -83,6 +83,9 @@ struct dr_detector {
 	void (*on_record)(void *state, const struct dr_record *r, const struct dr_detect_env *env);
 	/* Every second before `before` is over: judge their windows. */
 	void (*on_tick)(void *state, int64_t before, const struct dr_detect_env *env);
+	/* Optional: windows it could not judge (its tables' open lists were
+	 * full), for the report's warnings. */
+	uint64_t (*unjudged)(const void *state);
 	/* Bytes the state holds (fixed at init). */
 	size_t (*mem)(const void *state);
 	void (*fini)(void *state);

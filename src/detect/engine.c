@@ -524,6 +524,15 @@ void dr_engine_finish(struct dr_engine *e)
 	dr_alerts_close_all(&e->alerts);
 }
 
+struct dr_engine_losses dr_engine_losses(const struct dr_engine *e)
+{
+	struct dr_engine_losses l = {e->late, e->early, e->alerts.dropped, 0};
+	for (unsigned i = 0; i < e->n; i++)
+		if (e->state[i] && dr_detectors[i]->unjudged)
+			l.unjudged += dr_detectors[i]->unjudged(e->state[i]);
+	return l;
+}
+
 size_t dr_engine_mem(const struct dr_engine *e, unsigned i)
 {
 	return e->state[i] ? dr_detectors[i]->mem(e->state[i]) : 0;

@@ -142,12 +142,10 @@ struct dr_engine_losses {
 	uint64_t late;		/* records later than the lateness */
 	uint64_t early;		/* records handed on early: reorder buffer full */
 	uint64_t lost_windows;	/* firing seconds lost: every alert slot open */
+	uint64_t unjudged;	/* detectors' windows never judged */
 };
 
-static inline struct dr_engine_losses dr_engine_losses(const struct dr_engine *e)
-{
-	return (struct dr_engine_losses){e->late, e->early, e->alerts.dropped};
-}
+struct dr_engine_losses dr_engine_losses(const struct dr_engine *e);
 
 /* Bytes the alert list, the registered-domain cache and the reorder
  * buffer hold. */

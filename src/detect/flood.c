@@ -254,6 +254,12 @@ static void judge_target(void *ctx, void *entry, const uint8_t *key, uint32_t kl
 	dr_fire_window(env, "flood", who, &t->run, &t->w, pps, severity(x->bps), &ev);
 }
 
+static uint64_t flood_unjudged(const void *st)
+{
+	const struct flood *f = st;
+	return f->sources.unjudged + f->targets.unjudged;
+}
+
 static void flood_tick(void *st, int64_t before, const struct dr_detect_env *env)
 {
 	struct flood *f = st;
@@ -268,5 +274,5 @@ const struct dr_detector dr_detect_flood = {
 	.kinds = DR_KIND_DNS | DR_KIND_FLOW,
 	.params = params, .nparams = P_COUNT,
 	.init = flood_init, .on_record = flood_record, .on_tick = flood_tick,
-	.mem = flood_mem, .fini = flood_fini,
+	.mem = flood_mem, .unjudged = flood_unjudged, .fini = flood_fini,
 };

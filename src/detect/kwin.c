@@ -77,6 +77,11 @@ void dr_ktable_tick(void *state, int64_t before)
 	dr_ktable_flush(state, before);
 }
 
+uint64_t dr_ktable_state_unjudged(const void *state)
+{
+	return ((const struct dr_ktable *)state)->unjudged;
+}
+
 size_t dr_ktable_state_mem(const void *state)
 {
 	return sizeof(struct dr_ktable) + dr_ktable_mem(state);

@@ -93,6 +93,7 @@ struct dr_ktable *dr_ktable_new(uint32_t capacity, uint32_t key_size, uint32_t e
 				uint32_t window_size);
 void dr_ktable_tick(void *state, int64_t before);
 size_t dr_ktable_state_mem(const void *state);
+uint64_t dr_ktable_state_unjudged(const void *state);
 void dr_ktable_free(void *state);
 
 /* A run of consecutive seconds in which a detector's condition held, with

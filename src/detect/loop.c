@@ -187,5 +187,5 @@ const struct dr_detector dr_detect_loop = {
 	.needs = DR_NEEDS_PAYLOAD,
 	.params = params, .nparams = P_COUNT,
 	.init = loop_init, .on_record = loop_record, .on_tick = dr_ktable_on_tick,
-	.mem = dr_ktable_state_mem, .fini = dr_ktable_free,
+	.mem = dr_ktable_state_mem, .unjudged = dr_ktable_state_unjudged, .fini = dr_ktable_free,
 };

@@ -205,5 +205,5 @@ const struct dr_detector dr_detect_random_subdomain = {
 	.needs = DR_NEEDS_ZONE,
 	.params = params, .nparams = P_COUNT,
 	.init = rsd_init, .on_record = rsd_record, .on_tick = dr_ktable_on_tick,
-	.mem = dr_ktable_state_mem, .fini = dr_ktable_free,
+	.mem = dr_ktable_state_mem, .unjudged = dr_ktable_state_unjudged, .fini = dr_ktable_free,
 };

@@ -306,5 +306,5 @@ const struct dr_detector dr_detect_reflection = {
 	.kinds = DR_KIND_DNS | DR_KIND_FLOW,
 	.params = params, .nparams = P_COUNT,
 	.init = refl_init, .on_record = refl_record, .on_tick = dr_ktable_on_tick,
-	.mem = dr_ktable_state_mem, .fini = dr_ktable_free,
+	.mem = dr_ktable_state_mem, .unjudged = dr_ktable_state_unjudged, .fini = dr_ktable_free,
 };

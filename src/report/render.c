@@ -162,11 +162,13 @@ void dr_report_warnings(struct dr_warnings *out, const struct dr_report *r)
 	    (w = dr_warnings_add(out, DR_WARN_ALERTS_LOST, r->alerts->dropped)))
 		w->value = r->alerts->lost_windows;
 	struct dr_engine_losses lost = r->engine ? dr_engine_losses(r->engine)
-						  : (struct dr_engine_losses){0, 0, 0};
+						  : (struct dr_engine_losses){0, 0, 0, 0};
 	if (lost.late)
 		dr_warnings_add(out, DR_WARN_LATE, lost.late);
 	if (lost.early)
 		dr_warnings_add(out, DR_WARN_EARLY, lost.early);
+	if (lost.unjudged)
+		dr_warnings_add(out, DR_WARN_UNJUDGED, lost.unjudged);
 }
 
 static const char *proto_name(uint8_t proto)
@@ -306,6 +308,11 @@ void dr_warning_text(const struct dr_warning *w, const struct dr_report *r, char
 	case DR_WARN_EARLY:
 		snprintf(buf, len, "%s records were judged before their time: the reorder "
 			 "buffer was full", n);
+		break;
+	case DR_WARN_UNJUDGED:
+		snprintf(buf, len, "%s one-second windows of detectors were never judged: more "
+			 "keys were new in one second than a table can list (raise its capacity "
+			 "with --set, see --thresholds)", n);
 		break;
 	default:
 		snprintf(buf, len, "%s", dr_warning_name(w->code));

@@ -26,7 +26,8 @@
 	X(DR_WARN_NO_DNS,           "no_dns") \
 	X(DR_WARN_ALERTS_LOST,      "alerts_lost") \
 	X(DR_WARN_LATE,             "late_records") \
-	X(DR_WARN_EARLY,            "early_records")
+	X(DR_WARN_EARLY,            "early_records") \
+	X(DR_WARN_UNJUDGED,         "windows_unjudged")
 
 enum dr_warning_code {
 #define DR_WARN_ENUM(code, name) code,

@@ -350,6 +350,25 @@ static void test_copied_payload_bounds(void)
 	dr_engine_fini(&e);
 }
 
+/* More keys new in one second than a table can list: the windows that
+ * could not be judged are counted, for the report's warnings. */
+static void test_unjudged_counted(void)
+{
+	struct dr_engine e;
+	static const char *const sets[] = {"flood.sources=8", "flood.targets=8", NULL};
+	start(&e, 0, sets);
+	char src[32];
+	for (int i = 0; i < 200; i++) {
+		snprintf(src, sizeof(src), "10.1.%d.%d", i / 250, i % 250 + 1);
+		feed(&e, 1000 + i / 1000.0, src, "192.0.2.1", 0);
+		feed(&e, 1000 + i / 1000.0, src, "192.0.2.1", 0);	/* admitted when seen again */
+	}
+	feed(&e, 1001.5, "10.9.9.9", "192.0.2.1", 0);
+	CHECK(dr_engine_losses(&e).unjudged > 0);
+	dr_engine_finish(&e);
+	dr_engine_fini(&e);
+}
+
 int main(void)
 {
 	RUN(test_weight);
@@ -360,6 +379,7 @@ int main(void)
 	RUN(test_reorder);
 	RUN(test_slots_recycled);
 	RUN(test_copied_payload_bounds);
+	RUN(test_unjudged_counted);
 	dr_alert_log_fini(&LOG);
 	TEST_MAIN_END();
 }
