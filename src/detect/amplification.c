@@ -76,8 +76,7 @@ static void amp_record(void *st, const struct dr_record *r, const struct dr_dete
 	uint64_t n = dr_record_messages(r);
 
 	if (dr_is_response(env, r)) {	/* a response: to its destination */
-		struct dest *d = dr_ktable_hit(dests, dst->b, dst->len, dst->hash, env->now, ts,
-					       r->packets, r->bytes);
+		struct dest *d = dr_ktable_hit_record(dests, dst->b, dst->len, dst->hash, env->now, r);
 		d->resp += n;
 		d->resp_bytes += dr_record_msg_bytes(r);
 		d->frag += r->fragmented ? n : 0;

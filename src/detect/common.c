@@ -38,9 +38,11 @@ void dr_fire_window(const struct dr_detect_env *env, const char *type, const cha
 		    struct dr_run *run, const struct dr_kwin *w, double pps, int severity,
 		    const struct dr_evidence *ev)
 {
+	struct dr_evidence told = *ev;
+	told.from_flows = w->aggregates > 0;	/* counted from flow records */
 	struct dr_fire f = {
 		.type = type, .key = key, .start = run->first, .last = w->last,
-		.pps = pps, .bps = (double)w->bytes * 8, .severity = severity, .ev = ev,
+		.pps = pps, .bps = (double)w->bytes * 8, .severity = severity, .ev = &told,
 	};
 	dr_run_take(run, &f.packets, &f.bytes);
 	dr_alert_fire(env->alerts, &f);

@@ -156,16 +156,14 @@ static void flood_record(void *st, const struct dr_record *r, const struct dr_de
 		return;
 	}
 	uint64_t junk = is_junk(r) ? pkts : 0;
-	struct src_entry *s = dr_ktable_hit(&f->sources, src->b, src->len, src->hash, now, ts,
-					    pkts, bytes);
+	struct src_entry *s = dr_ktable_hit_record(&f->sources, src->b, src->len, src->hash, now, r);
 	s->sent += pkts;
 	s->sent_bytes += bytes;
 	s->junk += junk;
 	dr_top4_add(&s->targets, dst->b, pkts);
 	vote_port(&s->port, &s->port_votes, r->dport);
 
-	struct dst_entry *t = dr_ktable_hit(&f->targets, dst->b, dst->len, dst->hash, now, ts,
-					    pkts, bytes);
+	struct dst_entry *t = dr_ktable_hit_record(&f->targets, dst->b, dst->len, dst->hash, now, r);
 	t->received += pkts;
 	t->received_bytes += bytes;
 	t->junk += junk;

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decode/record.h"
 #include "lib/topk.h"
 
 struct dr_kwin {
@@ -26,6 +27,7 @@ struct dr_kwin {
 	int64_t judged;		/* the second last judged */
 	double first, last;	/* packet times in the window */
 	uint64_t pkts, bytes;	/* in the window, weighted */
+	uint64_t aggregates;	/* records of them that were aggregates (flows) */
 };
 
 /* Judges entry's window of second `sec` (entry->sec == sec); ctx is the
@@ -75,6 +77,16 @@ void dr_ktable_set_judge(struct dr_ktable *k, dr_kwin_judge_fn judge, void *ctx)
  * anything, but stay within their bounds as the caller's own updates do. */
 void *dr_ktable_hit(struct dr_ktable *k, const void *key, uint32_t key_len, uint64_t hash,
 		    int64_t sec, double ts, uint64_t pkts, uint64_t bytes);
+
+/* dr_ktable_hit for record r: its time, what it stands for, its kind. */
+static inline void *dr_ktable_hit_record(struct dr_ktable *k, const void *key, uint32_t key_len,
+					 uint64_t hash, int64_t sec, const struct dr_record *r)
+{
+	struct dr_kwin *w = dr_ktable_hit(k, key, key_len, hash, sec, dr_record_time(r),
+					  r->packets, r->bytes);
+	w->aggregates += r->kind == DR_KIND_FLOW;
+	return w;
+}
 
 /* The entry of key if it is tracked, else NULL; counts nothing, but moves
  * the key's window to `sec` as a hit would. Lets a detector add to a key's

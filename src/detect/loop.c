@@ -119,8 +119,7 @@ static void loop_record(void *st, const struct dr_record *r, const struct dr_det
 	key[2 * DR_AKEY + 1] = (uint8_t)peer_port;
 	uint64_t hash = dr_hash64(key, KEY_LEN);
 
-	struct conv *c = dr_ktable_hit(convs, key, KEY_LEN, hash, env->now,
-				       dr_record_time(r), r->packets, r->bytes);
+	struct conv *c = dr_ktable_hit_record(convs, key, KEY_LEN, hash, env->now, r);
 	c->peer_port = peer_port;
 	c->server_port = inbound ? r->dport : r->sport;
 	if (inbound) {

@@ -104,8 +104,7 @@ static void rsd_record(void *st, const struct dr_record *r, const struct dr_dete
 		return;		/* no zone, or nothing left of it */
 	const uint8_t *name = k->qname;
 	uint32_t zlen = k->qname_len - (uint32_t)off;
-	struct zone *e = dr_ktable_hit(zones, name + off, zlen, k->zone_hash, env->now,
-				       dr_record_time(r), r->packets, r->bytes);
+	struct zone *e = dr_ktable_hit_record(zones, name + off, zlen, k->zone_hash, env->now, r);
 	if (dr_dns_qr(d)) {
 		e->responses++;
 		e->nx += d->rcode_ext == 3;

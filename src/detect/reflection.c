@@ -187,8 +187,8 @@ static void refl_record(void *st, const struct dr_record *r, const struct dr_det
 
 	uint64_t n = dr_record_messages(r);
 	if (dr_is_response(env, r)) {
-		struct responder *s = dr_ktable_hit(responders, src->b, src->len, src->hash,
-						    env->now, ts, r->packets, r->bytes);
+		struct responder *s = dr_ktable_hit_record(responders, src->b, src->len, src->hash,
+							   env->now, r);
 		uint64_t bytes = dr_record_msg_bytes(r);
 		s->resp += n;
 		s->resp_bytes += bytes;

@@ -122,6 +122,8 @@ static void test_weight(void)
 		CHECK(LOG.a[0].start == 1000.0);	/* the run's first second */
 		CHECK(LOG.a[0].detected >= 1001.0);	/* fired at its second */
 		CHECK(LOG.a[0].peak_pps == 3000);
+		CHECK(LOG.a[0].ev.from_flows);	/* and it says so */
+		CHECK(strstr(alert_text(0), "\"from_flows\":true") != NULL);
 	}
 	CHECK_EQ(e.records[1], 5);
 	dr_engine_fini(&e);
