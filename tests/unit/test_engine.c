@@ -371,6 +371,43 @@ static void test_unjudged_counted(void)
 	dr_engine_fini(&e);
 }
 
+/* Lifecycle events as the live outputs will write them, one JSON line
+ * each; sentences written into a buffer too small say they were cut. */
+static void test_event_lines_and_cut_text(void)
+{
+	struct dr_engine e;
+	start(&e, 0, NULL);
+	for (int s = 0; s < 3; s++)
+		feed(&e, 1000 + s, "10.9.9.9", "192.0.2.1", 3000);
+	dr_engine_finish(&e);
+	CHECK_EQ(LOG.n, 1);
+	if (!LOG.n)
+		return;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	struct dr_out o;
+	CHECK_EQ(dr_out_init(&o, fp, 1 << 16), 0);
+	dr_alert_event_json(&o, DR_EVENT_OPEN, &LOG.a[0]);
+	dr_alert_event_json(&o, DR_EVENT_CLOSE, &LOG.a[0]);
+	dr_out_fini(&o);
+	fclose(fp);
+	CHECK(strncmp(buf, "{\"event\":\"open\",\"alert\":{\"type\":\"flood\",\"key\":\"10.9.9.9\"",
+		      strlen("{\"event\":\"open\",\"alert\":{\"type\":\"flood\",\"key\":\"10.9.9.9\"")) == 0);
+	char *second = strchr(buf, '\n');
+	CHECK(second && strncmp(second + 1, "{\"event\":\"close\"", 16) == 0);
+	CHECK(second && strchr(second + 1, '\n') == buf + len - 1);	/* one line each */
+	free(buf);
+	char small[16], big[1024];
+	CHECK_EQ(dr_alert_summary(&LOG.a[0], small, sizeof(small)), -1);
+	CHECK_EQ(strlen(small), sizeof(small) - 1);
+	CHECK_EQ(dr_alert_summary(&LOG.a[0], big, sizeof(big)), 0);
+	CHECK(strstr(big, "10.9.9.9 floods 192.0.2.1 port 53") != NULL);
+	CHECK_EQ(dr_alert_advice(&LOG.a[0], big, sizeof(big)), 0);
+	CHECK(strstr(big, "ip saddr 10.9.9.9 udp dport 53 drop") != NULL);
+	dr_engine_fini(&e);
+}
+
 int main(void)
 {
 	RUN(test_weight);
@@ -382,6 +419,7 @@ int main(void)
 	RUN(test_slots_recycled);
 	RUN(test_copied_payload_bounds);
 	RUN(test_unjudged_counted);
+	RUN(test_event_lines_and_cut_text);
 	dr_alert_log_fini(&LOG);
 	TEST_MAIN_END();
 }
