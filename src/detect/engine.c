@@ -427,6 +427,14 @@ int dr_engine_start(struct dr_engine *e, const uint8_t *dns_ports)
 		e->state[i] = dr_detectors[i]->init(&e->env[i]);
 		if (!e->state[i])
 			return DR_ENOMEM;
+		for (unsigned kind = 0; kind < 2; kind++) {
+			if (!(dr_detectors[i]->kinds & (kind ? DR_KIND_FLOW : DR_KIND_DNS)))
+				continue;
+			unsigned j = e->nroute[kind]++;
+			e->route[kind][j].on_record = dr_detectors[i]->on_record;
+			e->route[kind][j].state = e->state[i];
+			e->route[kind][j].env = &e->env[i];
+		}
 	}
 	return 0;
 }
@@ -463,12 +471,11 @@ static void dispatch(struct dr_engine *e, const struct dr_record *r)
 		sec = e->ticked;
 	}
 	tick(e, sec);
-	e->records[r->kind == DR_KIND_FLOW]++;
-	for (unsigned i = 0; i < e->n; i++) {
-		if (!e->state[i] || !(dr_detectors[i]->kinds & r->kind))
-			continue;
-		e->env[i].now = sec;
-		dr_detectors[i]->on_record(e->state[i], r, &e->env[i]);
+	unsigned kind = r->kind == DR_KIND_FLOW;
+	e->records[kind]++;
+	for (unsigned i = 0; i < e->nroute[kind]; i++) {
+		e->route[kind][i].env->now = sec;
+		e->route[kind][i].on_record(e->route[kind][i].state, r, e->route[kind][i].env);
 	}
 }
 

@@ -31,6 +31,16 @@ struct dr_engine {
 	int64_t lateness;
 	uint32_t reorder_cap;
 	struct dr_reorder reorder;
+	/* Per record kind (0: DNS messages, 1: aggregates), the detectors
+	 * that judge it, in table order: filled at start, so that a record
+	 * costs one pass over those only. */
+	struct {
+		void (*on_record)(void *state, const struct dr_record *r,
+				  const struct dr_detect_env *env);
+		void *state;
+		struct dr_detect_env *env;
+	} route[2][DR_DETECTORS_MAX];
+	unsigned nroute[2];
 	int64_t ticked;		/* every second before it is judged */
 	int ticking;		/* ticked holds a second */
 	uint64_t records[2];	/* dispatched: DNS messages, aggregates */
