@@ -61,11 +61,8 @@ static void amp_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen,
 
 static void *amp_init(const struct dr_detect_env *env)
 {
-	struct dr_ktable *k = dr_ktable_new((uint32_t)env->param[P_DESTINATIONS], DR_AKEY,
-					    sizeof(struct dest), offsetof(struct dest, run));
-	if (k)
-		dr_ktable_set_judge(k, amp_judge, (void *)env);
-	return k;
+	return dr_ktable_new((uint32_t)env->param[P_DESTINATIONS], DR_AKEY, sizeof(struct dest),
+			     offsetof(struct dest, run), amp_judge, (void *)env);
 }
 
 static void amp_record(void *st, const struct dr_record *r, const struct dr_detect_env *env)

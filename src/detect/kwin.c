@@ -62,13 +62,15 @@ size_t dr_ktable_mem(const struct dr_ktable *k)
 }
 
 struct dr_ktable *dr_ktable_new(uint32_t capacity, uint32_t key_size, uint32_t entry_size,
-				uint32_t window_size)
+				uint32_t window_size, dr_kwin_judge_fn judge, void *judge_ctx)
 {
 	struct dr_ktable *k = malloc(sizeof(*k));
 	if (k && dr_ktable_init(k, capacity, key_size, entry_size, window_size) < 0) {
 		free(k);
 		k = NULL;
 	}
+	if (k)
+		dr_ktable_set_judge(k, judge, judge_ctx);
 	return k;
 }
 

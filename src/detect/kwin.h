@@ -99,10 +99,10 @@ void dr_ktable_flush(struct dr_ktable *k, int64_t before);
 
 size_t dr_ktable_mem(const struct dr_ktable *k);
 
-/* For detectors whose whole state is one table: allocate it (NULL when out
- * of memory), and the .mem and .fini operations. */
+/* For detectors whose whole state is one table: allocate it with its judge
+ * (NULL when out of memory), and the .mem and .fini operations. */
 struct dr_ktable *dr_ktable_new(uint32_t capacity, uint32_t key_size, uint32_t entry_size,
-				uint32_t window_size);
+				uint32_t window_size, dr_kwin_judge_fn judge, void *judge_ctx);
 void dr_ktable_tick(void *state, int64_t before);
 size_t dr_ktable_state_mem(const void *state);
 uint64_t dr_ktable_state_unjudged(const void *state);

@@ -59,11 +59,8 @@ static void loop_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen
 
 static void *loop_init(const struct dr_detect_env *env)
 {
-	struct dr_ktable *k = dr_ktable_new((uint32_t)env->param[P_CONVERSATIONS], KEY_LEN,
-					    sizeof(struct conv), offsetof(struct conv, run));
-	if (k)
-		dr_ktable_set_judge(k, loop_judge, (void *)env);
-	return k;
+	return dr_ktable_new((uint32_t)env->param[P_CONVERSATIONS], KEY_LEN, sizeof(struct conv),
+			     offsetof(struct conv, run), loop_judge, (void *)env);
 }
 
 static int inbound_bad(const struct dr_record *r)

@@ -66,11 +66,8 @@ static void rsd_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen,
 
 static void *rsd_init(const struct dr_detect_env *env)
 {
-	struct dr_ktable *k = dr_ktable_new((uint32_t)env->param[P_ZONES], DR_NAME_MAX,
-					    sizeof(struct zone), offsetof(struct zone, run));
-	if (k)
-		dr_ktable_set_judge(k, rsd_judge, (void *)env);
-	return k;
+	return dr_ktable_new((uint32_t)env->param[P_ZONES], DR_NAME_MAX, sizeof(struct zone),
+			     offsetof(struct zone, run), rsd_judge, (void *)env);
 }
 
 static unsigned label_class(const uint8_t *p, size_t n)

@@ -171,11 +171,8 @@ static void refl_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen
 
 static void *refl_init(const struct dr_detect_env *env)
 {
-	struct dr_ktable *k = dr_ktable_new((uint32_t)env->param[P_RESPONDERS], DR_AKEY,
-					    sizeof(struct responder), offsetof(struct responder, run));
-	if (k)
-		dr_ktable_set_judge(k, refl_judge, (void *)env);
-	return k;
+	return dr_ktable_new((uint32_t)env->param[P_RESPONDERS], DR_AKEY, sizeof(struct responder),
+			     offsetof(struct responder, run), refl_judge, (void *)env);
 }
 
 static void refl_record(void *st, const struct dr_record *r, const struct dr_detect_env *env)
