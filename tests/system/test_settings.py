@@ -9,11 +9,10 @@ usage: test_settings.py PATH/TO/dnsradar
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-import traceback
+
+import runner  # tests/system/runner.py: the shared main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("DR_SOURCE", os.path.dirname(os.path.dirname(HERE)))
@@ -232,32 +231,5 @@ def test_geo_kinds():
     refused(["--geoip", TMP, SAMPLE], "--geoip %s: " % TMP)
 
 
-TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
-
-
-def main():
-    global BIN, TMP
-    if len(sys.argv) != 2:
-        print(__doc__)
-        return 2
-    BIN = os.path.abspath(sys.argv[1])
-    TMP = tempfile.mkdtemp(prefix="dnsradar-settings-")
-    passed = failed = 0
-    try:
-        for t in TESTS:
-            try:
-                t()
-                passed += 1
-                print("ok   %s" % t.__name__)
-            except Exception:
-                failed += 1
-                print("FAIL %s" % t.__name__)
-                traceback.print_exc()
-    finally:
-        shutil.rmtree(TMP, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(runner.main(globals(), "settings"))

@@ -11,12 +11,9 @@ usage: test_warnings.py PATH/TO/dnsradar
 """
 import json
 import os
-import shutil
 import struct
 import subprocess
 import sys
-import tempfile
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("DR_SOURCE", os.path.dirname(os.path.dirname(HERE)))
@@ -24,6 +21,8 @@ DATA = os.environ.get("DR_TEST_DATA", os.path.join(SOURCE, "tests", "data"))
 SHARED = os.environ.get("DR_SHARED", os.path.join(os.path.dirname(SOURCE), "shared"))
 sys.path.insert(0, os.path.join(SOURCE, "tools"))
 import gencap  # noqa: E402
+
+import runner  # tests/system/runner.py: the shared main
 
 BIN = None
 TMP = None
@@ -276,32 +275,5 @@ def test_average_rate_within_peak():
     assert s["qps_avg"] == 3.0 and s["qps_peak"] == 3, s
 
 
-TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
-
-
-def main():
-    global BIN, TMP
-    if len(sys.argv) != 2:
-        print(__doc__)
-        return 2
-    BIN = os.path.abspath(sys.argv[1])
-    TMP = tempfile.mkdtemp(prefix="dnsradar-warnings-")
-    passed = failed = 0
-    try:
-        for t in TESTS:
-            try:
-                t()
-                passed += 1
-                print("ok   %s" % t.__name__)
-            except Exception:
-                failed += 1
-                print("FAIL %s" % t.__name__)
-                traceback.print_exc()
-    finally:
-        shutil.rmtree(TMP, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(runner.main(globals(), "warnings"))
