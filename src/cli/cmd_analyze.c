@@ -108,9 +108,17 @@ static void print_thresholds(const struct dr_engine *e)
 			char name[64], allowed[160];
 			snprintf(name, sizeof(name), "%s.%s", d->name, d->params[p].name);
 			dr_param_allowed(&d->params[p], e->mem_limit, allowed, sizeof(allowed));
-			printf("  %-34s %-8g %s (%s)\n", name, e->values[i][p], d->params[p].help,
+			printf("  %-34s %-8.15g %s (%s)\n", name, e->values[i][p], d->params[p].help,
 			       allowed);
 		}
+	}
+	printf("decode: the decoder's reassembly of IP fragments and DNS over TCP\n");
+	for (unsigned p = 0; p < DR_DECODE_NPARAMS; p++) {
+		char name[64], allowed[160];
+		snprintf(name, sizeof(name), "decode.%s", dr_decode_params[p].name);
+		dr_param_allowed(&dr_decode_params[p], e->mem_limit, allowed, sizeof(allowed));
+		printf("  %-34s %-8.15g %s (%s)\n", name, e->decode_values[p], dr_decode_params[p].help,
+		       allowed);
 	}
 }
 
@@ -256,6 +264,7 @@ static int run(int argc, char **argv)
 	}
 	p->files = argv + optind;
 	p->nfiles = (unsigned)(argc - optind);
+	dr_decode_config_apply(&p->decode, engine->decode_values);
 
 	have_engine = 1;
 	if (dr_alert_log_init(&alerts, 4 * DR_ALERTS_MAX) < 0 ||

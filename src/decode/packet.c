@@ -174,6 +174,33 @@ void dr_decoder_fini(struct dr_decoder *d)
 	sync_counts(d);
 }
 
+const struct dr_param dr_decode_params[DR_DECODE_NPARAMS] = {
+	[DR_DECODE_FRAG_SETS] = {"frag_sets", 1024, "IP fragment sets held at once",
+				 .kind = DR_PARAM_COUNT, .unit = "sets", .min = 16, .max = 1 << 20},
+	[DR_DECODE_FRAG_MEMORY] = {"frag_memory", 16 << 20, "octets of IP fragments held at most",
+				   .kind = DR_PARAM_COUNT, .unit = "octets", .min = 1 << 16,
+				   .max = 4294967295.0},
+	[DR_DECODE_FRAG_TIMEOUT] = {"frag_timeout", 30, "seconds a fragment set may wait for the rest",
+				    .kind = DR_PARAM_SECONDS, .min = 1, .max = 3600},
+	[DR_DECODE_TCP_STREAMS] = {"tcp_streams", 4096, "TCP stream directions followed at once",
+				   .kind = DR_PARAM_COUNT, .unit = "streams", .min = 16, .max = 1 << 20},
+	[DR_DECODE_TCP_MEMORY] = {"tcp_memory", 32 << 20, "octets of partial TCP messages held at most",
+				  .kind = DR_PARAM_COUNT, .unit = "octets", .min = 1 << 16,
+				  .max = 4294967295.0},
+	[DR_DECODE_TCP_IDLE] = {"tcp_idle", 120, "seconds a TCP stream may stay idle before its slot is reused",
+				.kind = DR_PARAM_SECONDS, .min = 1, .max = 86400},
+};
+
+void dr_decode_config_apply(struct dr_decode_config *cfg, const double *values)
+{
+	cfg->frag.sets = (unsigned)values[DR_DECODE_FRAG_SETS];
+	cfg->frag.mem_cap = (size_t)values[DR_DECODE_FRAG_MEMORY];
+	cfg->frag.timeout_ms = (uint32_t)values[DR_DECODE_FRAG_TIMEOUT] * 1000;
+	cfg->tcp.streams = (unsigned)values[DR_DECODE_TCP_STREAMS];
+	cfg->tcp.mem_cap = (size_t)values[DR_DECODE_TCP_MEMORY];
+	cfg->tcp.idle_ms = (uint32_t)values[DR_DECODE_TCP_IDLE] * 1000;
+}
+
 size_t dr_decoder_mem_budget(const struct dr_decoder *d)
 {
 	return dr_frag_mem_budget(&d->frag) + dr_tcp_mem_budget(&d->tcp);

@@ -11,6 +11,7 @@
 #include "decode/frag.h"
 #include "decode/notes.h"
 #include "decode/tcp.h"
+#include "lib/param.h"
 
 /* Link types, as pcap_datalink() reports them. */
 enum dr_link {
@@ -87,6 +88,19 @@ struct dr_decode_config {
 	struct dr_frag_config frag;
 	struct dr_tcp_config tcp;
 };
+
+/* The decoder's settings (as "decode.NAME"), validated like every other
+ * (lib/param.h): the reassembly tables' sizes and time limits. */
+enum {
+	DR_DECODE_FRAG_SETS, DR_DECODE_FRAG_MEMORY, DR_DECODE_FRAG_TIMEOUT,
+	DR_DECODE_TCP_STREAMS, DR_DECODE_TCP_MEMORY, DR_DECODE_TCP_IDLE,
+	DR_DECODE_NPARAMS
+};
+extern const struct dr_param dr_decode_params[DR_DECODE_NPARAMS];
+
+/* Sets cfg's reassembly sizes and limits from values, in the order of
+ * dr_decode_params (already validated). */
+void dr_decode_config_apply(struct dr_decode_config *cfg, const double *values);
 
 struct dr_decoder {
 	const uint8_t *dns_ports;

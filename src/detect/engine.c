@@ -33,6 +33,8 @@ void dr_engine_defaults(struct dr_engine *e)
 	memset(e, 0, sizeof(*e));
 	e->n = dr_ndetectors < DR_DETECTORS_MAX ? dr_ndetectors : DR_DETECTORS_MAX;
 	e->mem_limit = physical_memory();
+	for (unsigned p = 0; p < DR_DECODE_NPARAMS; p++)
+		e->decode_values[p] = dr_decode_params[p].def;
 	for (unsigned i = 0; i < e->n; i++) {
 		e->enabled[i] = 1;
 		for (unsigned p = 0; p < dr_detectors[i]->nparams; p++)
@@ -205,11 +207,28 @@ static const char *param_name(unsigned i, const void *ctx)
 	return i < d->nparams ? d->params[i].name : enabled_param.name;
 }
 
+static const char *decode_param_name(unsigned i, const void *ctx)
+{
+	(void)ctx;
+	return dr_decode_params[i].name;
+}
+
 int dr_engine_find(const struct dr_engine *e, const char *key, unsigned *det, int *param,
 		   char *why, size_t len)
 {
 	const char *dot = strchr(key, '.');
 	size_t dn = dot ? (size_t)(dot - key) : 0;
+	if (dot && dn == 6 && strncmp(key, "decode", 6) == 0) {
+		*det = DR_ENGINE_DECODE;
+		for (unsigned p = 0; p < DR_DECODE_NPARAMS; p++)
+			if (strcmp(dr_decode_params[p].name, dot + 1) == 0) {
+				*param = (int)p;
+				return 0;
+			}
+		snprintf(why, len, "the decoder has no setting '%s'; it has ", dot + 1);
+		list_names(why, len, DR_DECODE_NPARAMS, decode_param_name, NULL);
+		return -1;
+	}
 	for (unsigned i = 0; dot && i < e->n; i++) {
 		const struct dr_detector *d = dr_detectors[i];
 		if (strlen(d->name) != dn || strncmp(d->name, key, dn) != 0)
@@ -233,11 +252,16 @@ int dr_engine_find(const struct dr_engine *e, const char *key, unsigned *det, in
 	else
 		snprintf(why, len, "not a DETECTOR.THRESHOLD; the detectors are ");
 	list_names(why, len, e->n, detector_name, NULL);
+	size_t used = strlen(why);
+	if (used < len)
+		snprintf(why + used, len - used, " (and decode, the decoder)");
 	return -1;
 }
 
 const struct dr_param *dr_engine_param(unsigned det, int param)
 {
+	if (det == DR_ENGINE_DECODE)
+		return &dr_decode_params[param];
 	return param < 0 ? &enabled_param : &dr_detectors[det]->params[param];
 }
 
@@ -251,7 +275,9 @@ int dr_engine_assign(struct dr_engine *e, const char *key, const char *value, ch
 		return -1;
 	if (dr_param_check(dr_engine_param(det, param), value, e->mem_limit, &v, why, len) < 0)
 		return -1;
-	if (param < 0)
+	if (det == DR_ENGINE_DECODE)
+		e->decode_values[param] = v;
+	else if (param < 0)
 		e->enabled[det] = v != 0;
 	else
 		e->values[det][param] = v;

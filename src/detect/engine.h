@@ -8,10 +8,12 @@
 #include <stdint.h>
 
 #include "core/clock.h"
+#include "decode/packet.h"
 #include "core/reorder.h"
 #include "detect/detector.h"
 
 #define DR_DETECTORS_MAX 8
+#define DR_ENGINE_DECODE DR_DETECTORS_MAX	/* dr_engine_find: the decoder's setting */
 #define DR_REORDER_DEFAULT 65536	/* records held for late ones, by default */
 #define DR_SETTING_MAX 512	/* octets of one --set or config line, with its end */
 
@@ -30,6 +32,9 @@ struct dr_engine {
 	 * and the records the reorder buffer holds meanwhile. */
 	int64_t lateness;
 	uint32_t reorder_cap;
+	/* The decoder's settings ("decode.NAME"), validated here with the
+	 * detectors'; the caller applies them (dr_decode_config_apply). */
+	double decode_values[DR_DECODE_NPARAMS];
 	struct dr_reorder reorder;
 	/* Per record kind (0: DNS messages, 1: aggregates), the detectors
 	 * that judge it, in table order: filled at start, so that a record

@@ -207,6 +207,26 @@ def test_kinds_documented():
         assert row.split(" | ")[1].startswith(kind), (name, kind, row)
 
 
+def test_decode_settings():
+    """The decoder's settings go through the same validator, in --set and
+    config files, and take effect (its memory budget in --stats)."""
+    refused(["--set", "decode.frag_memory=1", SAMPLE],
+            "--set decode.frag_memory=1: a whole number of octets from 65536 to 4294967295")
+    refused(["--set", "decode.frag_timeout=0", SAMPLE],
+            "--set decode.frag_timeout=0: a whole number of seconds from 1 to 3600")
+    refused(["--set", "decode.frags=1", SAMPLE],
+            "the decoder has no setting 'frags'; it has frag_sets, frag_memory")
+    path = conf("decode.conf", "decode.frag_memory = 65536\ndecode.tcp_memory = 65536\n")
+    rc, small, _ = run("--stats", "--config", path, SAMPLE)
+    assert rc == 0
+    rc, full, _ = run("--stats", SAMPLE)
+    assert rc == 0
+    budget = lambda out: [l for l in out.splitlines() if l.strip().startswith("decoder")][0]
+    assert budget(small) != budget(full), (budget(small), budget(full))
+    rc, out, _ = run("--set", "decode.tcp_idle=30", "--thresholds")
+    assert rc == 0 and re.search(r"decode\.tcp_idle +30 ", out), out
+
+
 # ---- MaxMind databases -------------------------------------------------
 
 def test_geo_kinds():
