@@ -435,6 +435,36 @@ static void fill_key(struct dr_frag_key *k, const struct dr_record *r,
 	memcpy(k->dst, r->dst, 16);
 }
 
+/* Hands one IPv4 or IPv6 fragment (key_proto 0 for IPv6) to reassembly.
+ * Returns 1 when it completed a datagram: *whole and *wlen give its
+ * payload, *next its protocol, and the record says it was reassembled,
+ * with the first fragment's TTL and the datagram's length (header_len
+ * octets of header added). Returns 0 when it was held or dropped. */
+static int add_fragment(struct dr_decoder *d, unsigned key_proto, uint32_t id, uint32_t foff,
+			const uint8_t *data, size_t len, int more, uint8_t ttl, uint8_t next_header,
+			size_t header_len, const uint8_t **whole, uint32_t *wlen, uint8_t *next)
+{
+	struct dr_record *r = &d->rec;
+	d->stats.frag_seen++;
+	struct dr_frag_key key;
+	fill_key(&key, r, key_proto, id);
+	struct dr_frag_in in = {
+		.key = &key, .now_ms = now_ms(d), .offset = foff,
+		.data = data, .len = (uint32_t)len, .more = more,
+		.ttl = ttl, .next_header = next_header,
+	};
+	uint8_t first_ttl;
+	int done = dr_frag_add(&d->frag, &in, whole, wlen, &first_ttl, next);
+	sync_counts(d);
+	if (done != 1)
+		return 0;
+	d->stats.frag_reassembled++;
+	r->fragmented = 1;
+	r->ip_ttl = first_ttl;
+	r->ip_len = (uint32_t)(*wlen + header_len);
+	return 1;
+}
+
 /* Walks IPv6 extension headers from `nh` at p; returns the offset of the
  * upper-layer header and sets *proto, or -1 when damaged. A fragment header
  * stops the walk with *proto = IP_FRAGMENT. */
@@ -541,25 +571,12 @@ static void decode_ipv6(struct dr_decoder *d, const uint8_t *p, size_t n, int de
 		decode_transport(d, proto, data + off, dlen - (size_t)off, depth);
 		return;
 	}
-	d->stats.frag_seen++;
-	struct dr_frag_key key;
-	fill_key(&key, r, 0, id);
-	struct dr_frag_in in = {
-		.key = &key, .now_ms = now_ms(d), .offset = foff,
-		.data = data, .len = (uint32_t)dlen, .more = more,
-		.ttl = hops, .next_header = (uint8_t)nh,
-	};
 	const uint8_t *whole;
 	uint32_t wlen;
-	uint8_t ttl, next;
-	int done = dr_frag_add(&d->frag, &in, &whole, &wlen, &ttl, &next);
-	sync_counts(d);
-	if (done != 1)
+	uint8_t next;
+	if (!add_fragment(d, 0, id, foff, data, dlen, more, hops, (uint8_t)nh, 40, &whole, &wlen,
+			  &next))
 		return;
-	d->stats.frag_reassembled++;
-	r->fragmented = 1;
-	r->ip_ttl = ttl;
-	r->ip_len = wlen + 40;
 	proto = next;
 	off = ipv6_walk(&proto, whole, wlen);
 	if (off < 0) {
@@ -612,25 +629,12 @@ static void decode_ipv4(struct dr_decoder *d, const uint8_t *p, size_t n, int de
 		decode_transport(d, proto, payload, plen, depth);
 		return;
 	}
-	d->stats.frag_seen++;
-	struct dr_frag_key key;
-	fill_key(&key, r, proto, id);
-	struct dr_frag_in in = {
-		.key = &key, .now_ms = now_ms(d), .offset = foff,
-		.data = payload, .len = (uint32_t)plen, .more = more,
-		.ttl = ttl, .next_header = (uint8_t)proto,
-	};
 	const uint8_t *whole;
 	uint32_t wlen;
-	uint8_t first_ttl, next;
-	int done = dr_frag_add(&d->frag, &in, &whole, &wlen, &first_ttl, &next);
-	sync_counts(d);
-	if (done != 1)
+	uint8_t next;
+	if (!add_fragment(d, proto, id, foff, payload, plen, more, ttl, (uint8_t)proto, hlen,
+			  &whole, &wlen, &next))
 		return;
-	d->stats.frag_reassembled++;
-	r->fragmented = 1;
-	r->ip_ttl = first_ttl;
-	r->ip_len = (uint32_t)(wlen + hlen);
 	decode_transport(d, proto, whole, wlen, depth);
 }
 
