@@ -99,27 +99,26 @@ static int config_key(void *ctx, const char *key, const char *value, char *errbu
 
 /* --thresholds: every threshold with the value in force after all of
  * --config and --set, in the form they take, and what it allows. */
+static void print_setting(const char *module, const struct dr_param *p, double value,
+			  size_t mem_limit)
+{
+	char name[64], allowed[160];
+	snprintf(name, sizeof(name), "%s.%s", module, p->name);
+	dr_param_allowed(p, mem_limit, allowed, sizeof(allowed));
+	printf("  %-34s %-8.15g %s (%s)\n", name, value, p->help, allowed);
+}
+
 static void print_thresholds(const struct dr_engine *e)
 {
 	for (unsigned i = 0; i < e->n; i++) {
 		const struct dr_detector *d = dr_detectors[i];
 		printf("%s: %s%s\n", d->name, d->summary, e->enabled[i] ? "" : " (disabled)");
-		for (unsigned p = 0; p < d->nparams; p++) {
-			char name[64], allowed[160];
-			snprintf(name, sizeof(name), "%s.%s", d->name, d->params[p].name);
-			dr_param_allowed(&d->params[p], e->mem_limit, allowed, sizeof(allowed));
-			printf("  %-34s %-8.15g %s (%s)\n", name, e->values[i][p], d->params[p].help,
-			       allowed);
-		}
+		for (unsigned p = 0; p < d->nparams; p++)
+			print_setting(d->name, &d->params[p], e->values[i][p], e->mem_limit);
 	}
 	printf("decode: the decoder's reassembly of IP fragments and DNS over TCP\n");
-	for (unsigned p = 0; p < DR_DECODE_NPARAMS; p++) {
-		char name[64], allowed[160];
-		snprintf(name, sizeof(name), "decode.%s", dr_decode_params[p].name);
-		dr_param_allowed(&dr_decode_params[p], e->mem_limit, allowed, sizeof(allowed));
-		printf("  %-34s %-8.15g %s (%s)\n", name, e->decode_values[p], dr_decode_params[p].help,
-		       allowed);
-	}
+	for (unsigned p = 0; p < DR_DECODE_NPARAMS; p++)
+		print_setting("decode", &dr_decode_params[p], e->decode_values[p], e->mem_limit);
 }
 
 static void add_message(void *ctx, const struct dr_record *r)
@@ -296,7 +295,6 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 
-	alerts.lost_windows = dr_engine_losses(engine).lost_windows;
 	dr_alert_log_sort(&alerts);
 	struct dr_tables tables;
 	if (dr_tables_build(&tables, stats, (unsigned)top, &geo) < 0) {

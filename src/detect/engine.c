@@ -523,10 +523,12 @@ void dr_engine_record(struct dr_engine *e, struct dr_record *r)
 		dispatch(e, r);
 		return;
 	}
-	release(e);	/* what the watermark has passed leaves first */
 	if (dr_reorder_full(&e->reorder)) {
-		e->early++;
-		dispatch(e, dr_reorder_pop(&e->reorder));
+		release(e);	/* what the watermark has passed leaves first */
+		if (dr_reorder_full(&e->reorder)) {
+			e->early++;
+			dispatch(e, dr_reorder_pop(&e->reorder));
+		}
 	}
 	dr_reorder_push(&e->reorder, r);
 	release(e);

@@ -134,9 +134,7 @@ void *dr_ktable_hit(struct dr_ktable *k, const void *key, uint32_t key_len, uint
 	struct dr_kwin *w = dr_topk_extra(&k->t, e);
 	k->stamp[e] = (uint32_t)sec;
 	if (fresh || w->sec < sec)
-		roll(k, e, w, fresh, sec, ts);
-	else if (w->sec > sec)
-		k->late++;
+		roll(k, e, w, fresh, sec, ts);	/* a window newer than sec takes it as is */
 	if (ts > w->last)
 		w->last = ts;
 	if (ts < w->first)

@@ -8,8 +8,8 @@
  * judge function: when the key's next second starts (its window is then
  * complete), or when the engine's clock passes the window's second (a key
  * that went quiet), whichever comes first. A record older than the key's
- * open window counts in that window and is counted as late. When full, the
- * table evicts, among 8 sampled entries, the one whose window is oldest
+ * open window counts in that window (the engine counts it late). When
+ * full, the table evicts, among 8 sampled entries, the one whose window is oldest
  * (then the lightest): detectors need recent heavy keys, not
  * Space-Saving's error bound. */
 #ifndef DR_DETECT_KWIN_H
@@ -47,7 +47,6 @@ struct dr_ktable {
 	/* Where the counts of a record whose key the doorkeeper refused go:
 	 * never judged, never read. */
 	struct dr_kwin *scratch;
-	uint64_t late;		/* records older than their key's window */
 	uint64_t unjudged;	/* windows lost: the open list was full */
 };
 

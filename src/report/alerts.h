@@ -32,7 +32,6 @@ struct dr_alert_log {
 	struct dr_alert *a;
 	unsigned n, cap;
 	uint64_t dropped;	/* alerts that did not fit */
-	uint64_t lost_windows;	/* copied from the engine: windows the list had no room for */
 };
 
 int dr_alert_log_init(struct dr_alert_log *log, unsigned cap);

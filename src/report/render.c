@@ -158,11 +158,11 @@ void dr_report_warnings(struct dr_warnings *out, const struct dr_report *r)
 			w->value2 = t->distinct;
 		}
 	}
-	if (r->alerts && (r->alerts->dropped || r->alerts->lost_windows) &&
-	    (w = dr_warnings_add(out, DR_WARN_ALERTS_LOST, r->alerts->dropped)))
-		w->value = r->alerts->lost_windows;
 	struct dr_engine_losses lost = r->engine ? dr_engine_losses(r->engine)
 						  : (struct dr_engine_losses){0, 0, 0, 0};
+	if (r->alerts && (r->alerts->dropped || lost.lost_windows) &&
+	    (w = dr_warnings_add(out, DR_WARN_ALERTS_LOST, r->alerts->dropped)))
+		w->value = lost.lost_windows;
 	if (lost.late)
 		dr_warnings_add(out, DR_WARN_LATE, lost.late);
 	if (lost.early)
@@ -474,9 +474,10 @@ static void text_alerts(struct dr_out *o, const struct dr_report *r)
 		dr_alert_advice(x, text, sizeof(text));
 		line(o, "    do     %s\n", text);
 	}
-	if (al->dropped || al->lost_windows)
+	uint64_t lost = r->engine ? dr_engine_losses(r->engine).lost_windows : 0;
+	if (al->dropped || lost)
 		line(o, "\n  (%llu alerts and %llu firing seconds were lost: the alert list is full)\n",
-		     (unsigned long long)al->dropped, (unsigned long long)al->lost_windows);
+		     (unsigned long long)al->dropped, (unsigned long long)lost);
 }
 
 /* --stats: what every part holds; all of it is fixed at start. */
