@@ -24,40 +24,18 @@ struct rec_spec {
 	uint32_t len;
 };
 
-static void addr(const char *text, uint8_t *out, uint8_t *family)
-{
-	uint8_t prefix;
-	memset(out, 0, 16);
-	dr_cidr_parse(text, family, out, &prefix);
-}
-
 static void feed(struct dr_engine *e, const struct rec_spec *s)
 {
 	struct dr_record r;
 	static uint8_t payload[4096];
-	memset(&r, 0, sizeof(r));
-	r.ts_sec = (int64_t)s->ts;
-	r.ts_nsec = (uint32_t)((s->ts - (double)r.ts_sec) * 1e9);
-	addr(s->src, r.src, &r.family);
-	addr(s->dst, r.dst, &r.family);
-	r.sport = s->sport;
-	r.dport = s->dport;
-	r.proto = 17;
-	r.ip_ttl = (uint8_t)(s->ttl ? s->ttl : 64);
+	harness_message(&r, s->ts, s->src, s->dst, s->sport, s->dport, s->ttl ? s->ttl : 64, payload,
+			s->len ? s->len : 40);
 	r.fragmented = (uint8_t)s->frag;
-	r.payload_len = s->len ? s->len : 40;
-	r.ip_len = r.payload_len + 28;
-	r.payload = payload;
-	harness_dns_record(&r);
 	r.dns.flags = (uint16_t)((s->qr ? 0x8000 : 0) | (s->rcode & 0xf) | 0x0100);
 	r.dns.rcode_ext = (uint16_t)s->rcode;
 	r.dns.malformed = (uint8_t)s->malformed;
-	if (s->qname && !s->malformed) {
-		r.dns.has_question = 1;
-		r.dns.qname_len = (uint8_t)dr_name_from_text(s->qname, r.dns.qname);
-		r.dns.qtype = (uint16_t)s->qtype;
-		r.dns.qclass = 1;
-	}
+	if (s->qname && !s->malformed)
+		harness_question(&r, s->qname, (unsigned)s->qtype);
 	dr_engine_record(e, &r);
 }
 

@@ -68,21 +68,8 @@ static void feed(struct dr_engine *e, double ts, const char *src, const char *ds
 {
 	static uint8_t payload[64];
 	struct dr_record r;
-	uint8_t prefix;
-	memset(&r, 0, sizeof(r));
-	r.ts_sec = (int64_t)ts;
-	r.ts_nsec = (uint32_t)((ts - (double)r.ts_sec) * 1e9);
-	dr_cidr_parse(src, &r.family, r.src, &prefix);
-	dr_cidr_parse(dst, &r.family, r.dst, &prefix);
-	r.sport = 4444;
-	r.dport = 53;
-	r.proto = 17;
-	r.ip_ttl = 64;
-	r.payload = payload;
-	r.payload_len = 40;
-	r.ip_len = 68;
+	harness_message(&r, ts, src, dst, 4444, 53, 64, payload, 40);
 	r.dns.malformed = DR_MAL_NOT_DNS;
-	harness_dns_record(&r);
 	if (packets) {
 		r.kind = DR_KIND_FLOW;
 		r.packets = packets;
@@ -137,20 +124,11 @@ static void test_fragments_counted(void)
 	for (int i = 0; i < 5 * 3000; i++) {
 		static uint8_t payload[64];
 		struct dr_record r;
-		uint8_t prefix;
-		memset(&r, 0, sizeof(r));
-		double ts = 1000 + i / 3000.0;
-		r.ts_sec = (int64_t)ts;
-		r.ts_nsec = (uint32_t)((ts - (double)r.ts_sec) * 1e9);
-		dr_cidr_parse("10.9.9.9", &r.family, r.src, &prefix);
-		dr_cidr_parse("192.0.2.1", &r.family, r.dst, &prefix);
-		r.sport = 4444;
-		r.dport = 53;
-		r.payload = payload;
-		r.payload_len = 40;
+		harness_message(&r, 1000 + i / 3000.0, "10.9.9.9", "192.0.2.1", 4444, 53, 64, payload,
+				40);
 		r.ip_len = 3000;
+		r.bytes = r.ip_len;
 		r.dns.malformed = DR_MAL_NOT_DNS;
-		harness_dns_record(&r);
 		r.fragmented = 1;
 		r.packets = 3;
 		dr_engine_record(&e, &r);
@@ -324,23 +302,11 @@ static void test_copied_payload_bounds(void)
 		uint8_t *kept = malloc(DR_PAYLOAD_KEPT);	/* exactly what a copy holds */
 		memset(kept, 'x', DR_PAYLOAD_KEPT);
 		struct dr_record r;
-		uint8_t prefix;
-		memset(&r, 0, sizeof(r));
-		double ts = 1000 + i / 100.0;
-		r.ts_sec = (int64_t)ts;
-		r.ts_nsec = (uint32_t)((ts - (double)r.ts_sec) * 1e9);
 		int inbound = i % 2 == 0;
-		dr_cidr_parse(inbound ? "203.0.113.9" : "192.0.2.53", &r.family, r.src, &prefix);
-		dr_cidr_parse(inbound ? "192.0.2.53" : "203.0.113.9", &r.family, r.dst, &prefix);
-		r.sport = inbound ? 22772 : 53;
-		r.dport = inbound ? 53 : 22772;
-		r.proto = 17;
-		r.ip_ttl = 52;
-		r.payload = kept;
-		r.payload_len = 1400;
-		r.ip_len = 1428;
+		harness_message(&r, 1000 + i / 100.0, inbound ? "203.0.113.9" : "192.0.2.53",
+				inbound ? "192.0.2.53" : "203.0.113.9", inbound ? 22772 : 53,
+				inbound ? 53 : 22772, 52, kept, 1400);
 		r.dns.malformed = DR_MAL_NOT_DNS;
-		harness_dns_record(&r);
 		r.payload_caplen = DR_PAYLOAD_KEPT;
 		dr_engine_record(&e, &r);
 		free(kept);

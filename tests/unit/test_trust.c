@@ -29,30 +29,12 @@ struct msg {
 	const uint8_t *payload;	/* NULL: len zero octets */
 };
 
-static void addr(const char *text, uint8_t *out, uint8_t *family)
-{
-	uint8_t prefix;
-	memset(out, 0, 16);
-	dr_cidr_parse(text, family, out, &prefix);
-}
-
 static void feed(struct dr_engine *e, const struct msg *m)
 {
 	static uint8_t zeros[4096];
 	struct dr_record r;
-	memset(&r, 0, sizeof(r));
-	r.ts_sec = (int64_t)m->ts;
-	r.ts_nsec = (uint32_t)((m->ts - (double)r.ts_sec) * 1e9);
-	addr(m->src, r.src, &r.family);
-	addr(m->dst, r.dst, &r.family);
-	r.sport = m->sport;
-	r.dport = m->dport;
-	r.proto = 17;
-	r.ip_ttl = (uint8_t)(m->ttl ? m->ttl : 64);
-	r.payload_len = m->len ? m->len : 40;
-	r.ip_len = r.payload_len + 28;
-	r.payload = m->payload ? m->payload : zeros;
-	harness_dns_record(&r);
+	harness_message(&r, m->ts, m->src, m->dst, m->sport, m->dport, m->ttl ? m->ttl : 64,
+			m->payload ? m->payload : zeros, m->len ? m->len : 40);
 	r.dns.flags = (uint16_t)((m->qr ? 0x8000 : 0) | (m->flags & AA ? 0x0400 : 0) |
 				 (m->flags & RD ? 0x0100 : 0) | (m->flags & RA ? 0x0080 : 0) |
 				 (m->rcode & 0xf));
@@ -60,12 +42,8 @@ static void feed(struct dr_engine *e, const struct msg *m)
 	r.dns.ancount = (uint16_t)m->an;
 	r.dns.nscount = (uint16_t)m->ns;
 	r.dns.malformed = (uint8_t)m->malformed;
-	if (m->qname && !m->malformed) {
-		r.dns.has_question = 1;
-		r.dns.qname_len = (uint8_t)dr_name_from_text(m->qname, r.dns.qname);
-		r.dns.qtype = (uint16_t)m->qtype;
-		r.dns.qclass = 1;
-	}
+	if (m->qname && !m->malformed)
+		harness_question(&r, m->qname, (unsigned)m->qtype);
 	dr_engine_record(e, &r);
 }
 
