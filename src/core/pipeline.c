@@ -33,6 +33,11 @@ void dr_pipeline_init(struct dr_pipeline *p)
 {
 	memset(p, 0, sizeof(*p));
 	dr_port_set(p->dns_ports, 53);
+	static const uint16_t flow_ports[] = DR_FLOW_PORTS_DEFAULT;
+	for (unsigned i = 0; i < sizeof(flow_ports) / sizeof(flow_ports[0]); i++)
+		dr_port_set(p->flow_ports, flow_ports[i]);
+	p->flows = 1;
+	dr_flow_config_defaults(&p->decode.flow);
 	p->progress = 1;
 	p->threads = 1;
 	p->catch_signals = 1;
@@ -238,6 +243,7 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	};
 
 	p->decode.dns_ports = p->dns_ports;
+	p->decode.flow_ports = p->flows ? p->flow_ports : NULL;
 	p->cut_short = 0;	/* a pipeline may be run again (fuzz_analyze) */
 	if (p->catch_signals)
 		catch_signals(old_sig);
@@ -263,6 +269,9 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	stop_thread(&rc, tid);
 	p->stats = dec.stats;
 	p->notes = dec.notes;
+	p->flow_stats = dec.flow_stats;
+	p->nflow_exporters = dec.nflow_exporters;
+	memcpy(p->flow_exporters, dec.flow_exporters, sizeof(p->flow_exporters));
 	p->filtered = in.filtered;
 	p->filtered_fragments = in.filtered_fragments;
 	p->filtered_vlan = in.filtered_vlan;

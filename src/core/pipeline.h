@@ -22,6 +22,11 @@ struct dr_pipeline {
 	int catch_signals;
 	const char *bpf;		/* NULL: no filter */
 	uint8_t dns_ports[8192];	/* bitmap; port 53 set by init */
+	/* UDP destination ports whose datagrams are flow exports (NetFlow,
+	 * IPFIX, sFlow): 2055, 4739, 6343, 9995 and 9996 set by init;
+	 * flows = 0 decodes none */
+	uint8_t flow_ports[8192];
+	int flows;
 	struct dr_where where;
 	int progress;			/* 1: draw on stderr if it is a terminal */
 	/* optional: sees every message before --where, in order */
@@ -39,6 +44,9 @@ struct dr_pipeline {
 	/* filled by the run */
 	struct dr_decode_stats stats;
 	struct dr_decode_notes notes;	/* ports and link types not decoded */
+	struct dr_flow_stats flow_stats;	/* flow exports decoded */
+	struct dr_flow_exporter flow_exporters[DR_FLOW_EXPORTERS_KEPT];
+	unsigned nflow_exporters;	/* the busiest, most records first */
 	uint64_t filtered;		/* packets the BPF rejected */
 	uint64_t filtered_fragments;	/* of those, non-first IP fragments */
 	uint64_t filtered_vlan;		/* and VLAN-tagged frames */
@@ -55,7 +63,11 @@ struct dr_pipeline {
 	char error[1024];
 };
 
-/* Defaults: port 53, no filter, progress on, tables at default sizes. */
+/* The UDP ports flow exports are looked for at by default. */
+#define DR_FLOW_PORTS_DEFAULT {2055, 4739, 6343, 9995, 9996}
+
+/* Defaults: port 53, the flow ports, no filter, progress on, tables at
+ * default sizes. */
 void dr_pipeline_init(struct dr_pipeline *p);
 
 /* Runs the pipeline, calling fn for each DNS message that passes --where.

@@ -114,6 +114,7 @@
  */
 #include "decode/packet.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/errors.h"
@@ -142,6 +143,8 @@ int dr_decoder_init(struct dr_decoder *d, const struct dr_decode_config *cfg,
 {
 	memset(d, 0, sizeof(*d));
 	d->dns_ports = cfg->dns_ports;
+	d->flow_ports = cfg->flow_ports;
+	d->sampled = cfg->sampled;
 	d->on_message = on_message;
 	d->ctx = ctx;
 	if (dr_frag_init(&d->frag, &cfg->frag) < 0)
@@ -149,6 +152,16 @@ int dr_decoder_init(struct dr_decoder *d, const struct dr_decode_config *cfg,
 	if (dr_tcp_init(&d->tcp, &cfg->tcp) < 0) {
 		dr_frag_fini(&d->frag);
 		return DR_ENOMEM;
+	}
+	if (d->flow_ports) {
+		d->flow = malloc(sizeof(*d->flow));
+		if (!d->flow || dr_flow_init(d->flow, &cfg->flow, cfg->dns_ports, on_message, ctx) < 0) {
+			free(d->flow);
+			d->flow = NULL;
+			dr_tcp_fini(&d->tcp);
+			dr_frag_fini(&d->frag);
+			return DR_ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -166,8 +179,39 @@ static void sync_counts(struct dr_decoder *d)
 	d->stats.tcp_unfinished = d->tcp.counts.unfinished;
 }
 
+/* Keeps the flow decoder's counts and its busiest exporters. */
+static void keep_flow_exporters(struct dr_decoder *d)
+{
+	struct dr_flow_decoder *f = d->flow;
+	d->flow_stats = f->stats;
+	d->nflow_exporters = 0;
+	for (uint32_t i = 0; i < f->cfg.exporters; i++) {
+		const struct dr_flow_exporter *x = &f->exp[i];
+		if (!x->proto || x->proto == DR_FLOW_SFLOW_SOURCE)
+			continue;
+		unsigned n = d->nflow_exporters, j = n;
+		if (n == DR_FLOW_EXPORTERS_KEPT) {
+			if (x->records <= d->flow_exporters[n - 1].records)
+				continue;
+			j = --n;
+		}
+		while (j > 0 && d->flow_exporters[j - 1].records < x->records) {
+			d->flow_exporters[j] = d->flow_exporters[j - 1];
+			j--;
+		}
+		d->flow_exporters[j] = *x;
+		d->nflow_exporters = n + 1;
+	}
+}
+
 void dr_decoder_fini(struct dr_decoder *d)
 {
+	if (d->flow) {
+		keep_flow_exporters(d);
+		dr_flow_fini(d->flow);
+		free(d->flow);
+		d->flow = NULL;
+	}
 	d->stats.frag_unfinished += dr_frag_pending(&d->frag);
 	dr_frag_fini(&d->frag);
 	dr_tcp_fini(&d->tcp);
@@ -206,14 +250,18 @@ size_t dr_decoder_mem_budget(const struct dr_decoder *d)
 	return dr_frag_mem_budget(&d->frag) + dr_tcp_mem_budget(&d->tcp);
 }
 
-static void emit(struct dr_decoder *d, const uint8_t *msg, uint32_t len)
+/* A DNS message of len octets, caplen of them at msg (fewer only when the
+ * frame is a sampled header cut short on purpose). */
+static void emit_cut(struct dr_decoder *d, const uint8_t *msg, uint32_t len, uint32_t caplen)
 {
 	struct dr_record *r = &d->rec;
 	if (len > DR_DNS_MESSAGE_MAX)	/* a frame larger than any datagram */
 		len = DR_DNS_MESSAGE_MAX;
+	if (caplen > len)
+		caplen = len;
 	r->payload = msg;
 	r->payload_len = len;
-	r->payload_caplen = len;
+	r->payload_caplen = caplen;
 	r->kind = DR_KIND_DNS;
 	r->packets = r->fragmented && d->frag.done_pieces ? d->frag.done_pieces : 1;
 	r->bytes = r->ip_len ? r->ip_len : len;
@@ -222,8 +270,42 @@ static void emit(struct dr_decoder *d, const uint8_t *msg, uint32_t len)
 	r->sampling = 1;
 	r->keys.ready = 0;
 	d->stats.dns_messages++;
-	if (dr_dns_parse(msg, len, &r->dns))
+	int bad = dr_dns_parse(msg, caplen, &r->dns);
+	if (bad == DR_MAL_TRUNCATED && caplen < len) {
+		/* cut by the sampler, not by the sender: what was read stands */
+		r->dns.malformed = DR_MAL_NONE;
+		r->dns.malformed_at = 0;
+		r->dns.len = (uint16_t)len;
+		bad = 0;
+	}
+	if (bad)
 		d->stats.dns_malformed++;
+	d->on_message(d->ctx, r);
+}
+
+static void emit(struct dr_decoder *d, const uint8_t *msg, uint32_t len)
+{
+	emit_cut(d, msg, len, len);
+}
+
+/* A sampled header's later IP fragment: no ports, no DNS, but the packet
+ * and its size count (amplification's fragments). */
+static void emit_fragment(struct dr_decoder *d, unsigned proto)
+{
+	struct dr_record *r = &d->rec;
+	r->kind = DR_KIND_FLOW;
+	r->proto = (uint8_t)proto;
+	r->sport = r->dport = 0;
+	r->fragmented = 1;
+	r->packets = 1;
+	r->bytes = r->ip_len;
+	r->end_sec = r->ts_sec;
+	r->end_nsec = r->ts_nsec;
+	r->sampling = 1;
+	r->payload = NULL;
+	r->payload_len = r->payload_caplen = 0;
+	memset(&r->dns, 0, offsetof(struct dr_dns, qname));
+	r->keys.ready = 0;
 	d->on_message(d->ctx, r);
 }
 
@@ -280,6 +362,19 @@ static int decode_overlay(struct dr_decoder *d, uint16_t dport, const uint8_t *p
 	return 1;
 }
 
+/* An export datagram, from a capture or a socket, to the flow decoder. */
+static void flow_datagram(struct dr_decoder *d, unsigned family, const uint8_t *addr,
+			  uint16_t port, const uint8_t *p, size_t n)
+{
+	uint8_t key[DR_AKEY] = {(uint8_t)family};
+	memcpy(key + 1, addr, family == 4 ? 4 : 16);
+	struct dr_flow_origin o = {
+		.addr = key, .port = port, .ts_sec = d->rec.ts_sec, .ts_nsec = d->rec.ts_nsec,
+		.frame = d->rec.frame, .file = d->rec.file,
+	};
+	dr_flow_datagram(d->flow, &o, p, n);
+}
+
 static void decode_udp(struct dr_decoder *d, const uint8_t *p, size_t n, int depth)
 {
 	struct dr_cursor c;
@@ -295,6 +390,12 @@ static void decode_udp(struct dr_decoder *d, const uint8_t *p, size_t n, int dep
 	}
 	const uint8_t *payload = dr_cur_ptr(&c);
 	size_t plen = dr_cur_avail(&c);
+	if (d->flow && dr_port_test(d->flow_ports, dport)) {
+		if (ulen >= 8 && (size_t)ulen - 8 < plen)
+			plen = (size_t)ulen - 8;
+		flow_datagram(d, d->rec.family, d->rec.src, sport, payload, plen);
+		return;
+	}
 	if ((dport == PORT_VXLAN || dport == PORT_GENEVE) && !dr_port_test(d->dns_ports, dport) &&
 	    decode_overlay(d, dport, payload, plen, depth))
 		return;
@@ -305,12 +406,15 @@ static void decode_udp(struct dr_decoder *d, const uint8_t *p, size_t n, int dep
 			dr_notes_port(&d->notes, IP_UDP, dport);
 		return;
 	}
+	size_t len = plen;
 	if (ulen >= 8 && (size_t)ulen - 8 < plen)
-		plen = (size_t)ulen - 8;	/* trailing padding is not DNS */
+		plen = len = (size_t)ulen - 8;	/* trailing padding is not DNS */
+	else if (d->sampled && ulen >= 8)
+		len = (size_t)ulen - 8;		/* the rest was not sampled */
 	d->rec.proto = IP_UDP;
 	d->rec.sport = sport;
 	d->rec.dport = dport;
-	emit(d, payload, (uint32_t)plen);
+	emit_cut(d, payload, (uint32_t)len, (uint32_t)plen);
 }
 
 static void decode_tcp(struct dr_decoder *d, const uint8_t *p, size_t n)
@@ -337,6 +441,8 @@ static void decode_tcp(struct dr_decoder *d, const uint8_t *p, size_t n)
 			dr_notes_port(&d->notes, IP_TCP, dport);
 		return;
 	}
+	if (d->sampled)
+		return;		/* one segment of a stream: no message to rebuild */
 	dr_cur_skip(&c, off - 20);	/* options: inside the segment, checked above */
 	struct dr_tcp_key key;
 	memset(&key, 0, sizeof(key));
@@ -446,6 +552,19 @@ static int add_fragment(struct dr_decoder *d, unsigned key_proto, uint32_t id, u
 {
 	struct dr_record *r = &d->rec;
 	d->stats.frag_seen++;
+	if (d->sampled) {	/* one packet of many: nothing to reassemble */
+		if (foff) {
+			if (next_header == IP_UDP)
+				emit_fragment(d, next_header);
+			return 0;
+		}
+		r->fragmented = 1;
+		r->ip_ttl = ttl;
+		*whole = data;
+		*wlen = (uint32_t)len;
+		*next = next_header;
+		return 1;
+	}
 	struct dr_frag_key key;
 	fill_key(&key, r, key_proto, id);
 	struct dr_frag_in in = {
@@ -793,6 +912,14 @@ void dr_decoder_packet(struct dr_decoder *d, const struct dr_packet *pkt)
 
 	dr_cur_init(&c, p, n);
 	switch (pkt->link) {
+	case DR_LINK_EXPORT:
+		if (d->flow) {
+			r->family = pkt->peer[0];
+			flow_datagram(d, pkt->peer[0], pkt->peer + 1, pkt->peer_port, p, n);
+		} else {
+			d->stats.link_unsupported++;
+		}
+		return;
 	case DR_LINK_ETHERNET:
 		decode_ethernet(d, p, n, 0);
 		return;

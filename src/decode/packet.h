@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "decode/record.h"
+#include "decode/flow.h"
 #include "decode/frag.h"
 #include "decode/notes.h"
 #include "decode/tcp.h"
@@ -29,6 +30,9 @@ enum dr_link {
 	DR_LINK_IPV4 = 228,
 	DR_LINK_IPV6 = 229,
 	DR_LINK_LINUX_SLL2 = 276,
+	/* Not a link type: the packet is a flow export datagram received on
+	 * a socket (its UDP payload), sent by `peer`. */
+	DR_LINK_EXPORT = 0x10000,
 };
 
 /* Counters of what the decoder saw and what it dropped, and why:
@@ -79,12 +83,23 @@ struct dr_packet {
 	uint32_t ts_nsec;
 	uint32_t file;
 	uint64_t frame;
+	uint8_t peer[DR_AKEY];	/* DR_LINK_EXPORT: the sender, an address key */
+	uint16_t peer_port;
 };
 
 typedef void (*dr_message_fn)(void *ctx, const struct dr_record *rec);
 
 struct dr_decode_config {
 	const uint8_t *dns_ports;	/* 8 KiB bitmap of ports that carry DNS */
+	/* 8 KiB bitmap of UDP destination ports that carry flow exports, or
+	 * NULL: none are decoded */
+	const uint8_t *flow_ports;
+	struct dr_flow_config flow;
+	/* 1: the frames are sampled headers (sFlow), cut short on purpose:
+	 * nothing is reassembled, a first fragment is read as it is, a later
+	 * one becomes an aggregate record without ports, and a DNS message
+	 * cut by the sampling is not malformed */
+	uint8_t sampled;
 	struct dr_frag_config frag;
 	struct dr_tcp_config tcp;
 };
@@ -102,12 +117,22 @@ extern const struct dr_param dr_decode_params[DR_DECODE_NPARAMS];
  * dr_decode_params (already validated). */
 void dr_decode_config_apply(struct dr_decode_config *cfg, const double *values);
 
+#define DR_FLOW_EXPORTERS_KEPT 16	/* exporters the report lists */
+
 struct dr_decoder {
 	const uint8_t *dns_ports;
+	const uint8_t *flow_ports;
+	struct dr_flow_decoder *flow;	/* NULL: no flow ports */
+	uint8_t sampled;
 	struct dr_frag_table frag;
 	struct dr_tcp_table tcp;
 	struct dr_decode_stats stats;
 	struct dr_decode_notes notes;	/* ports and link types it could not use */
+	/* what the flow decoder saw, and its busiest exporters (most
+	 * records first): kept by dr_decoder_fini */
+	struct dr_flow_stats flow_stats;
+	struct dr_flow_exporter flow_exporters[DR_FLOW_EXPORTERS_KEPT];
+	unsigned nflow_exporters;
 	dr_message_fn on_message;
 	void *ctx;
 	struct dr_record rec;	/* the record being filled */
