@@ -20,8 +20,8 @@ const struct dr_param dr_flow_params[DR_FLOW_NPARAMS] = {
 				       .kind = DR_PARAM_SECONDS},
 	[DR_FLOW_SAMPLING] = {"sampling", 1, "sampling rate (1 in N) assumed for exporters that send none",
 			      .kind = DR_PARAM_COUNT, .unit = "packets"},
-	[DR_FLOW_LATENESS] = {"lateness", 120, "seconds a flow record may come after its last packet and still count in its own seconds (the exporters' active timeout and more)",
-			      .kind = DR_PARAM_SECONDS},
+	[DR_FLOW_LATENESS] = {"lateness", 120, "seconds a flow record may come after its last packet and still count in its own seconds (the exporters' active timeout and more); 0: none",
+			      .kind = DR_PARAM_SECONDS, .min = 0, .max = 3600},
 };
 
 void dr_flow_config_apply(struct dr_flow_config *cfg, const double *values)

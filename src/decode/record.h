@@ -105,17 +105,19 @@ static inline void dr_record_copy(struct dr_record *dst, const struct dr_record 
 }
 
 /* How many messages a record stands for: one for a DNS message (however
- * many fragments carried it), every packet for an aggregate. */
+ * many fragments carried it), or as many as its sampling rate for a
+ * sampled one (sFlow); every packet for an aggregate. */
 static inline uint64_t dr_record_messages(const struct dr_record *r)
 {
-	return r->kind == DR_KIND_DNS ? 1 : r->packets;
+	return r->kind == DR_KIND_DNS ? (r->sampling ? r->sampling : 1) : r->packets;
 }
 
-/* The octets of the messages it stands for: the DNS message's own, or for
- * an aggregate, which carries no payload, its bytes. */
+/* The octets of the messages it stands for: the DNS message's own (times
+ * its sampling rate), or for an aggregate, which carries no payload, its
+ * bytes. */
 static inline uint64_t dr_record_msg_bytes(const struct dr_record *r)
 {
-	return r->kind == DR_KIND_DNS ? r->payload_len : r->bytes;
+	return r->kind == DR_KIND_DNS ? (uint64_t)r->payload_len * (r->sampling ? r->sampling : 1) : r->bytes;
 }
 
 /* Seconds since the epoch as a double, for rates and spans. */

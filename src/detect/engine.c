@@ -35,6 +35,8 @@ void dr_engine_defaults(struct dr_engine *e)
 	e->mem_limit = physical_memory();
 	for (unsigned p = 0; p < DR_DECODE_NPARAMS; p++)
 		e->decode_values[p] = dr_decode_params[p].def;
+	for (unsigned p = 0; p < DR_FLOW_NPARAMS; p++)
+		e->flow_values[p] = dr_flow_params[p].def;
 	for (unsigned i = 0; i < e->n; i++) {
 		e->enabled[i] = 1;
 		for (unsigned p = 0; p < dr_detectors[i]->nparams; p++)
@@ -207,10 +209,28 @@ static const char *param_name(unsigned i, const void *ctx)
 	return i < d->nparams ? d->params[i].name : enabled_param.name;
 }
 
-static const char *decode_param_name(unsigned i, const void *ctx)
+/* The modules beside the detectors that declare settings: the packet
+ * decoder and the flow decoder, as "decode.NAME" and "flow.NAME". */
+static const struct {
+	const char *name, *what;
+	const struct dr_param *params;
+	unsigned n;
+	unsigned det;		/* its index for dr_engine_find */
+} modules[] = {
+	{"decode", "the decoder", dr_decode_params, DR_DECODE_NPARAMS, DR_ENGINE_DECODE},
+	{"flow", "the flow decoder", dr_flow_params, DR_FLOW_NPARAMS, DR_ENGINE_FLOW},
+};
+#define NMODULES (sizeof(modules) / sizeof(modules[0]))
+
+static const char *module_param_name(unsigned i, const void *ctx)
 {
-	(void)ctx;
-	return dr_decode_params[i].name;
+	const struct dr_param *params = ctx;
+	return params[i].name;
+}
+
+static double *module_values(struct dr_engine *e, unsigned det)
+{
+	return det == DR_ENGINE_DECODE ? e->decode_values : e->flow_values;
 }
 
 int dr_engine_find(const struct dr_engine *e, const char *key, unsigned *det, int *param,
@@ -218,15 +238,17 @@ int dr_engine_find(const struct dr_engine *e, const char *key, unsigned *det, in
 {
 	const char *dot = strchr(key, '.');
 	size_t dn = dot ? (size_t)(dot - key) : 0;
-	if (dot && dn == 6 && strncmp(key, "decode", 6) == 0) {
-		*det = DR_ENGINE_DECODE;
-		for (unsigned p = 0; p < DR_DECODE_NPARAMS; p++)
-			if (strcmp(dr_decode_params[p].name, dot + 1) == 0) {
+	for (unsigned m = 0; dot && m < NMODULES; m++) {
+		if (dn != strlen(modules[m].name) || strncmp(key, modules[m].name, dn) != 0)
+			continue;
+		*det = modules[m].det;
+		for (unsigned p = 0; p < modules[m].n; p++)
+			if (strcmp(modules[m].params[p].name, dot + 1) == 0) {
 				*param = (int)p;
 				return 0;
 			}
-		snprintf(why, len, "the decoder has no setting '%s'; it has ", dot + 1);
-		list_names(why, len, DR_DECODE_NPARAMS, decode_param_name, NULL);
+		snprintf(why, len, "%s has no setting '%s'; it has ", modules[m].what, dot + 1);
+		list_names(why, len, modules[m].n, module_param_name, modules[m].params);
 		return -1;
 	}
 	for (unsigned i = 0; dot && i < e->n; i++) {
@@ -254,7 +276,7 @@ int dr_engine_find(const struct dr_engine *e, const char *key, unsigned *det, in
 	list_names(why, len, e->n, detector_name, NULL);
 	size_t used = strlen(why);
 	if (used < len)
-		snprintf(why + used, len - used, " (and decode, the decoder)");
+		snprintf(why + used, len - used, " (and decode, the decoder; flow, the flow decoder)");
 	return -1;
 }
 
@@ -262,6 +284,8 @@ const struct dr_param *dr_engine_param(unsigned det, int param)
 {
 	if (det == DR_ENGINE_DECODE)
 		return &dr_decode_params[param];
+	if (det == DR_ENGINE_FLOW)
+		return &dr_flow_params[param];
 	return param < 0 ? &enabled_param : &dr_detectors[det]->params[param];
 }
 
@@ -275,8 +299,8 @@ int dr_engine_assign(struct dr_engine *e, const char *key, const char *value, ch
 		return -1;
 	if (dr_param_check(dr_engine_param(det, param), value, e->mem_limit, &v, why, len) < 0)
 		return -1;
-	if (det == DR_ENGINE_DECODE)
-		e->decode_values[param] = v;
+	if (det >= DR_ENGINE_DECODE)
+		module_values(e, det)[param] = v;
 	else if (param < 0)
 		e->enabled[det] = v != 0;
 	else
@@ -515,9 +539,106 @@ static void release(struct dr_engine *e)
 	tick(e, e->clock.watermark);
 }
 
+/* The most parts a flow record is cut into: one per second it spans, but
+ * never more than it has sampled packets, nor more seconds than can
+ * still count (the lateness and a little). */
+#define FLOW_PARTS_MAX 4000
+
+static void place(struct dr_engine *e, struct dr_record *r);
+
+/* From the first flow record on, records are held for flow.lateness
+ * seconds (when no lateness was set): exporters report a flow when it
+ * ends or at its active timeout, long after its first packets. */
+static void hold_for_flows(struct dr_engine *e)
+{
+	int64_t want = (int64_t)e->flow_values[DR_FLOW_LATENESS];
+	if (e->reorder.cap || want <= e->clock.lateness)
+		return;
+	if (dr_reorder_init(&e->reorder, e->reorder_cap ? e->reorder_cap : DR_REORDER_DEFAULT) < 0)
+		return;		/* records then count where they come, late */
+	e->clock.lateness = want;
+}
+
+/* A flow record stands for packets spread over [start, end]: it counts
+ * in each second it spans, in proportion to the time it spent there,
+ * as whole sampled packets (a 1:100 record of 3 packets is 3 events of
+ * 100, not 300 crumbs). Parts older than the lateness are not judged:
+ * packed into the oldest open second they would make a burst that never
+ * was; they are counted instead. */
+static void place_flow(struct dr_engine *e, struct dr_record *r)
+{
+	hold_for_flows(e);
+	double t0 = dr_record_time(r), t1 = dr_record_end_time(r);
+	int64_t s0 = r->ts_sec, s1 = r->end_sec;
+	uint64_t rate = r->sampling ? r->sampling : 1;
+	uint64_t events = r->packets / rate ? r->packets / rate : 1;
+	uint64_t seconds = (uint64_t)(s1 - s0) + 1;
+	if (seconds == 1 || t1 <= t0) {
+		if (e->ticking && r->ts_sec < e->ticked) {
+			e->late_flow_records++;
+			e->late_flow_packets += r->packets;
+			return;
+		}
+		place(e, r);
+		return;
+	}
+	uint64_t packets = r->packets, bytes = r->bytes;
+	int64_t ts = r->ts_sec, end = r->end_sec;
+	uint32_t ts_nsec = r->ts_nsec, end_nsec = r->end_nsec;
+	uint64_t parts = seconds < events ? seconds : events;
+	if (parts > FLOW_PARTS_MAX)
+		parts = FLOW_PARTS_MAX;
+	/* part i covers [t0 + i*span/parts, t0 + (i+1)*span/parts) and takes
+	 * the events whose cumulative share falls in it */
+	double span = t1 - t0;
+	uint64_t done_events = 0, done_bytes = 0;
+	for (uint64_t i = 0; i < parts; i++) {
+		uint64_t upto = i + 1 == parts ? events : events * (i + 1) / parts;
+		uint64_t n = upto - done_events;
+		if (!n)
+			continue;
+		uint64_t b = i + 1 == parts ? bytes - done_bytes
+					    : (uint64_t)((double)bytes * (double)upto / (double)events) - done_bytes;
+		double at = t0 + span * ((double)i + 0.5) / (double)parts;
+		r->ts_sec = (int64_t)at;
+		r->ts_nsec = (uint32_t)((at - (double)r->ts_sec) * 1e9);
+		if (r->ts_nsec >= 1000000000u)
+			r->ts_nsec = 999999999u;
+		r->end_sec = r->ts_sec;
+		r->end_nsec = r->ts_nsec;
+		r->packets = i + 1 == parts ? packets - done_events * rate : n * rate;
+		r->bytes = b;
+		done_events = upto;
+		done_bytes += b;
+		if (e->ticking && r->ts_sec < e->ticked) {
+			e->late_flow_records++;
+			e->late_flow_packets += r->packets;
+			continue;
+		}
+		place(e, r);
+	}
+	r->packets = packets;
+	r->bytes = bytes;
+	r->ts_sec = ts;
+	r->ts_nsec = ts_nsec;
+	r->end_sec = end;
+	r->end_nsec = end_nsec;
+}
+
 void dr_engine_record(struct dr_engine *e, struct dr_record *r)
 {
 	dr_keys_fill(r, e->regdom);
+	if (r->kind == DR_KIND_FLOW) {
+		place_flow(e, r);
+		return;
+	}
+	place(e, r);
+}
+
+/* Hands r on in its own second, through the reorder buffer when records
+ * may come late. */
+static void place(struct dr_engine *e, struct dr_record *r)
+{
 	dr_clock_observe(&e->clock, r->ts_sec);
 	if (!e->reorder.cap) {
 		dispatch(e, r);

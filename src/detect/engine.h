@@ -14,6 +14,7 @@
 
 #define DR_DETECTORS_MAX 8
 #define DR_ENGINE_DECODE DR_DETECTORS_MAX	/* dr_engine_find: the decoder's setting */
+#define DR_ENGINE_FLOW (DR_DETECTORS_MAX + 1)	/* ...the flow decoder's */
 #define DR_REORDER_DEFAULT 65536	/* records held for late ones, by default */
 #define DR_SETTING_MAX 512	/* octets of one --set or config line, with its end */
 
@@ -35,6 +36,15 @@ struct dr_engine {
 	/* The decoder's settings ("decode.NAME"), validated here with the
 	 * detectors'; the caller applies them (dr_decode_config_apply). */
 	double decode_values[DR_DECODE_NPARAMS];
+	/* The flow decoder's ("flow.NAME"), applied by the caller
+	 * (dr_flow_config_apply) but for flow.lateness, the engine's own:
+	 * from the first flow record on, records are held that long, so
+	 * that a flow record reported at the end of its active timeout
+	 * still counts in the seconds its packets were seen. */
+	double flow_values[DR_FLOW_NPARAMS];
+	uint64_t late_flow_records;	/* parts of flow records older than
+					 * the lateness: not judged */
+	uint64_t late_flow_packets;	/* the packets they stood for */
 	struct dr_reorder reorder;
 	/* Per record kind (0: DNS messages, 1: aggregates), the detectors
 	 * that judge it, in table order: filled at start, so that a record

@@ -124,7 +124,7 @@ static void loop_record(void *st, const struct dr_record *r, const struct dr_det
 		uint64_t h = dr_hash64(r->payload, dr_record_copy_len(r)) | 1;
 		int reacts = dr_dns_qr(&r->dns) || h == c->last_in;
 		c->last_in = h;
-		c->in += reacts;
+		c->in += reacts ? dr_record_messages(r) : 0;
 		if (r->dns.has_question)
 			c->last_qtype = r->dns.qtype;
 		if (!c->sample_len || r->dns.malformed)
@@ -135,7 +135,7 @@ static void loop_record(void *st, const struct dr_record *r, const struct dr_det
 			c->ttl_max = r->ip_ttl;
 		c->have_ttl = 1;
 	} else {
-		c->out++;
+		c->out += dr_record_messages(r);
 		c->last_rcode = r->dns.rcode_ext;
 	}
 }

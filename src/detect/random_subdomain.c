@@ -102,22 +102,25 @@ static void rsd_record(void *st, const struct dr_record *r, const struct dr_dete
 	const uint8_t *name = k->qname;
 	uint32_t zlen = k->qname_len - (uint32_t)off;
 	struct zone *e = dr_ktable_hit_record(zones, name + off, zlen, k->zone_hash, env->now, r);
+	/* a sampled header stands for `sampling` messages; distinct names and
+	 * prefixes are counted as seen, which sampling can only lower */
+	uint32_t n = (uint32_t)dr_record_messages(r);
 	if (dr_dns_qr(d)) {
-		e->responses++;
-		e->nx += d->rcode_ext == 3;
+		e->responses += n;
+		e->nx += d->rcode_ext == 3 ? n : 0;
 		return;
 	}
-	e->queries++;
+	e->queries += n;
 	dr_hll_small_add(&e->prefixes, dr_hash64(name, (size_t)off));
 	unsigned lab = name[0];
-	e->len_count[lab & 63]++;
+	e->len_count[lab & 63] += n;
 	unsigned cls = label_class(name + 1, lab);
-	e->alphabet[cls]++;
-	e->numeric += cls == A_DIGIT;
+	e->alphabet[cls] += n;
+	e->numeric += cls == A_DIGIT ? n : 0;
 	uint8_t net[DR_AKEY] = {0};	/* the source's /24 or /48, as an address key */
 	memcpy(net, k->src.b, r->family == 4 ? 1 + 3 : 1 + 6);
-	dr_top4_add(&e->resolvers, k->src.b, 1);
-	dr_top4_add(&e->nets, net, 1);
+	dr_top4_add(&e->resolvers, k->src.b, n);
+	dr_top4_add(&e->nets, net, n);
 	if (e->nsamples < SAMPLES) {
 		/* A name already sampled (in any case) is not converted again. */
 		for (unsigned i = 0; i < e->nsamples; i++)
