@@ -19,13 +19,16 @@ extern const struct dr_command dr_cmd_analyze;
 enum { DR_EXIT_OK = 0, DR_EXIT_FAIL = 1, DR_EXIT_USAGE = 2 };
 
 /* Long options every capture-reading subcommand takes. */
-enum { DR_OPT_BPF = 0x100, DR_OPT_DNS_PORT, DR_OPT_WHERE, DR_OPT_NO_PROGRESS };
+enum { DR_OPT_BPF = 0x100, DR_OPT_DNS_PORT, DR_OPT_WHERE, DR_OPT_NO_PROGRESS,
+       DR_OPT_FLOW_PORT, DR_OPT_NO_FLOWS };
 
 #define DR_COMMON_LONGOPTS \
 	{"bpf", required_argument, NULL, DR_OPT_BPF}, \
 	{"dns-port", required_argument, NULL, DR_OPT_DNS_PORT}, \
 	{"where", required_argument, NULL, DR_OPT_WHERE}, \
 	{"no-progress", no_argument, NULL, DR_OPT_NO_PROGRESS}, \
+	{"flow-port", required_argument, NULL, DR_OPT_FLOW_PORT}, \
+	{"no-flows", no_argument, NULL, DR_OPT_NO_FLOWS}, \
 	{"help", no_argument, NULL, 'h'}
 
 #define DR_COMMON_HELP \
@@ -37,6 +40,10 @@ enum { DR_OPT_BPF = 0x100, DR_OPT_DNS_PORT, DR_OPT_WHERE, DR_OPT_NO_PROGRESS };
 	"                        (tcpdump syntax), e.g. --bpf 'host 192.0.2.1'\n" \
 	"  --dns-port PORT[,..]  also decode DNS on these UDP/TCP ports\n" \
 	"                        (port 53 always is)\n" \
+	"  --flow-port PORT[,..] also decode flow exports (NetFlow v5/v9,\n" \
+	"                        IPFIX, sFlow) sent to these UDP ports; 2055,\n" \
+	"                        4739, 6343, 9995 and 9996 always are\n" \
+	"  --no-flows            decode no flow exports, at any port\n" \
 	"  --where FIELD=VALUE   keep only DNS messages where FIELD is VALUE;\n" \
 	"                        repeat to AND. Fields: src, dst (address or\n" \
 	"                        CIDR), sport, dport, qname (name or *.zone),\n" \

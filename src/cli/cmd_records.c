@@ -12,6 +12,7 @@
 struct records_ctx {
 	struct dr_out out;
 	int with_file;		/* several inputs: say which file */
+	int flows;		/* 1: the flow records, not the DNS messages */
 };
 
 static void out_kv_u(struct dr_out *o, const char *key, uint64_t v)
@@ -36,6 +37,38 @@ static void out_ts(struct dr_out *o, int64_t sec, uint32_t nsec)
 	dr_out_mem(o, frac, (size_t)digits);
 }
 
+/* One flow record (or an sFlow sample without a DNS message), as the
+ * exporter reported it, scaled by its sampling rate. */
+static void write_flow(struct records_ctx *c, const struct dr_record *r)
+{
+	struct dr_out *o = &c->out;
+	dr_out_need(o, 1024);
+	out_kv_u(o, "{\"kind\":\"flow\",\"frame\":", r->frame);
+	if (c->with_file)
+		out_kv_u(o, ",\"file\":", r->file);
+	dr_out_str(o, ",\"exporter\":\"");
+	if (r->exporter[0])
+		dr_out_addr(o, r->exporter[0], r->exporter + 1);
+	dr_out_str(o, "\",\"start\":");
+	out_ts(o, r->ts_sec, r->ts_nsec);
+	dr_out_str(o, ",\"end\":");
+	out_ts(o, r->end_sec, r->end_nsec);
+	dr_out_str(o, ",\"src\":\"");
+	dr_out_addr(o, r->family, r->src);
+	out_kv_u(o, "\",\"sport\":", r->sport);
+	dr_out_str(o, ",\"dst\":\"");
+	dr_out_addr(o, r->family, r->dst);
+	out_kv_u(o, "\",\"dport\":", r->dport);
+	out_kv_u(o, ",\"proto\":", r->proto);
+	out_kv_u(o, ",\"packets\":", r->packets);
+	out_kv_u(o, ",\"bytes\":", r->bytes);
+	out_kv_u(o, ",\"sampling\":", r->sampling);
+	out_kv_u(o, ",\"in_if\":", r->in_if);
+	out_kv_u(o, ",\"out_if\":", r->out_if);
+	out_kv_u(o, ",\"fragment\":", r->fragmented);
+	dr_out_str(o, "}\n");
+}
+
 static void write_record(void *arg, const struct dr_record *r)
 {
 	struct records_ctx *c = arg;
@@ -43,6 +76,11 @@ static void write_record(void *arg, const struct dr_record *r)
 	const struct dr_dns *d = &r->dns;
 	char name[DR_NAME_TEXT_MAX];
 
+	if (c->flows || r->kind != DR_KIND_DNS) {
+		if (c->flows && r->kind == DR_KIND_FLOW)
+			write_flow(c, r);
+		return;
+	}
 	dr_out_need(o, 2048);
 	out_kv_u(o, "{\"frame\":", r->frame);
 	if (c->with_file)
@@ -82,6 +120,14 @@ static void write_record(void *arg, const struct dr_record *r)
 	out_kv_u(o, ",\"ns\":", d->nscount);
 	out_kv_u(o, ",\"ar\":", d->arcount);
 	out_kv_u(o, ",\"len\":", r->payload_len);
+	if (r->sampling > 1) {	/* a sampled header (sFlow): what it stands for */
+		out_kv_u(o, ",\"sampling\":", r->sampling);
+		if (r->exporter[0]) {
+			dr_out_str(o, ",\"exporter\":\"");
+			dr_out_addr(o, r->exporter[0], r->exporter + 1);
+			dr_out_char(o, '"');
+		}
+	}
 	if (d->edns) {
 		out_kv_u(o, ",\"edns_udp\":", d->edns_udp);
 		out_kv_u(o, ",\"edns_version\":", d->edns_version);
@@ -115,7 +161,15 @@ static void usage(FILE *out)
 		"from and went, its header, first question, section counts, EDNS and,\n"
 		"when it is not well formed, why. `frame` is the packet's number in\n"
 		"its file as Wireshark counts it; with several files `file` says\n"
-		"which (0 = the first named).\n"
+		"which (0 = the first named). A DNS message from a sampled header\n"
+		"(sFlow) also has `sampling` (1 in N) and `exporter`.\n"
+		"\n"
+		"  --flows               print the flow records instead (NetFlow, IPFIX,\n"
+		"                        sFlow samples without a DNS message), one JSON\n"
+		"                        object per line: kind, frame, exporter, start,\n"
+		"                        end (epoch seconds), src, sport, dst, dport,\n"
+		"                        proto (a number), packets and bytes (scaled by\n"
+		"                        sampling), sampling, in_if, out_if, fragment\n"
 		"\n"
 		DR_COMMON_HELP
 		"\n"
@@ -125,9 +179,14 @@ static void usage(FILE *out)
 
 static int run(int argc, char **argv)
 {
-	static const struct option longopts[] = { DR_COMMON_LONGOPTS, {NULL, 0, NULL, 0} };
+	enum { OPT_FLOWS = 0x200 };
+	static const struct option longopts[] = {
+		DR_COMMON_LONGOPTS,
+		{"flows", no_argument, NULL, OPT_FLOWS},
+		{NULL, 0, NULL, 0},
+	};
 	struct dr_pipeline *p = calloc(1, sizeof(*p));
-	struct records_ctx ctx;
+	struct records_ctx ctx = {.flows = 0};
 	int opt, ret = DR_EXIT_USAGE;
 
 	if (!p) {
@@ -141,6 +200,10 @@ static int run(int argc, char **argv)
 			usage(stdout);
 			ret = DR_EXIT_OK;
 			goto out;
+		}
+		if (opt == OPT_FLOWS) {
+			ctx.flows = 1;
+			continue;
 		}
 		int rc = dr_cli_common(p, opt, optarg);
 		if (rc != 0) {

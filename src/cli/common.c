@@ -33,7 +33,7 @@ void dr_cli_usage_hint(const char *command)
 	fprintf(stderr, "Try 'dnsradar %s --help' for more information.\n", command);
 }
 
-static int add_ports(struct dr_pipeline *p, const char *arg)
+static int add_ports(uint8_t *bitmap, const char *flag, const char *arg)
 {
 	char buf[256];
 	snprintf(buf, sizeof(buf), "%s", arg);
@@ -42,10 +42,10 @@ static int add_ports(struct dr_pipeline *p, const char *arg)
 		char *end;
 		long port = strtol(tok, &end, 10);
 		if (*end || end == tok || port < 1 || port > 65535) {
-			dr_cli_error("--dns-port '%s': '%s' is not a port number (1-65535)", arg, tok);
+			dr_cli_error("%s '%s': '%s' is not a port number (1-65535)", flag, arg, tok);
 			return -1;
 		}
-		dr_port_set(p->dns_ports, (uint16_t)port);
+		dr_port_set(bitmap, (uint16_t)port);
 	}
 	return 0;
 }
@@ -58,7 +58,12 @@ int dr_cli_common(struct dr_pipeline *p, int opt, const char *arg)
 		p->bpf = arg;
 		return 0;
 	case DR_OPT_DNS_PORT:
-		return add_ports(p, arg);
+		return add_ports(p->dns_ports, "--dns-port", arg);
+	case DR_OPT_FLOW_PORT:
+		return add_ports(p->flow_ports, "--flow-port", arg);
+	case DR_OPT_NO_FLOWS:
+		p->flows = 0;
+		return 0;
 	case DR_OPT_WHERE:
 		if (dr_where_add(&p->where, arg, err, sizeof(err)) < 0) {
 			dr_cli_error("%s", err);
