@@ -264,6 +264,7 @@ static int run(int argc, char **argv)
 	p->files = argv + optind;
 	p->nfiles = (unsigned)(argc - optind);
 	dr_decode_config_apply(&p->decode, engine->decode_values);
+	dr_flow_config_apply(&p->decode.flow, engine->flow_values);
 
 	have_engine = 1;
 	if (dr_alert_log_init(&alerts, 4 * DR_ALERTS_MAX) < 0 ||
@@ -315,6 +316,8 @@ static int run(int argc, char **argv)
 			    : strcmp(p->files[p->cut_file], "-") == 0 ? "(standard input)"
 			    : p->files[p->cut_file],
 		.cut_packet = p->cut_packet, .cut_offset = p->cut_offset, .cut_why = p->cut_why,
+		.flows = &p->flow_stats, .exporters = p->flow_exporters,
+		.nexporters = p->nflow_exporters,
 	};
 	struct dr_out o;
 	if (dr_out_init(&o, stdout, 1u << 16) < 0) {

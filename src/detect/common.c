@@ -39,7 +39,12 @@ void dr_fire_window(const struct dr_detect_env *env, const char *type, const cha
 		    const struct dr_evidence *ev)
 {
 	struct dr_evidence told = *ev;
-	told.from_flows = w->aggregates > 0;	/* counted from flow records */
+	told.from_flows = w->aggregates > 0;	/* counted from flow exports */
+	if (told.from_flows) {
+		told.sampling = w->sampling ? w->sampling : 1;
+		if (w->exporter[0])
+			dr_ev_addr_set(&told.exporter, w->exporter, 32, 128);
+	}
 	struct dr_fire f = {
 		.type = type, .key = key, .start = run->first, .last = w->last,
 		.pps = pps, .bps = (double)w->bytes * 8, .severity = severity, .ev = &told,

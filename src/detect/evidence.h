@@ -116,7 +116,10 @@ struct dr_ev_loop {
 
 struct dr_evidence {
 	uint8_t kind;			/* enum dr_ev_kind */
-	uint8_t from_flows;		/* counted from aggregate records */
+	uint8_t from_flows;		/* counted from flow exports: its rates
+					 * are estimates, scaled by sampling */
+	uint32_t sampling;		/* then: the highest rate (1 in N) used */
+	struct dr_ev_addr exporter;	/* and the exporter that reported it */
 	union {
 		struct dr_ev_reflection reflection;
 		struct dr_ev_amplification amplification;

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "decode/record.h"
 #include "lib/topk.h"
@@ -27,7 +28,10 @@ struct dr_kwin {
 	int64_t judged;		/* the second last judged */
 	double first, last;	/* packet times in the window */
 	uint64_t pkts, bytes;	/* in the window, weighted */
-	uint64_t aggregates;	/* records of them that were aggregates (flows) */
+	uint64_t aggregates;	/* records of them from flow exports (flow
+				 * records, sFlow's sampled headers) */
+	uint32_t sampling;	/* the highest sampling rate among those */
+	uint8_t exporter[DR_AKEY];	/* the latest exporter among those */
 };
 
 /* Judges entry's window of second `sec` (entry->sec == sec); ctx is the
@@ -83,7 +87,12 @@ static inline void *dr_ktable_hit_record(struct dr_ktable *k, const void *key, u
 {
 	struct dr_kwin *w = dr_ktable_hit(k, key, key_len, hash, sec, dr_record_time(r),
 					  r->packets, r->bytes);
-	w->aggregates += r->kind == DR_KIND_FLOW;
+	if (r->kind == DR_KIND_FLOW || r->exporter[0]) {
+		w->aggregates++;
+		if (r->sampling > w->sampling)
+			w->sampling = r->sampling;
+		memcpy(w->exporter, r->exporter, DR_AKEY);
+	}
 	return w;
 }
 

@@ -314,8 +314,12 @@ static void json_evidence(struct dr_out *o, const struct dr_alert *a)
 	default:
 		break;
 	}
-	if (ev->from_flows)
+	if (ev->from_flows) {
 		dr_out_jb(o, "from_flows", 1, &f);
+		dr_out_ju(o, "sampling", ev->sampling, &f);
+		if (ev->exporter.family)
+			dr_out_js(o, "exporter", addr_text(&ev->exporter, t), &f);
+	}
 	dr_out_char(o, '}');
 }
 

@@ -84,6 +84,11 @@ static void line(struct dr_out *o, const char *fmt, ...)
 
 #define TOP_OTHER_PORTS 5	/* ports named when a capture holds no DNS */
 
+static int has_flows(const struct dr_report *r)
+{
+	return r->flows && r->flows->datagrams;
+}
+
 static int has_word(const char *text, const char *word)
 {
 	size_t n = strlen(word);
@@ -142,7 +147,7 @@ void dr_report_warnings(struct dr_warnings *out, const struct dr_report *r)
 	if (r->bpf && r->filtered_vlan && !has_word(r->bpf, "vlan") &&
 	    (w = dr_warnings_add(out, DR_WARN_BPF_VLAN, r->filtered_vlan)))
 		w->subject = r->bpf;
-	if (d->frames && !d->dns_messages) {
+	if (d->frames && !d->dns_messages && !has_flows(r)) {
 		uint64_t other = d->other_port;
 		dr_warnings_add(out, DR_WARN_NO_DNS, other);
 	}
@@ -169,6 +174,22 @@ void dr_report_warnings(struct dr_warnings *out, const struct dr_report *r)
 		dr_warnings_add(out, DR_WARN_EARLY, lost.early);
 	if (lost.unjudged)
 		dr_warnings_add(out, DR_WARN_UNJUDGED, lost.unjudged);
+	if (r->engine && r->engine->late_flow_records &&
+	    (w = dr_warnings_add(out, DR_WARN_FLOW_LATE, r->engine->late_flow_records))) {
+		w->value = r->engine->late_flow_packets;
+		w->value2 = (uint64_t)r->engine->flow_values[DR_FLOW_LATENESS];
+	}
+	/* every loss the flow decoder counted, in its own words */
+	if (has_flows(r)) {
+#define DR_FLOW_WARN(name, problem, text) \
+		if (problem && r->flows->name && \
+		    (w = dr_warnings_add(out, DR_WARN_FLOW, r->flows->name))) { \
+			w->subject = #name; \
+			w->detail = text; \
+		}
+		DR_FLOW_COUNTERS(DR_FLOW_WARN)
+#undef DR_FLOW_WARN
+	}
 }
 
 static const char *proto_name(uint8_t proto)
@@ -202,6 +223,22 @@ static void dns_port_list(const uint8_t *bitmap, char *buf, size_t len)
 			o += (size_t)snprintf(buf + o, len - o, "%s%u", o ? ", " : "", p);
 		}
 	}
+}
+
+/* What to do about a flow decoder's loss, by its counter. */
+static const char *flow_advice(const char *counter)
+{
+	if (strcmp(counter, "no_template") == 0 || strcmp(counter, "no_template_octets") == 0)
+		return " (the exporter sends templates every few minutes: records before the "
+		       "first are lost; lower its template refresh interval)";
+	if (strncmp(counter, "seq_", 4) == 0)
+		return " (export datagrams lost on the way or in the receive buffer: see the "
+		       "socket drops, and the exporter's own counters)";
+	if (strcmp(counter, "template_evicted") == 0 || strcmp(counter, "exporters_evicted") == 0)
+		return " (raise flow.templates or flow.exporters)";
+	if (strcmp(counter, "sflow_drops") == 0)
+		return " (the agent could not keep up: its sampling rate is too low for its CPU)";
+	return "";
 }
 
 void dr_warning_text(const struct dr_warning *w, const struct dr_report *r, char *buf,
@@ -314,6 +351,14 @@ void dr_warning_text(const struct dr_warning *w, const struct dr_report *r, char
 			 "keys were new in one second than a table can list (raise its capacity "
 			 "with --set, see --thresholds)", n);
 		break;
+	case DR_WARN_FLOW_LATE:
+		snprintf(buf, len, "%s parts of flow records (%s packets) came more than %s s after "
+			 "their packets and were not judged: set the exporters' active timeout to 60 s "
+			 "or raise flow.lateness", n, v, v2);
+		break;
+	case DR_WARN_FLOW:
+		snprintf(buf, len, "flow exports: %s %s%s", n, w->detail, flow_advice(w->subject));
+		break;
 	default:
 		snprintf(buf, len, "%s", dr_warning_name(w->code));
 		break;
@@ -409,6 +454,85 @@ static void text_summary(struct dr_out *o, const struct dr_report *r)
 	}
 }
 
+static const char *flow_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case DR_FLOW_NETFLOW5: return "NetFlow v5";
+	case DR_FLOW_NETFLOW9: return "NetFlow v9";
+	case DR_FLOW_IPFIX: return "IPFIX";
+	case DR_FLOW_SFLOW: return "sFlow v5";
+	default: return "?";
+	}
+}
+
+/* Flow exports: what they stood for, and who sent them. */
+static void text_flows(struct dr_out *o, const struct dr_report *r)
+{
+	const struct dr_flow_stats *f = r->flows;
+	const struct dr_stats *s = r->stats;
+	char a[64], b[64], c[64], e[64];
+	if (!has_flows(r))
+		return;
+	line(o, "\nFlow exports\n");
+	fmt_count(a, sizeof(a), f->datagrams);
+	line(o, "  datagrams       %s:", a);
+	static const struct { size_t off; const char *name; } kinds[] = {
+		{offsetof(struct dr_flow_stats, netflow5), "NetFlow v5"},
+		{offsetof(struct dr_flow_stats, netflow9), "NetFlow v9"},
+		{offsetof(struct dr_flow_stats, ipfix), "IPFIX"},
+		{offsetof(struct dr_flow_stats, sflow), "sFlow v5"},
+	};
+	int first = 1;
+	for (unsigned i = 0; i < 4; i++) {
+		uint64_t n = *(const uint64_t *)((const char *)f + kinds[i].off);
+		if (!n)
+			continue;
+		fmt_count(a, sizeof(a), n);
+		line(o, "%s %s %s", first ? "" : ",", a, kinds[i].name);
+		first = 0;
+	}
+	line(o, "%s\n", first ? " none of a known version" : "");
+	if (s->flow_records) {
+		fmt_time(a, sizeof(a), s->flow_first, 1);
+		fmt_time(b, sizeof(b), s->flow_last,
+			 (int64_t)s->flow_first / 86400 != (int64_t)s->flow_last / 86400);
+		line(o, "  flows from      %s - %s UTC\n", a, b);
+	}
+	fmt_count(a, sizeof(a), s->flow_records);
+	fmt_count(b, sizeof(b), s->flow_packets);
+	fmt_bytes(c, sizeof(c), s->flow_bytes);
+	line(o, "  flow records    %s, standing for %s packets, %s", a, b, c);
+	if (s->flow_sampled)
+		line(o, " (scaled by sampling up to 1:%u)", s->flow_sampling_max);
+	line(o, "\n");
+	fmt_count(a, sizeof(a), s->flow_dns_records);
+	fmt_count(b, sizeof(b), s->flow_dns_packets);
+	fmt_bytes(c, sizeof(c), s->flow_dns_bytes);
+	line(o, "  DNS (port 53)   %s records, %s packets, %s\n", a, b, c);
+	if (f->sflow_headers) {
+		fmt_count(a, sizeof(a), f->sflow_headers);
+		line(o, "  sampled headers %s decoded (their DNS messages are in the summary above)\n", a);
+	}
+	if (!r->nexporters)
+		return;
+	line(o, "  %-40s %-10s %10s %12s %12s %9s %10s\n", "exporter", "protocol", "domain",
+	     "datagrams", "records", "sampling", "lost");
+	for (unsigned i = 0; i < r->nexporters; i++) {
+		const struct dr_flow_exporter *x = &r->exporters[i];
+		char addr[64];
+		dr_addr_text(x->addr[0], x->addr + 1, addr);
+		fmt_count(a, sizeof(a), x->datagrams);
+		fmt_count(b, sizeof(b), x->records);
+		fmt_count(c, sizeof(c), x->lost);
+		if (x->sampling > 1)
+			snprintf(e, sizeof(e), "1:%u", x->sampling);
+		else
+			snprintf(e, sizeof(e), "%s", x->sampling ? "1:1" : "none sent");
+		line(o, "  %-40s %-10s %10llu %12s %12s %9s %10s\n", addr, flow_proto_name(x->proto),
+		     (unsigned long long)x->domain, a, b, e, c);
+	}
+}
+
 /* Lists the decoder's drops and damage, only when there are any. */
 static void text_input_notes(struct dr_out *o, const struct dr_report *r)
 {
@@ -469,6 +593,13 @@ static void text_alerts(struct dr_out *o, const struct dr_report *r)
 		fmt_count(c, sizeof(c), (uint64_t)x->peak_pps);
 		dr_fmt_bps(rate, sizeof(rate), x->peak_bps);
 		line(o, "    size   %s packets, %s; peak %s packets/s, %s\n", a, b, c, rate);
+		if (x->ev.from_flows) {
+			char exp[64] = "-";
+			if (x->ev.exporter.family)
+				dr_addr_text(x->ev.exporter.family, x->ev.exporter.a, exp);
+			line(o, "    from   flow exports of %s, sampled 1:%u: packets, bytes and rates "
+			     "are estimates scaled back to the wire\n", exp, x->ev.sampling);
+		}
 		dr_alert_summary(x, text, sizeof(text));
 		line(o, "    what   %s\n", text);
 		dr_alert_advice(x, text, sizeof(text));
@@ -575,6 +706,7 @@ void dr_render_text(struct dr_out *o, const struct dr_report *r)
 	dr_report_warnings(&ws, r);
 	text_warnings(o, r, &ws);
 	text_summary(o, r);
+	text_flows(o, r);
 	text_alerts(o, r);
 	if (r->show_stats)
 		text_memory(o, r);
@@ -784,12 +916,65 @@ static void json_memory(struct dr_out *o, const struct dr_report *r)
 	dr_out_str(o, "}}");
 }
 
+static void json_flows(struct dr_out *o, const struct dr_report *r)
+{
+	const struct dr_flow_stats *f = r->flows;
+	const struct dr_stats *s = r->stats;
+	int k = 1;
+	if (!has_flows(r))
+		return;
+	dr_out_str(o, ",\"flows\":{");
+	json_u(o, "records", s->flow_records, &k);
+	json_u(o, "packets", s->flow_packets, &k);
+	json_u(o, "bytes", s->flow_bytes, &k);
+	json_u(o, "dns_records", s->flow_dns_records, &k);
+	json_u(o, "dns_packets", s->flow_dns_packets, &k);
+	json_u(o, "dns_bytes", s->flow_dns_bytes, &k);
+	json_u(o, "sampling_max", s->flow_sampling_max, &k);
+	json_key(o, "first", &k);
+	if (s->flow_records)
+		dr_out_double(o, s->flow_first, 6);
+	else
+		dr_out_str(o, "null");
+	json_key(o, "last", &k);
+	if (s->flow_records)
+		dr_out_double(o, s->flow_last, 6);
+	else
+		dr_out_str(o, "null");
+	json_key(o, "decode", &k);
+	int g = 1;
+	dr_out_char(o, '{');
+#define DR_FLOW_JSON(name, problem, text) json_u(o, #name, f->name, &g);
+	DR_FLOW_COUNTERS(DR_FLOW_JSON)
+#undef DR_FLOW_JSON
+	dr_out_char(o, '}');
+	json_key(o, "exporters", &k);
+	dr_out_char(o, '[');
+	for (unsigned i = 0; i < r->nexporters; i++) {
+		const struct dr_flow_exporter *x = &r->exporters[i];
+		int h = 1;
+		char addr[64];
+		dr_addr_text(x->addr[0], x->addr + 1, addr);
+		dr_out_str(o, i ? ",{" : "{");
+		dr_out_js(o, "address", addr, &h);
+		dr_out_js(o, "protocol", flow_proto_name(x->proto), &h);
+		json_u(o, "domain", x->domain, &h);
+		json_u(o, "datagrams", x->datagrams, &h);
+		json_u(o, "records", x->records, &h);
+		json_u(o, "sampling", x->sampling, &h);
+		json_u(o, "lost", x->lost, &h);
+		dr_out_char(o, '}');
+	}
+	dr_out_str(o, "]}");
+}
+
 void dr_render_json(struct dr_out *o, const struct dr_report *r)
 {
 	dr_out_str(o, "{\"summary\":");
 	json_summary(o, r);
 	dr_out_str(o, ",\"decode\":");
 	json_decode(o, r);
+	json_flows(o, r);
 	dr_out_str(o, ",\"top\":{");
 	int f = 1;
 	for (unsigned i = 0; i < r->tables->n; i++) {

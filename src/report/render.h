@@ -37,6 +37,11 @@ struct dr_report {
 	uint64_t cut_packet;		/* at which packet (0: not reopened), */
 	uint64_t cut_offset;		/* at which byte, */
 	const char *cut_why;		/* and why */
+	/* flow exports decoded (NULL or no datagrams: none), and the
+	 * busiest exporters */
+	const struct dr_flow_stats *flows;
+	const struct dr_flow_exporter *exporters;
+	unsigned nexporters;
 };
 
 /* The warnings a report carries, from its counters and flags, in the

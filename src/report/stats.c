@@ -132,12 +132,38 @@ static uint32_t add_address(struct dr_topk *t, struct dr_hll *h, const struct dr
 	return dr_topk_add(t, k->b, k->len, (uint32_t)k->hash, 1, &fresh);
 }
 
+/* A flow record: what it stands for, in totals of its own. */
+static void flow_add(struct dr_stats *s, const struct dr_record *r)
+{
+	double t0 = dr_record_time(r), t1 = dr_record_end_time(r);
+	if (!s->flow_records || t0 < s->flow_first)
+		s->flow_first = t0;
+	if (!s->flow_records || t1 > s->flow_last)
+		s->flow_last = t1;
+	s->flow_records++;
+	s->flow_packets += r->packets;
+	s->flow_bytes += r->bytes;
+	if (r->sport == 53 || r->dport == 53) {
+		s->flow_dns_records++;
+		s->flow_dns_packets += r->packets;
+		s->flow_dns_bytes += r->bytes;
+	}
+	if (r->sampling > 1)
+		s->flow_sampled++;
+	if (r->sampling > s->flow_sampling_max)
+		s->flow_sampling_max = r->sampling;
+}
+
 void dr_stats_add(struct dr_stats *s, const struct dr_record *r)
 {
 	const struct dr_dns *d = &r->dns;
 	double t = dr_record_time(r);
 	unsigned qr = dr_dns_qr(d);
 
+	if (r->kind == DR_KIND_FLOW) {
+		flow_add(s, r);
+		return;
+	}
 	if (s->messages == 0 || t < s->first_ts)
 		s->first_ts = t;
 	if (s->messages == 0 || t > s->last_ts)

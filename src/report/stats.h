@@ -61,6 +61,13 @@ struct dr_stats {
 	uint64_t resp_size[DR_SIZE_BUCKETS], resp_size_bytes[DR_SIZE_BUCKETS];
 	uint64_t no_domain;	/* queries whose name has no registered domain */
 	struct dr_regdom *regdom;	/* borrowed, for records whose keys are not filled */
+	/* flow records (NetFlow, IPFIX, sFlow samples without DNS): counted
+	 * here, never as DNS messages; packets and bytes scaled by sampling */
+	uint64_t flow_records, flow_packets, flow_bytes;
+	uint64_t flow_dns_records, flow_dns_packets, flow_dns_bytes;	/* port 53 either side */
+	uint64_t flow_sampled;		/* records sampled 1 in N > 1 */
+	uint32_t flow_sampling_max;
+	double flow_first, flow_last;	/* first start, last end */
 };
 
 extern const uint32_t dr_size_bucket_max[DR_SIZE_BUCKETS];

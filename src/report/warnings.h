@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#define DR_WARNINGS_MAX 32
+#define DR_WARNINGS_MAX 48
 
 /* X(code, JSON name) */
 #define DR_WARNING_CODES(X) \
@@ -27,7 +27,9 @@
 	X(DR_WARN_ALERTS_LOST,      "alerts_lost") \
 	X(DR_WARN_LATE,             "late_records") \
 	X(DR_WARN_EARLY,            "early_records") \
-	X(DR_WARN_UNJUDGED,         "windows_unjudged")
+	X(DR_WARN_UNJUDGED,         "windows_unjudged") \
+	X(DR_WARN_FLOW_LATE,        "flow_late") \
+	X(DR_WARN_FLOW,             "flow_loss")
 
 enum dr_warning_code {
 #define DR_WARN_ENUM(code, name) code,
