@@ -14,6 +14,7 @@ struct dr_command {
 
 extern const struct dr_command dr_cmd_records;
 extern const struct dr_command dr_cmd_analyze;
+extern const struct dr_command dr_cmd_collect;
 
 /* Exit statuses. */
 enum { DR_EXIT_OK = 0, DR_EXIT_FAIL = 1, DR_EXIT_USAGE = 2 };

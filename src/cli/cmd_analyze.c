@@ -1,5 +1,7 @@
 /* dnsradar analyze: an offline report of a capture, summary first, then
- * top-N tables, narrowed by --where for drill-down. */
+ * top-N tables, narrowed by --where for drill-down. dnsradar collect: the
+ * same detectors on flow exports received live, alert events as they
+ * happen, the same report when it is stopped. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,32 @@
 #define MAX_TOP 10000
 
 enum { OPT_FORMAT = 0x200, OPT_TOP, OPT_LOCAL, OPT_RESOLVER, OPT_AUTHORITATIVE, OPT_CONFIG,
-       OPT_SET, OPT_STATS, OPT_THRESHOLDS, OPT_GEOIP, OPT_ASN, OPT_THREADS };
+       OPT_SET, OPT_STATS, OPT_THRESHOLDS, OPT_GEOIP, OPT_ASN, OPT_THREADS, OPT_LISTEN,
+       OPT_RCVBUF };
+
+#define DETECTION_HELP \
+		"Detection (alerts come first in the report):\n" \
+		"  --local CIDR          the operator's own address space; repeatable\n" \
+		"  --resolver ADDR[/LEN] hosts allowed to answer DNS (recursive\n" \
+		"                        resolvers); repeatable\n" \
+		"  --authoritative ADDR[/LEN]\n" \
+		"                        your authoritative servers: reported as\n" \
+		"                        reflectors only on the unmistakable pattern\n" \
+		"                        (a few large answers repeated to a few\n" \
+		"                        destinations); repeatable\n" \
+		"  --config FILE         read 'local = CIDR', 'resolver = ADDR',\n" \
+		"                        'authoritative = ADDR',\n" \
+		"                        'geoip = FILE', 'asn = FILE' and\n" \
+		"                        'DETECTOR.THRESHOLD = VALUE' lines\n" \
+		"  --set DETECTOR.THRESHOLD=VALUE\n" \
+		"                        change a threshold, e.g. --set flood.source_pps=5000;\n" \
+		"                        DETECTOR.enabled=0 turns a detector off. Detectors:\n" \
+		"                        reflection, amplification, random_subdomain, flood,\n" \
+		"                        loop; thresholds in docs/detectors.md; flow.NAME and\n" \
+		"                        decode.NAME set the decoders' (docs/flows.md)\n" \
+		"  --thresholds          list every threshold with the value in force\n" \
+		"                        after all --config and --set, and what it\n" \
+		"                        allows, then exit\n"
 
 static void usage(FILE *out)
 {
@@ -48,27 +75,7 @@ static void usage(FILE *out)
 		"                        second thread, beside reading and decoding;\n"
 		"                        the report is the same either way\n"
 		"\n"
-		"Detection (alerts come first in the report):\n"
-		"  --local CIDR          the operator's own address space; repeatable\n"
-		"  --resolver ADDR[/LEN] hosts allowed to answer DNS (recursive\n"
-		"                        resolvers); repeatable\n"
-		"  --authoritative ADDR[/LEN]\n"
-		"                        your authoritative servers: reported as\n"
-		"                        reflectors only on the unmistakable pattern\n"
-		"                        (a few large answers repeated to a few\n"
-		"                        destinations); repeatable\n"
-		"  --config FILE         read 'local = CIDR', 'resolver = ADDR',\n"
-		"                        'authoritative = ADDR',\n"
-		"                        'geoip = FILE', 'asn = FILE' and\n"
-		"                        'DETECTOR.THRESHOLD = VALUE' lines\n"
-		"  --set DETECTOR.THRESHOLD=VALUE\n"
-		"                        change a threshold, e.g. --set flood.source_pps=5000;\n"
-		"                        DETECTOR.enabled=0 turns a detector off. Detectors:\n"
-		"                        reflection, amplification, random_subdomain, flood,\n"
-		"                        loop; thresholds in docs/detectors.md\n"
-		"  --thresholds          list every threshold with the value in force\n"
-		"                        after all --config and --set, and what it\n"
-		"                        allows, then exit\n"
+		DETECTION_HELP
 		"\n"
 		DR_COMMON_HELP
 		"\n"
@@ -78,6 +85,52 @@ static void usage(FILE *out)
 		"  dnsradar analyze --where src=192.0.2.1 capture.pcap\n"
 		"  dnsradar records --where src=192.0.2.1 --where dport=53 capture.pcap\n",
 		DEFAULT_TOP);
+}
+
+static void collect_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: dnsradar collect --listen ADDR:PORT [OPTIONS]\n"
+		"\n"
+		"Receive flow exports live (NetFlow v5 and v9, IPFIX, sFlow v5, told\n"
+		"apart by their version) and run the detectors of analyze on them.\n"
+		"Alert events are printed on standard output as they happen, one JSON\n"
+		"object per line: {\"event\": \"open\"|\"update\"|\"close\", \"alert\": {...}}.\n"
+		"On SIGINT or SIGTERM the open alerts close (close events) and the\n"
+		"report of analyze follows, with the exporters, their sampling and\n"
+		"every loss counted (sequence gaps, data before its template, socket\n"
+		"drops). Flow records count in the seconds their packets were seen,\n"
+		"held flow.lateness seconds (120) for exporters' active timeouts.\n"
+		"\n"
+		"Input:\n"
+		"  --listen ADDR:PORT    a UDP socket to receive exports on, IPv4\n"
+		"                        (0.0.0.0:2055) or IPv6 ([::]:6343); repeatable\n"
+		"  --rcvbuf OCTETS       each socket's receive buffer (default 32 MiB;\n"
+		"                        raise net.core.rmem_max when refused)\n"
+		"\n"
+		"Report (at the end):\n"
+		"  --format text|json    the report as text (default) or one JSON line\n"
+		"  --top N               rows per top-N table (default %d)\n"
+		"\n"
+		DETECTION_HELP
+		"\n"
+		"Example: a router exporting NetFlow v9 to port 2055, the ISP's space\n"
+		"  dnsradar collect --listen 0.0.0.0:2055 --local 198.51.100.0/22\n"
+		"Archives: nfreplay -r nfcapd.202612010000 -H 127.0.0.1 -p 2055 (docs/flows.md)\n",
+		DEFAULT_TOP);
+}
+
+/* collect: every alert event on stdout as it happens, one JSON line. */
+static void print_event(void *ctx, enum dr_alert_event event, const struct dr_alert *a)
+{
+	struct dr_out *o = ctx;
+	dr_alert_event_json(o, event, a);
+	dr_out_flush(o);
+}
+
+static void advance_engine(void *ctx, int64_t now)
+{
+	dr_engine_advance(ctx, now);
 }
 
 /* Config-file keys of the report: geoip = FILE, asn = FILE. */
@@ -131,10 +184,13 @@ static void detect_message(void *ctx, struct dr_record *r)
 	dr_engine_record(ctx, r);
 }
 
-static int run(int argc, char **argv)
+static int run_mode(int argc, char **argv, int collect)
 {
+	const char *cmd = collect ? "collect" : "analyze";
 	static const struct option longopts[] = {
 		DR_COMMON_LONGOPTS,
+		{"listen", required_argument, NULL, OPT_LISTEN},
+		{"rcvbuf", required_argument, NULL, OPT_RCVBUF},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"top", required_argument, NULL, OPT_TOP},
 		{"local", required_argument, NULL, OPT_LOCAL},
@@ -160,8 +216,10 @@ static int run(int argc, char **argv)
 	unsigned nwhere = 0;
 	int json = 0, opt, ret = DR_EXIT_USAGE, have_stats = 0;
 	long top = DEFAULT_TOP;
+	char **listen = calloc((size_t)argc + 1, sizeof(*listen));
+	struct dr_out events = {0};
 
-	if (!p || !stats || !where || !engine) {
+	if (!p || !stats || !where || !engine || !listen) {
 		dr_cli_error("out of memory");
 		ret = DR_EXIT_FAIL;
 		goto out;
@@ -174,9 +232,32 @@ static int run(int argc, char **argv)
 		char *end;
 		switch (opt) {
 		case 'h':
-			usage(stdout);
+			if (collect)
+				collect_usage(stdout);
+			else
+				usage(stdout);
 			ret = DR_EXIT_OK;
 			goto out;
+		case OPT_LISTEN:
+		case OPT_RCVBUF:
+			if (!collect) {
+				dr_cli_error("--%s is for dnsradar collect", opt == OPT_LISTEN ? "listen"
+					     : "rcvbuf");
+				dr_cli_usage_hint(cmd);
+				goto out;
+			}
+			if (opt == OPT_LISTEN) {
+				p->listen = listen;
+				listen[p->nlisten++] = optarg;
+				break;
+			}
+			p->rcvbuf = (int)strtol(optarg, &end, 10);
+			if (*end || end == optarg || p->rcvbuf < 4096 || p->rcvbuf > (1 << 30)) {
+				dr_cli_error("--rcvbuf '%s': give octets from 4096 to 1073741824",
+					     optarg);
+				goto out;
+			}
+			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "json") == 0) {
 				json = 1;
@@ -184,7 +265,7 @@ static int run(int argc, char **argv)
 				json = 0;
 			} else {
 				dr_cli_error("--format '%s': use text or json", optarg);
-				dr_cli_usage_hint("analyze");
+				dr_cli_usage_hint(cmd);
 				goto out;
 			}
 			break;
@@ -192,7 +273,7 @@ static int run(int argc, char **argv)
 			top = strtol(optarg, &end, 10);
 			if (*end || end == optarg || top < 1 || top > MAX_TOP) {
 				dr_cli_error("--top '%s': give a number from 1 to %d", optarg, MAX_TOP);
-				dr_cli_usage_hint("analyze");
+				dr_cli_usage_hint(cmd);
 				goto out;
 			}
 			break;
@@ -221,7 +302,7 @@ static int run(int argc, char **argv)
 		case OPT_THREADS:
 			if (strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0) {
 				dr_cli_error("--threads '%s': give 1 or 2", optarg);
-				dr_cli_usage_hint("analyze");
+				dr_cli_usage_hint(cmd);
 				goto out;
 			}
 			p->threads = (unsigned)(optarg[0] - '0');
@@ -239,7 +320,7 @@ static int run(int argc, char **argv)
 			break;
 		default:
 			if (dr_cli_common(p, opt, optarg) != 0) {
-				dr_cli_usage_hint("analyze");
+				dr_cli_usage_hint(cmd);
 				goto out;
 			}
 			if (opt == DR_OPT_WHERE)
@@ -256,13 +337,38 @@ static int run(int argc, char **argv)
 		ret = DR_EXIT_OK;
 		goto out;
 	}
-	if (optind >= argc) {
+	if (collect && (optind < argc || !p->nlisten)) {
+		if (optind < argc)
+			dr_cli_error("collect: '%s': collect reads sockets only (--listen); "
+				     "dnsradar analyze reads captures", argv[optind]);
+		else
+			dr_cli_error("collect: no --listen ADDR:PORT given");
+		dr_cli_usage_hint(cmd);
+		goto out;
+	}
+	if (!collect && optind >= argc) {
 		dr_cli_error("analyze: no capture file given");
 		dr_cli_usage_hint("analyze");
 		goto out;
 	}
-	p->files = argv + optind;
-	p->nfiles = (unsigned)(argc - optind);
+	if (collect) {
+		/* one thread: the engine's clock is ticked between reads */
+		p->threads = 1;
+		p->progress = 0;
+		p->files = listen;
+		p->nfiles = p->nlisten;
+		if (dr_out_init(&events, stdout, 1u << 16) < 0 ||
+		    dr_engine_subscribe(engine, print_event, &events) < 0) {
+			dr_cli_error("out of memory");
+			ret = DR_EXIT_FAIL;
+			goto out;
+		}
+		p->idle_fn = advance_engine;
+		p->idle_ctx = engine;
+	} else {
+		p->files = argv + optind;
+		p->nfiles = (unsigned)(argc - optind);
+	}
 	dr_decode_config_apply(&p->decode, engine->decode_values);
 	dr_flow_config_apply(&p->decode.flow, engine->flow_values);
 
@@ -303,7 +409,9 @@ static int run(int argc, char **argv)
 		ret = DR_EXIT_FAIL;
 		goto out;
 	}
+	dr_out_flush(&events);
 	struct dr_report report = {
+		.command = collect ? "collect" : NULL,
 		.stats = stats, .tables = &tables, .decode = &p->stats,
 		.filtered = p->filtered, .files = p->files, .nfiles = p->nfiles,
 		.where = where, .nwhere = nwhere, .engine = engine, .alerts = &alerts,
@@ -336,12 +444,15 @@ static int run(int argc, char **argv)
 		dr_cli_error("%s", p->error);
 		ret = DR_EXIT_USAGE;
 	} else if (o.err) {
-		dr_cli_error("analyze: could not write the report");
+		dr_cli_error("%s: could not write the report", cmd);
 		ret = DR_EXIT_FAIL;
 	} else {
 		ret = p->interrupted ? 128 + p->interrupted : DR_EXIT_OK;
 	}
 out:
+	if (events.buf)
+		dr_out_fini(&events);
+	free(listen);
 	dr_alert_log_fini(&alerts);
 	dr_geo_close(&geo);
 	if (have_engine)
@@ -355,8 +466,24 @@ out:
 	return ret;
 }
 
+static int run_analyze(int argc, char **argv)
+{
+	return run_mode(argc, argv, 0);
+}
+
+static int run_collect(int argc, char **argv)
+{
+	return run_mode(argc, argv, 1);
+}
+
 const struct dr_command dr_cmd_analyze = {
 	.name = "analyze",
 	.summary = "report and drill down: summary, top-N tables, alerts",
-	.run = run,
+	.run = run_analyze,
+};
+
+const struct dr_command dr_cmd_collect = {
+	.name = "collect",
+	.summary = "receive NetFlow, IPFIX and sFlow live: alert events as JSON lines",
+	.run = run_collect,
 };

@@ -12,6 +12,7 @@
 static const struct dr_command *const commands[] = {
 	&dr_cmd_analyze,
 	&dr_cmd_records,
+	&dr_cmd_collect,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

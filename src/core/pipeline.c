@@ -2,6 +2,7 @@
  * the consumers optionally on a second thread. */
 #include "core/pipeline.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,7 +50,11 @@ struct run_ctx {
 	void *ctx;
 	struct dr_ring *ring;	/* NULL: the consumers run inline */
 	struct batch *batch;	/* being filled */
+	int64_t latest;		/* the latest time a record stood for */
+	double latest_mono;	/* when it came, by the monotonic clock */
 };
+
+static double mono_now(void);
 
 /* What follows the keys, on whichever thread: every_fn sees every
  * message, fn those that pass --where. */
@@ -95,6 +100,10 @@ static void filtered_message(void *arg, const struct dr_record *r)
 {
 	struct run_ctx *rc = arg;
 	struct dr_pipeline *p = rc->p;
+	if (p->idle_fn && r->end_sec > rc->latest) {
+		rc->latest = r->end_sec;
+		rc->latest_mono = mono_now();
+	}
 	/* The record is the decoder's scratch space: ours to annotate. */
 	if (p->keys)
 		dr_keys_fill((struct dr_record *)r, p->regdom);
@@ -196,10 +205,25 @@ static void restore_signals(const struct sigaction old[2])
 	sigaction(SIGTERM, &old[1], NULL);
 }
 
+/* Nothing is ready: waits up to a second for the input, then tells the
+ * consumer what time the input's clock says it is. */
+static void wait_input(struct run_ctx *rc, struct dr_input *in)
+{
+	struct dr_pipeline *p = rc->p;
+	int fd = in->ops->fd(in);
+	if (fd >= 0) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		poll(&pfd, 1, 1000);	/* a signal ends it early: EINTR */
+	}
+	if (p->idle_fn && rc->latest_mono > 0)
+		p->idle_fn(p->idle_ctx, rc->latest + (int64_t)(mono_now() - rc->latest_mono));
+}
+
 /* Reads the input to its end, or until a signal, a batch at a time: one
  * indirect call per batch, the decoder called directly per packet. */
-static void read_all(struct dr_pipeline *p, struct dr_input *in, struct dr_decoder *dec)
+static void read_all(struct run_ctx *rc, struct dr_input *in, struct dr_decoder *dec)
 {
+	struct dr_pipeline *p = rc->p;
 	uint64_t done = 0, total = 0;
 	in->ops->progress(in, &done, &total);
 	int show = p->progress && total > 0 && isatty(STDERR_FILENO);
@@ -211,6 +235,10 @@ static void read_all(struct dr_pipeline *p, struct dr_input *in, struct dr_decod
 		int n = dr_input_read(in, pkts, DR_INPUT_BATCH);
 		if (n == DR_INPUT_END)
 			break;
+		if (n == 0) {
+			wait_input(rc, in);
+			continue;
+		}
 		for (int i = 0; i < n; i++)
 			dr_decoder_packet(dec, &pkts[i]);
 		if (show && dec->stats.frames - last_frames >= 0x4000) {
@@ -232,7 +260,7 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 {
 	struct dr_input in;
 	struct dr_decoder dec;
-	struct run_ctx rc = {p, fn, ctx, NULL, NULL};
+	struct run_ctx rc = {p, fn, ctx, NULL, NULL, 0, 0};
 	struct dr_ring ring;
 	struct sigaction old_sig[2];
 	pthread_t tid = 0;
@@ -263,7 +291,7 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	}
 	p->decode_mem = dr_decoder_mem_budget(&dec);
 	start_thread(&rc, &ring, &tid);
-	read_all(p, &in, &dec);
+	read_all(&rc, &in, &dec);
 	p->interrupted = dr_input_interrupt;
 	dr_decoder_fini(&dec);
 	stop_thread(&rc, tid);

@@ -14,6 +14,9 @@ struct dr_pipeline {
 	/* set by the caller: files, or a capture image in memory */
 	char *const *files;
 	unsigned nfiles;
+	char *const *listen;		/* or UDP sockets for flow exports, ADDR:PORT */
+	unsigned nlisten;
+	int rcvbuf;			/* their receive buffers, octets (0: default) */
 	const uint8_t *mem;		/* not NULL: read mem[0..mem_len) */
 	size_t mem_len;
 	/* 1 (the default): SIGINT and SIGTERM stop the reading, and the run
@@ -29,6 +32,12 @@ struct dr_pipeline {
 	int flows;
 	struct dr_where where;
 	int progress;			/* 1: draw on stderr if it is a terminal */
+	/* optional, for live inputs (one thread): called at least once a
+	 * second while the input is quiet, with the input's clock: the
+	 * latest record's time plus the time since it came, so that a
+	 * replayed archive keeps its own clock and quiet seconds are judged */
+	void (*idle_fn)(void *ctx, int64_t now);
+	void *idle_ctx;
 	/* optional: sees every message before --where, in order */
 	void (*every_fn)(void *ctx, struct dr_record *r);
 	void *every_ctx;

@@ -700,8 +700,12 @@ void dr_render_text(struct dr_out *o, const struct dr_report *r)
 {
 	char a[64];
 	fmt_count(a, sizeof(a), r->decode->frames);
-	line(o, "dnsradar analyze: %u file%s, %s packets\n\n", r->nfiles,
-	     r->nfiles == 1 ? "" : "s", a);
+	if (r->command)
+		line(o, "dnsradar %s: %u socket%s, %s datagrams\n\n", r->command, r->nfiles,
+		     r->nfiles == 1 ? "" : "s", a);
+	else
+		line(o, "dnsradar analyze: %u file%s, %s packets\n\n", r->nfiles,
+		     r->nfiles == 1 ? "" : "s", a);
 	struct dr_warnings ws;
 	dr_report_warnings(&ws, r);
 	text_warnings(o, r, &ws);

@@ -12,6 +12,7 @@
 #include "report/warnings.h"
 
 struct dr_report {
+	const char *command;		/* the first line's: "analyze" (NULL), "collect" */
 	const struct dr_stats *stats;
 	const struct dr_tables *tables;
 	const struct dr_decode_stats *decode;
