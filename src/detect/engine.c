@@ -625,13 +625,30 @@ static void place_flow(struct dr_engine *e, struct dr_record *r)
 	r->end_nsec = end_nsec;
 }
 
+/* Whether any detector can judge a flow record: DNS ports on either
+ * side, or a later UDP fragment (no ports: amplification's fragments).
+ * The web's flows, most of an exporter's records, judge nothing. */
+static int flow_matters(const struct dr_engine *e, const struct dr_record *r)
+{
+	const uint8_t *ports = e->env[0].dns_ports;
+	if (!ports)
+		return 1;
+	return dr_port_test(ports, r->sport) || dr_port_test(ports, r->dport) ||
+	       (r->proto == 17 && (r->fragmented || (!r->sport && !r->dport)));
+}
+
 void dr_engine_record(struct dr_engine *e, struct dr_record *r)
 {
-	dr_keys_fill(r, e->regdom);
 	if (r->kind == DR_KIND_FLOW) {
+		if (!flow_matters(e, r)) {
+			e->flows_ignored++;
+			return;
+		}
+		dr_keys_fill(r, e->regdom);
 		place_flow(e, r);
 		return;
 	}
+	dr_keys_fill(r, e->regdom);
 	place(e, r);
 }
 

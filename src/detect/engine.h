@@ -45,6 +45,8 @@ struct dr_engine {
 	uint64_t late_flow_records;	/* parts of flow records older than
 					 * the lateness: not judged */
 	uint64_t late_flow_packets;	/* the packets they stood for */
+	uint64_t flows_ignored;		/* flow records no detector judges (no
+					 * DNS port, not a later fragment) */
 	struct dr_reorder reorder;
 	/* Per record kind (0: DNS messages, 1: aggregates), the detectors
 	 * that judge it, in table order: filled at start, so that a record
