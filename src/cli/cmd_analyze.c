@@ -172,6 +172,9 @@ static void print_thresholds(const struct dr_engine *e)
 	printf("decode: the decoder's reassembly of IP fragments and DNS over TCP\n");
 	for (unsigned p = 0; p < DR_DECODE_NPARAMS; p++)
 		print_setting("decode", &dr_decode_params[p], e->decode_values[p], e->mem_limit);
+	printf("flow: the flow decoder (NetFlow, IPFIX, sFlow) and the placement of flow records\n");
+	for (unsigned p = 0; p < DR_FLOW_NPARAMS; p++)
+		print_setting("flow", &dr_flow_params[p], e->flow_values[p], e->mem_limit);
 }
 
 static void add_message(void *ctx, const struct dr_record *r)
