@@ -33,6 +33,11 @@ static const uint8_t EXPORTER_B[DR_AKEY] = {4, 192, 0, 2, 2};
 
 static struct dr_flow_decoder F;
 
+/* With DR_NETFLOW_CORPUS=DIR, the datagrams the tests build are saved as
+ * seeds for the fuzzers: DIR/netflow/N one datagram each, DIR/flowseq/T
+ * those of test T in fuzz_flowseq's framing (exporter, length, octets). */
+static unsigned seeds, seq_test;
+
 static void start(uint32_t templates, uint32_t lifetime)
 {
 	struct dr_flow_config cfg;
@@ -42,11 +47,36 @@ static void start(uint32_t templates, uint32_t lifetime)
 	if (lifetime)
 		cfg.template_lifetime = lifetime;
 	ngot = 0;
+	seq_test++;
 	CHECK_EQ(dr_flow_init(&F, &cfg, NULL, sink, NULL), 0);
+}
+
+
+static void save_seed(const uint8_t *exporter, const struct pb *p)
+{
+	const char *dir = getenv("DR_NETFLOW_CORPUS");
+	char path[4096];
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/netflow/seed-%03u", dir, ++seeds);
+	FILE *fp = fopen(path, "wb");
+	if (fp) {
+		fwrite(p->b, 1, p->n, fp);
+		fclose(fp);
+	}
+	snprintf(path, sizeof(path), "%s/flowseq/seed-%02u", dir, seq_test);
+	fp = fopen(path, "ab");
+	if (fp) {
+		uint8_t head[3] = {exporter == EXPORTER_A ? 0 : 1, (uint8_t)(p->n >> 8), (uint8_t)p->n};
+		fwrite(head, 1, 3, fp);
+		fwrite(p->b, 1, p->n, fp);
+		fclose(fp);
+	}
 }
 
 static void feed_from(const uint8_t *exporter, const struct pb *p)
 {
+	save_seed(exporter, p);
 	struct dr_flow_origin o = {.addr = exporter, .port = 2055, .ts_sec = 1700000000, .frame = 1};
 	dr_flow_datagram(&F, &o, p->b, p->n);
 }
