@@ -40,9 +40,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pos += 3;
 		if (len > size - pos)
 			len = size - pos;
+		frame++;
 		struct dr_flow_origin o = {
 			.addr = exporters[who], .port = 2055, .ts_sec = 1700000000 + (int64_t)frame,
-			.frame = ++frame,
+			.frame = frame,
 		};
 		dr_flow_datagram(&f, &o, data + pos, len);
 		pos += len;
