@@ -71,6 +71,8 @@ enum dr_flow_proto {
 	DR_FLOW_SFLOW_SOURCE = 0x73,	/* 's': one data source of an agent */
 };
 
+#define DR_FLOW_SAMPLERS 4	/* sampler IDs remembered per exporter */
+
 /* One exporter and observation domain (NetFlow v9 source ID, IPFIX
  * observation domain, NetFlow v5 engine type and ID, sFlow sub-agent or
  * data source), as nfdump keys them. */
@@ -85,6 +87,12 @@ struct dr_flow_exporter {
 	uint8_t have_uptime;
 	uint32_t uptime_ms;	/* the latest datagram's system uptime */
 	uint32_t sampling;	/* from options data or the header; 0: none sent */
+	/* NetFlow v9 and IPFIX: the rates options data gave per sampler ID
+	 * (IEs 48 and 302), for records that name their sampler; a small
+	 * fixed map, the slot used longest ago replaced when full */
+	uint32_t sampler_id[DR_FLOW_SAMPLERS];
+	uint32_t sampler_rate[DR_FLOW_SAMPLERS];	/* 0: the slot is free */
+	int64_t init_ms;	/* IPFIX systemInitTimeMilliseconds (IE 160), 0: unknown */
 	uint64_t pool;		/* sFlow: the data source's latest sample pool */
 	uint64_t datagrams, records, lost;
 };
@@ -110,6 +118,13 @@ void dr_flow_config_defaults(struct dr_flow_config *cfg);
 
 struct dr_decoder;
 struct dr_netflow_templates;	/* netflow.c */
+
+/* Fields a template may have; a template with more is refused
+ * (template_bad). */
+#define DR_NETFLOW_FIELDS 128
+/* Octets a template cache entry takes, its hash bucket included
+ * (netflow.c checks it against the real layout at compile time). */
+#define DR_NETFLOW_TEMPLATE_OCTETS (DR_NETFLOW_FIELDS * 4 + 80)
 
 typedef void (*dr_flow_record_fn)(void *ctx, const struct dr_record *rec);
 
