@@ -57,13 +57,36 @@ static void setup(struct dr_flow_decoder *f)
 	CHECK_EQ(dr_flow_init(f, &cfg, PORTS, sink, &SEEN), 0);
 }
 
-static void feed_at(struct dr_flow_decoder *f, const struct pb *p, int64_t sec)
+/* With DR_SFLOW_SEEDS=DIR, every datagram the tests build is also
+ * written to DIR: the fuzz target's seeds (fuzz/corpus/sflow). */
+static void write_seed(const struct pb *p)
+{
+	static unsigned n;
+	const char *dir = getenv("DR_SFLOW_SEEDS");
+	char path[4096];
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/built-%03u", dir, n++);
+	FILE *fp = fopen(path, "wb");
+	if (fp) {
+		fwrite(p->b, 1, p->n, fp);
+		fclose(fp);
+	}
+}
+
+static void feed_origin(struct dr_flow_decoder *f, const uint8_t *b, size_t n, int64_t sec)
 {
 	struct dr_flow_origin o = {
 		.addr = SENDER, .port = 50000, .ts_sec = sec, .ts_nsec = 500000000u,
 		.frame = 7, .file = 0,
 	};
-	dr_flow_datagram(f, &o, p->b, p->n);
+	dr_flow_datagram(f, &o, b, n);
+}
+
+static void feed_at(struct dr_flow_decoder *f, const struct pb *p, int64_t sec)
+{
+	write_seed(p);
+	feed_origin(f, p->b, p->n, sec);
 }
 
 static void feed(struct dr_flow_decoder *f, const struct pb *p)
@@ -516,10 +539,7 @@ static void test_shared_dumps(void)
 		}
 		struct dr_flow_decoder f;
 		setup(&f);
-		struct pb p;
-		p.n = len;
-		memcpy(p.b, buf, len);
-		feed(&f, &p);
+		feed_origin(&f, buf, len, 1700000000);
 		if (f.stats.sflow_flow_samples != e->flow || f.stats.sflow_counter_samples != e->counter ||
 		    f.stats.sflow_other_samples != e->other || f.stats.bad_datagram != e->bad)
 			fprintf(stderr, "%s: %llu flow, %llu counter, %llu other, %llu bad\n", e->file,
