@@ -13,9 +13,9 @@ secs=${1:-600}
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DDNSRADAR_FUZZ=ON \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target fuzz_dns fuzz_packet fuzz_analyze \
-	fuzz_pcapfile fuzz_netflow fuzz_flowseq >/dev/null
+	fuzz_pcapfile fuzz_netflow fuzz_flowseq fuzz_sflow >/dev/null
 work=$(mktemp -d)
-for t in dns packet analyze pcapfile netflow flowseq; do
+for t in dns packet analyze pcapfile netflow flowseq sflow; do
 	mkdir -p "$work/$t"
 	extra=""
 	[ "$t" = dns ] && extra="$*"
