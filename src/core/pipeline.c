@@ -267,7 +267,7 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	int ret = 0;
 	struct dr_input_spec spec = {
 		.paths = p->files, .npaths = p->nfiles, .mem = p->mem, .mem_len = p->mem_len,
-		.bpf = p->bpf,
+		.bpf = p->bpf, .listen = p->listen, .nlisten = p->nlisten, .rcvbuf = p->rcvbuf,
 	};
 
 	p->decode.dns_ports = p->dns_ports;
@@ -303,6 +303,9 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	p->filtered = in.filtered;
 	p->filtered_fragments = in.filtered_fragments;
 	p->filtered_vlan = in.filtered_vlan;
+	p->nsockets = in.nsockets;
+	memcpy(p->sockets, in.sockets, sizeof(p->sockets));
+	memcpy(p->listen_note, in.note, sizeof(p->listen_note));
 	if (in.failed) {
 		p->cut_short = 1;
 		p->cut_file = in.failed_file;

@@ -7,6 +7,7 @@
 
 #include "decode/packet.h"
 #include "core/where.h"
+#include "input/input.h"
 
 struct dr_regdom;
 
@@ -19,6 +20,10 @@ struct dr_pipeline {
 	int rcvbuf;			/* their receive buffers, octets (0: default) */
 	const uint8_t *mem;		/* not NULL: read mem[0..mem_len) */
 	size_t mem_len;
+	/* or flow export sockets: "ADDR:PORT" each (input/input.h) */
+	char *const *listen;
+	unsigned nlisten;
+	int rcvbuf;			/* octets; 0: the input's default */
 	/* 1 (the default): SIGINT and SIGTERM stop the reading, and the run
 	 * returns what was read with `interrupted` set; a second signal
 	 * has its default effect */
@@ -69,6 +74,11 @@ struct dr_pipeline {
 	uint64_t cut_offset;		/* at which byte of the file, */
 	char cut_why[256];		/* and why */
 	int interrupted;		/* the signal that stopped the reading, or 0 */
+	/* the flow export sockets' counts (datagrams, kernel drops), and
+	 * why they may lose datagrams, or "" */
+	struct dr_input_socket sockets[DR_LISTEN_MAX];
+	unsigned nsockets;
+	char listen_note[256];
 	char error[1024];
 };
 

@@ -11,6 +11,7 @@ volatile sig_atomic_t dr_input_interrupt;
 const struct dr_input_ops *const dr_input_kinds[] = {
 	&dr_input_memory,
 	&dr_input_stdin,
+	&dr_input_udp,
 	&dr_input_files,
 	NULL,
 };

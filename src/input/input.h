@@ -1,5 +1,6 @@
 /* Inputs are plug-ins: each kind (capture files or a rotated set, standard
- * input, a capture in memory) is one constant struct of operations, listed
+ * input, a capture in memory, flow export sockets) is one constant struct
+ * of operations, listed
  * in one table (input.c), as libpcap lists its capture sources. Each hands
  * over packets in batches and names a descriptor to wait on. */
 #ifndef DR_INPUT_INPUT_H
@@ -13,6 +14,7 @@
 
 #define DR_INPUT_BATCH 64	/* packets a reader asks for at once */
 #define DR_INPUT_END (-1)	/* read_batch: no more input, ever */
+#define DR_LISTEN_MAX 16	/* flow export sockets one input listens on */
 
 /* What the caller wants read; the table's first kind that matches reads
  * it. All of it is borrowed for the life of the input. */
@@ -22,6 +24,23 @@ struct dr_input_spec {
 	const uint8_t *mem;	/* or a pcap/pcapng image in memory */
 	size_t mem_len;
 	const char *bpf;	/* a BPF filter expression, or NULL */
+	/* or UDP sockets to receive flow exports on (NetFlow, IPFIX, sFlow):
+	 * "ADDR:PORT", "[ADDR6]:PORT"; port 0 picks a free port */
+	char *const *listen;
+	unsigned nlisten;
+	int rcvbuf;		/* receive buffer asked for, octets; 0: 32 MiB */
+};
+
+/* One socket of a flow export input, as the report shows it. */
+struct dr_input_socket {
+	char name[64];		/* the bound address, "127.0.0.1:2055", "[::]:6343" */
+	uint64_t datagrams;	/* received */
+	uint64_t octets;	/* their UDP payloads, as sent */
+	/* datagrams the kernel dropped because the receive buffer was full,
+	 * since the socket opened (the kernel's own count) */
+	uint64_t drops;
+	uint64_t truncated;	/* longer than a receive slot: cut */
+	int rcvbuf;		/* the receive buffer the kernel gave, octets */
 };
 
 struct dr_input;
@@ -64,11 +83,17 @@ struct dr_input {
 	uint64_t failed_packet;		/* 1-based packet number in that file */
 	uint64_t failed_offset;		/* file offset of that packet record */
 	char failed_why[256];		/* the reason alone */
+	/* flow export sockets (udp.c), in the order named */
+	struct dr_input_socket sockets[DR_LISTEN_MAX];
+	unsigned nsockets;
+	/* empty, or why the sockets may lose datagrams, for the report
+	 * ("... raise net.core.rmem_max") */
+	char note[256];
 };
 
 /* The kinds, in the order they are asked; NULL-terminated. */
 extern const struct dr_input_ops *const dr_input_kinds[];
-extern const struct dr_input_ops dr_input_memory, dr_input_stdin, dr_input_files;
+extern const struct dr_input_ops dr_input_memory, dr_input_stdin, dr_input_udp, dr_input_files;
 
 /* Set by a signal handler to its signal's number (and never cleared): the
  * reader stops at the next batch, and a read blocked on a pipe or terminal
