@@ -5,7 +5,8 @@ set -eu
 
 PKGS="build-essential dpkg-dev binutils cmake pkg-config clang libclang-rt-14-dev \
 libpcap-dev libpsl-dev publicsuffix libxxhash-dev libmaxminddb-dev zlib1g-dev libzstd-dev \
-tshark tcpdump python3 gzip zstd bind9 dnsperf"
+tshark tcpdump python3 gzip zstd bind9 dnsperf \
+softflowd pmacct nfdump tcpreplay iproute2"
 
 missing=""
 for p in $PKGS; do

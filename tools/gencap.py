@@ -18,7 +18,14 @@
                                       octet in each random label),
                                       random_subdomain_couk (random labels
                                       2-3 deep under victim.co.uk, mixed
-                                      case, dots inside labels)
+                                      case, dots inside labels),
+                                      isp-flows (the ISP seed for flow
+                                      exporters: a customer's router
+                                      reflecting about 25 Mbit/s for 60 s in
+                                      180 s of an ISP's web, QUIC, DNS and
+                                      NTP, bulk packets stored cut to their
+                                      headers), isp-flows-benign (the same
+                                      traffic without the attack)
 
 Everything is derived from a fixed seed, so the same command always writes
 the same bytes. No third-party packages: pcap and DNS are packed by hand.
@@ -473,7 +480,149 @@ def background(out, rng, start, seconds):
         out.add(t, bulk, caplen=54)
 
 
+# ---- the ISP seed, for flow exporters -------------------------------------
+
+# The operator of the ISP seed: 10.0.0.0/8, two recursive resolvers and an
+# authoritative server of its own (signed zones, large answers).
+ISP_FLAGS = ["--local", "10.0.0.0/8", "--resolver", "10.0.0.53", "--resolver", "10.0.0.54",
+             "--authoritative", "10.0.0.80"]
+ISP_RESOLVERS = [[10, 0, 0, 53], [10, 0, 0, 54]]
+ISP_AUTH = [10, 0, 0, 80]
+ISP_ROUTER = [10, 20, 30, 40]	# the customer's reset router
+ISP_VICTIMS = [[198, 18, 0, 10], [198, 18, 7, 20], [198, 19, 1, 30]]
+ISP_SECONDS, ISP_ATTACK_AT, ISP_ATTACK_SECONDS = 180.0, 60.0, 60.0
+HEADERS_TCP = 14 + 20 + 20	# what a capture cut to its headers keeps
+HEADERS_UDP = 14 + 20 + 8
+
+
+def isp_flows(name, path):
+    """The ISP seed as a core router's flow exporter sees it: a customer's
+    reset router reflecting about 25 Mbit/s of ". ANY" answers to three
+    spoofed victims abroad, at two service ports each, for 60 s, hidden in
+    180 s of an ISP's traffic (about 190 Mbit/s: seven times the attack). Bulk packets (TCP
+    segments coalesced by the capturing host's GRO, QUIC datagrams, the
+    attack's answers) are stored cut to their headers with their length on
+    the wire, so the capture stays small while an exporter counts every
+    octet. Returns the truth's expected alerts."""
+    rng = random.Random("scenario-" + name)
+    out = Pcap(path)
+    end = T0 + ISP_SECONDS
+    customers = [[10, 1 + rng.randrange(8), rng.randrange(256), rng.randrange(1, 255)]
+                 for _ in range(600)]
+    cgnat = [[10, 64, 0, i] for i in range(1, 5)]	# CGNAT outside addresses, many users each
+    sites = [[203, 0, 113, i] for i in range(1, 60)] + [[192, 0, 2, i] for i in range(100, 140)]
+    world_auth = [[198, 51, 100, i] for i in range(1, 80)]
+    public_resolvers = [[8, 8, 8, 8], [8, 8, 4, 4], [1, 1, 1, 1], [9, 9, 9, 9]]
+    names = ["www.example.com", "mail.example.net", "api.example.org", "shop.example",
+             "static.example.com", "login.example.net", "news.example.de", "video.example.jp"]
+
+    def user():
+        return rng.choice(cgnat) if rng.random() < 0.3 else rng.choice(customers)
+
+    # Web browsing, TCP 443 (and some 80): downloads in segments of up to 64
+    # KB, one ACK for every four; about 200 Mbit/s.
+    for start in arrivals(rng, 10, T0, ISP_SECONDS):
+        client, site = user(), rng.choice(sites)
+        cport, sport = rng.randrange(32768, 61000), 443 if rng.random() < 0.85 else 80
+        down = ether(ipv4(site, client, 6, tcp(sport, cport, 1, 0x10, b"\0" * rng.choice(
+            [16000, 32000, 48000, 64000])), ttl=57))
+        ack = ether(ipv4(client, site, 6, tcp(cport, sport, 1, 0x10, b"")))
+        out.add(start, ether(ipv4(client, site, 6, tcp(cport, sport, 0, 0x02, b""))))
+        seconds = min(rng.expovariate(1 / 12.0), end - start - 0.1)
+        for i, t in enumerate(arrivals(rng, rng.choice([2, 4, 6, 8]), start + 0.03, seconds)):
+            out.add(t, down, caplen=HEADERS_TCP)
+            if i % 4 == 3:
+                out.add(t + 0.0002, ack)
+    # QUIC, UDP 443: full-size datagrams down, a few up.
+    for start in arrivals(rng, 2, T0, ISP_SECONDS):
+        client, site = user(), rng.choice(sites)
+        cport = rng.randrange(32768, 61000)
+        down = ether(ipv4(site, client, 17, udp(443, cport, b"\0" * 1344), ttl=57))
+        up = ether(ipv4(client, site, 17, udp(cport, 443, b"\0" * 40)))
+        seconds = min(rng.expovariate(1 / 8.0), end - start - 0.1)
+        for i, t in enumerate(arrivals(rng, 15, start, seconds)):
+            out.add(t, down, caplen=HEADERS_UDP)
+            if i % 5 == 4:
+                out.add(t + 0.0003, up)
+    # Customers (the CGNAT addresses among them) asking the ISP's resolvers.
+    for t in arrivals(rng, 100, T0, ISP_SECONDS):
+        q = dns_query(rng.getrandbits(16), rng.choice(names), rng.choice([1, 28]))
+        exchange(out, t, user(), rng.choice(ISP_RESOLVERS), rng.randrange(1024, 65536), q,
+                 dns_response(q, answers=rng.randrange(1, 4), rdata_len=16),
+                 rng.uniform(0.001, 0.02))
+    # ...and CGNAT users asking public resolvers abroad directly.
+    for t in arrivals(rng, 60, T0, ISP_SECONDS):
+        q = dns_query(rng.getrandbits(16), rng.choice(names), rng.choice([1, 28]))
+        exchange(out, t, rng.choice(cgnat), rng.choice(public_resolvers), rng.randrange(1024, 65536),
+                 q, dns_response(q, answers=rng.randrange(1, 4), rdata_len=16),
+                 rng.uniform(0.01, 0.03))
+    # The resolvers' upstream queries and the answers (large, signed).
+    for t in arrivals(rng, 50, T0, ISP_SECONDS):
+        q = dns_query(rng.getrandbits(16), rng.choice(names), rng.choice([1, 28, 48, 43]),
+                      do=True, rd=False)
+        r = dns_response(q, answers=rng.randrange(1, 5), rdata_len=rng.choice([40, 120, 250]),
+                         aa=True, ra=False)
+        exchange(out, t, rng.choice(ISP_RESOLVERS), rng.choice(world_auth),
+                 rng.randrange(1024, 65536), q, r, rng.uniform(0.01, 0.08))
+    # The ISP's authoritative server answering the world's resolvers (the
+    # big public ones ask most): signed answers, many names.
+    for t in arrivals(rng, 40, T0, ISP_SECONDS):
+        asker = rng.choice(public_resolvers if rng.random() < 0.7 else WORLD_RESOLVERS[4:])
+        q = dns_query(rng.getrandbits(16), "%s%d.isp-example.net" % (rng.choice(LABELS),
+                                                                      rng.randrange(300)),
+                      rng.choice([1, 28, 15]), do=True, rd=False)
+        exchange(out, t, asker, ISP_AUTH, rng.randrange(1024, 65536), q,
+                 dns_response(q, answers=rng.randrange(1, 3), rdata_len=300, aa=True, ra=False),
+                 rng.uniform(0.0002, 0.002), ttl=rng.randrange(40, 60))
+    # A mail server's DNSBL look-ups through the resolver: unique names,
+    # mostly NXDOMAIN.
+    for t in arrivals(rng, 60, T0, ISP_SECONDS):
+        ip = [rng.randrange(1, 224) for _ in range(4)]
+        q = dns_query(rng.getrandbits(16), "%d.%d.%d.%d.zen.dnsbl-example.org" %
+                      tuple(reversed(ip)), 1, edns=False)
+        exchange(out, t, [10, 0, 1, 25], ISP_RESOLVERS[0], rng.randrange(1024, 65536), q,
+                 dns_response(q, rcode=3 if rng.random() < 0.9 else 0), rng.uniform(0.002, 0.03))
+    # A customer's own small DNS server for its zone, a few answers a second.
+    for t in arrivals(rng, 4, T0, ISP_SECONDS):
+        q = dns_query(rng.getrandbits(16), "%s%d.family-example.org" % (
+            rng.choice(LABELS), rng.randrange(60)), rng.choice([1, 28, 15]), rd=False)
+        exchange(out, t, rng.choice(WORLD_RESOLVERS), [10, 3, 7, 9], rng.randrange(1024, 65536),
+                 q, dns_response(q, aa=True, ra=False, rdata_len=16), rng.uniform(0.0002, 0.002))
+    # NTP: customers' devices and the pool, 48-octet packets both ways.
+    ntp = b"\x23" + b"\0" * 47
+    for t in arrivals(rng, 20, T0, ISP_SECONDS):
+        client, server = user(), rng.choice(sites[:8])
+        port = 123 if rng.random() < 0.5 else rng.randrange(32768, 61000)
+        out.add(t, ether(ipv4(client, server, 17, udp(port, 123, ntp))))
+        out.add(t + rng.uniform(0.01, 0.05), ether(ipv4(server, client, 17, udp(123, port, ntp))))
+
+    expected = []
+    if name == "isp-flows":
+        # The reflection: spoofed ". ANY" queries from the victims' service
+        # ports, answered with about 1,380 octets each, 2,260 a second.
+        attack_at = T0 + ISP_ATTACK_AT
+        ports = [(v, p) for v in ISP_VICTIMS for p in rng.sample([80, 123, 443, 3074, 27015], 2)]
+        for t in arrivals(rng, 2260, attack_at, ISP_ATTACK_SECONDS):
+            victim, port = rng.choice(ports)
+            q = dns_query(rng.getrandbits(16), ".", 255, edns=True)
+            r = dns_response(q, answers=13, rdata_len=90)
+            out.add(t, ether(ipv4(victim, ISP_ROUTER, 17, udp(port, 53, q), ttl=49)))
+            out.add(t + 0.0004, ether(ipv4(ISP_ROUTER, victim, 17, udp(53, port, r), ttl=64)),
+                    caplen=HEADERS_UDP + len(q))
+        expected.append({"type": "reflection", "key": "10.20.30.40", "attack_start": attack_at,
+                         "attack_end": attack_at + ISP_ATTACK_SECONDS,
+                         "victims": [".".join(map(str, v)) for v in ISP_VICTIMS]})
+    elif name != "isp-flows-benign":
+        raise SystemExit("unknown scenario %r" % name)
+    out.close()
+    return ISP_FLAGS, expected
+
+
 def scenario(name, path):
+    if name.startswith("isp-flows"):
+        flags, expected = isp_flows(name, path)
+        write_truth(path, name, flags, expected)
+        return
     rng = random.Random("scenario-" + name)
     out = Pcap(path)
     seconds, attack_at = 20.0, T0 + 5.0
@@ -589,11 +738,12 @@ def scenario(name, path):
     elif name != "benign":
         raise SystemExit("unknown scenario %r" % name)
     out.close()
-    truth = {
-        "scenario": name,
-        "flags": ROLE_FLAGS,
-        "expected": [{"type": ty, "key": k, "attack_start": attack_at} for ty, k in expected],
-    }
+    write_truth(path, name, ROLE_FLAGS,
+                [{"type": ty, "key": k, "attack_start": attack_at} for ty, k in expected])
+
+
+def write_truth(path, name, flags, expected):
+    truth = {"scenario": name, "flags": flags, "expected": expected}
     with open(path + ".truth", "w") as f:
         json.dump(truth, f, indent=1)
         f.write("\n")
