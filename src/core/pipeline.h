@@ -15,9 +15,6 @@ struct dr_pipeline {
 	/* set by the caller: files, or a capture image in memory */
 	char *const *files;
 	unsigned nfiles;
-	char *const *listen;		/* or UDP sockets for flow exports, ADDR:PORT */
-	unsigned nlisten;
-	int rcvbuf;			/* their receive buffers, octets (0: default) */
 	const uint8_t *mem;		/* not NULL: read mem[0..mem_len) */
 	size_t mem_len;
 	/* or flow export sockets: "ADDR:PORT" each (input/input.h) */
