@@ -373,7 +373,7 @@ static int run_mode(int argc, char **argv, int collect)
 		p->nfiles = (unsigned)(argc - optind);
 	}
 	dr_decode_config_apply(&p->decode, engine->decode_values);
-	dr_flow_config_apply(&p->decode.flow, engine->flow_values);
+	dr_flow_config_apply(&p->flow_config, engine->flow_values);
 
 	have_engine = 1;
 	if (dr_alert_log_init(&alerts, 4 * DR_ALERTS_MAX) < 0 ||

@@ -38,7 +38,7 @@ void dr_pipeline_init(struct dr_pipeline *p)
 	for (unsigned i = 0; i < sizeof(flow_ports) / sizeof(flow_ports[0]); i++)
 		dr_port_set(p->flow_ports, flow_ports[i]);
 	p->flows = 1;
-	dr_flow_config_defaults(&p->decode.flow);
+	dr_flow_config_defaults(&p->flow_config);
 	p->progress = 1;
 	p->threads = 1;
 	p->catch_signals = 1;
@@ -260,6 +260,7 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 {
 	struct dr_input in;
 	struct dr_decoder dec;
+	struct dr_flow_decoder *flow = NULL;
 	struct run_ctx rc = {p, fn, ctx, NULL, NULL, 0, 0};
 	struct dr_ring ring;
 	struct sigaction old_sig[2];
@@ -271,7 +272,8 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	};
 
 	p->decode.dns_ports = p->dns_ports;
-	p->decode.flow_ports = p->flows ? p->flow_ports : NULL;
+	p->decode.flow_ports = p->flow_ports;
+	p->decode.on_export = NULL;
 	p->cut_short = 0;	/* a pipeline may be run again (fuzz_analyze) */
 	if (p->catch_signals)
 		catch_signals(old_sig);
@@ -283,13 +285,33 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 		}
 		goto out;
 	}
+	/* Flow exports the decoder finds go to the flow decoder, whose
+	 * records join the decoder's on their way to the consumers. */
+	if (p->flows && !(flow = malloc(sizeof(*flow)))) {
+		snprintf(p->error, sizeof(p->error), "out of memory for the flow decoder");
+		dr_input_close(&in);
+		ret = -1;
+		goto out;
+	}
+	if (flow && dr_flow_init(flow, &p->flow_config, p->dns_ports, filtered_message, &rc) < 0) {
+		free(flow);
+		flow = NULL;
+		snprintf(p->error, sizeof(p->error), "out of memory for the flow decoder's tables");
+		dr_input_close(&in);
+		ret = -1;
+		goto out;
+	}
+	if (flow) {
+		p->decode.on_export = dr_flow_export;
+		p->decode.export_ctx = flow;
+	}
 	if (dr_decoder_init(&dec, &p->decode, filtered_message, &rc) < 0) {
 		snprintf(p->error, sizeof(p->error), "out of memory for the decoder tables");
 		dr_input_close(&in);
 		ret = -1;
 		goto out;
 	}
-	p->decode_mem = dr_decoder_mem_budget(&dec);
+	p->decode_mem = dr_decoder_mem_budget(&dec) + (flow ? dr_flow_mem(flow) : 0);
 	start_thread(&rc, &ring, &tid);
 	read_all(&rc, &in, &dec);
 	p->interrupted = dr_input_interrupt;
@@ -297,9 +319,12 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	stop_thread(&rc, tid);
 	p->stats = dec.stats;
 	p->notes = dec.notes;
-	p->flow_stats = dec.flow_stats;
-	p->nflow_exporters = dec.nflow_exporters;
-	memcpy(p->flow_exporters, dec.flow_exporters, sizeof(p->flow_exporters));
+	memset(&p->flow_stats, 0, sizeof(p->flow_stats));
+	p->nflow_exporters = 0;
+	if (flow) {
+		p->flow_stats = flow->stats;
+		p->nflow_exporters = dr_flow_busiest(flow, p->flow_exporters, DR_FLOW_EXPORTERS_KEPT);
+	}
 	p->filtered = in.filtered;
 	p->filtered_fragments = in.filtered_fragments;
 	p->filtered_vlan = in.filtered_vlan;
@@ -317,6 +342,10 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	}
 	dr_input_close(&in);
 out:
+	if (flow) {
+		dr_flow_fini(flow);
+		free(flow);
+	}
 	if (p->catch_signals)
 		restore_signals(old_sig);
 	return ret;

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "decode/flow.h"
 #include "decode/packet.h"
 #include "core/where.h"
 #include "input/input.h"
@@ -32,6 +33,7 @@ struct dr_pipeline {
 	 * flows = 0 decodes none */
 	uint8_t flow_ports[8192];
 	int flows;
+	struct dr_flow_config flow_config;	/* the flow decoder's tables */
 	struct dr_where where;
 	int progress;			/* 1: draw on stderr if it is a terminal */
 	/* optional, for live inputs (one thread): called at least once a

@@ -165,7 +165,20 @@ void dr_flow_datagram(struct dr_flow_decoder *f, const struct dr_flow_origin *o,
 /* Bytes the decoder's tables take (fixed at init). */
 size_t dr_flow_mem(const struct dr_flow_decoder *f);
 
-/* For the protocol decoders (netflow.c, sflow.c). */
+/* dr_flow_datagram as the packet decoder hands datagrams on (its
+ * dr_export_fn, ctx the flow decoder): the carrier's source is the
+ * exporter. */
+void dr_flow_export(void *ctx, const struct dr_record *carrier, uint16_t sport,
+		    const uint8_t *data, size_t len);
+
+#define DR_FLOW_EXPORTERS_KEPT 16	/* exporters a report lists */
+
+/* Copies the busiest exporters (most records first; not sFlow's data
+ * sources) into out, at most max of them; returns how many. */
+unsigned dr_flow_busiest(const struct dr_flow_decoder *f, struct dr_flow_exporter *out,
+			 unsigned max);
+
+/* For the protocol decoders (netflow.c, sflow.c): exporters.c. */
 
 /* The exporter entry of (addr, proto, domain), made if need be; when the
  * table is full, the one seen longest ago is forgotten (counted). Never
@@ -196,8 +209,6 @@ void dr_flow_rec_reset(struct dr_flow_decoder *f);
 int dr_netflow_init(struct dr_flow_decoder *f);
 void dr_netflow_fini(struct dr_flow_decoder *f);
 size_t dr_netflow_mem(const struct dr_flow_decoder *f);
-/* Forgets the templates of exporter x (a restart). */
-void dr_netflow_forget(struct dr_flow_decoder *f, const struct dr_flow_exporter *x);
 void dr_netflow5_datagram(struct dr_flow_decoder *f, const uint8_t *data, size_t len);
 void dr_netflow9_datagram(struct dr_flow_decoder *f, const uint8_t *data, size_t len);
 void dr_ipfix_message(struct dr_flow_decoder *f, const uint8_t *data, size_t len);

@@ -1,5 +1,5 @@
-/* NetFlow v5, NetFlow v9 and IPFIX datagrams into flow records, and the
- * template cache v9 and IPFIX need.
+/* NetFlow v5, NetFlow v9 and IPFIX datagrams into flow records (the
+ * template cache v9 and IPFIX need is templates.c).
  *
  * NetFlow v5 (Cisco), a 24-octet header then `count` records of 48:
  *
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "decode/flow.h"
+#include "decode/templates.h"
 #include "lib/cursor.h"
 #include "lib/errors.h"
 #include "lib/hash.h"
@@ -110,222 +111,7 @@ void dr_netflow5_datagram(struct dr_flow_decoder *f, const uint8_t *data, size_t
 }
 
 
-/* The template cache.
- *
- * A template is kept per (exporter address, protocol, source ID or
- * observation domain, template ID) in a table of cfg.templates entries
- * allocated at init: entries chained from hash buckets, and a list from
- * the entry refreshed longest ago to the latest, whose head gives way
- * when the table is full. A template lives cfg.template_lifetime seconds
- * of export time after it was last sent (ipfixcol2 judges by export time
- * too), checked when a data set uses it. A field is kept as its element
- * ID and length; an enterprise-specific field (IPFIX), a NetFlow v9
- * options scope field (whose types are not element IDs) and element 0
- * are kept as ID 0: skipped by their length. */
-
-#define VARLEN 65535u		/* IPFIX: the length comes with the value */
-#define NIL UINT32_MAX
-
-struct nf_field {
-	uint16_t id;
-	uint16_t len;
-};
-
-struct nf_template {
-	uint8_t addr[DR_AKEY];
-	uint8_t proto;		/* 0: the entry is free */
-	uint8_t options;	/* an options template: its records tell sampling */
-	uint8_t varlen;		/* has a field of variable length */
-	uint16_t id;
-	uint16_t nfields;
-	uint16_t min_len;	/* octets of its shortest record */
-	uint16_t pad;
-	uint32_t domain;
-	int64_t refreshed;	/* export time it was last sent, seconds */
-	uint64_t gen;		/* the message that last sent it */
-	uint32_t hnext;		/* next in its bucket */
-	uint32_t older, newer;	/* neighbours in refresh order */
-	struct nf_field field[DR_NETFLOW_FIELDS];
-};
-
-_Static_assert(sizeof(struct nf_template) + 2 * sizeof(uint32_t) <= DR_NETFLOW_TEMPLATE_OCTETS,
-	       "DR_NETFLOW_TEMPLATE_OCTETS is below a template entry's size");
-_Static_assert(sizeof(struct nf_template) + sizeof(uint32_t) >= DR_NETFLOW_TEMPLATE_OCTETS / 2,
-	       "DR_NETFLOW_TEMPLATE_OCTETS is far above a template entry's size");
-
-struct dr_netflow_templates {
-	struct nf_template *t;
-	uint32_t n;		/* entries */
-	uint32_t used;
-	uint32_t *bucket;	/* nbuckets, a power of two */
-	uint32_t mask;
-	uint32_t free;		/* chain of free entries, through hnext */
-	uint32_t oldest, newest;
-	uint64_t gen;		/* messages seen */
-};
-
-int dr_netflow_init(struct dr_flow_decoder *f)
-{
-	uint32_t n = f->cfg.templates ? f->cfg.templates : 1, nb = 1;
-	while (nb < n)
-		nb <<= 1;
-	struct dr_netflow_templates *c = calloc(1, sizeof(*c));
-	if (!c)
-		return DR_ENOMEM;
-	c->t = calloc(n, sizeof(*c->t));
-	c->bucket = malloc((size_t)nb * sizeof(*c->bucket));
-	if (!c->t || !c->bucket) {
-		free(c->t);
-		free(c->bucket);
-		free(c);
-		return DR_ENOMEM;
-	}
-	c->n = n;
-	c->mask = nb - 1;
-	memset(c->bucket, 0xff, (size_t)nb * sizeof(*c->bucket));
-	for (uint32_t i = 0; i < n; i++)
-		c->t[i].hnext = i + 1 < n ? i + 1 : NIL;
-	c->free = 0;
-	c->oldest = c->newest = NIL;
-	f->tmpl = c;
-	return 0;
-}
-
-void dr_netflow_fini(struct dr_flow_decoder *f)
-{
-	if (!f->tmpl)
-		return;
-	free(f->tmpl->t);
-	free(f->tmpl->bucket);
-	free(f->tmpl);
-	f->tmpl = NULL;
-}
-
-size_t dr_netflow_mem(const struct dr_flow_decoder *f)
-{
-	const struct dr_netflow_templates *c = f->tmpl;
-	if (!c)
-		return 0;
-	return sizeof(*c) + (size_t)c->n * sizeof(*c->t) + ((size_t)c->mask + 1) * sizeof(*c->bucket);
-}
-
-static uint32_t tmpl_bucket(const struct dr_netflow_templates *c, const uint8_t *addr,
-			    uint8_t proto, uint32_t domain, uint16_t id)
-{
-	uint64_t h = dr_hash64(addr, DR_AKEY);
-	h = dr_avalanche64(h ^ ((uint64_t)domain << 24 | (uint64_t)id << 8 | proto));
-	return (uint32_t)h & c->mask;
-}
-
-static struct nf_template *tmpl_find(struct dr_netflow_templates *c, const uint8_t *addr,
-				     uint8_t proto, uint32_t domain, uint16_t id)
-{
-	for (uint32_t i = c->bucket[tmpl_bucket(c, addr, proto, domain, id)]; i != NIL;
-	     i = c->t[i].hnext) {
-		struct nf_template *t = &c->t[i];
-		if (t->id == id && t->domain == domain && t->proto == proto &&
-		    memcmp(t->addr, addr, DR_AKEY) == 0)
-			return t;
-	}
-	return NULL;
-}
-
-static void lru_unlink(struct dr_netflow_templates *c, struct nf_template *t)
-{
-	if (t->older != NIL)
-		c->t[t->older].newer = t->newer;
-	else
-		c->oldest = t->newer;
-	if (t->newer != NIL)
-		c->t[t->newer].older = t->older;
-	else
-		c->newest = t->older;
-}
-
-static void lru_append(struct dr_netflow_templates *c, struct nf_template *t)
-{
-	uint32_t i = (uint32_t)(t - c->t);
-	t->older = c->newest;
-	t->newer = NIL;
-	if (c->newest != NIL)
-		c->t[c->newest].newer = i;
-	else
-		c->oldest = i;
-	c->newest = i;
-}
-
-/* Takes t out of the table, its entry back to the free chain. */
-static void tmpl_drop(struct dr_netflow_templates *c, struct nf_template *t)
-{
-	uint32_t i = (uint32_t)(t - c->t);
-	uint32_t *link = &c->bucket[tmpl_bucket(c, t->addr, t->proto, t->domain, t->id)];
-	while (*link != i && *link != NIL)
-		link = &c->t[*link].hnext;
-	if (*link == i)
-		*link = t->hnext;
-	lru_unlink(c, t);
-	t->proto = 0;
-	t->hnext = c->free;
-	c->free = i;
-	c->used--;
-}
-
-/* Forgets the templates of one exporter and domain, but those the message
- * `keep` sent (0: none kept); returns how many. */
-static unsigned tmpl_forget(struct dr_flow_decoder *f, const uint8_t *addr, uint8_t proto,
-			    uint32_t domain, uint64_t keep, int options_only, int data_only)
-{
-	struct dr_netflow_templates *c = f->tmpl;
-	unsigned n = 0;
-	for (uint32_t i = 0; i < c->n && c->used; i++) {
-		struct nf_template *t = &c->t[i];
-		if (t->proto != proto || t->domain != domain || memcmp(t->addr, addr, DR_AKEY) != 0 ||
-		    (keep && t->gen == keep) || (options_only && !t->options) ||
-		    (data_only && t->options))
-			continue;
-		tmpl_drop(c, t);
-		n++;
-	}
-	return n;
-}
-
-void dr_netflow_forget(struct dr_flow_decoder *f, const struct dr_flow_exporter *x)
-{
-	if (f->tmpl && (x->proto == DR_FLOW_NETFLOW9 || x->proto == DR_FLOW_IPFIX))
-		tmpl_forget(f, x->addr, x->proto, (uint32_t)x->domain, 0, 0, 0);
-}
-
-/* The entry for a template being learned: its own when known, else a
- * free one, else the one refreshed longest ago (counted). */
-static struct nf_template *tmpl_slot(struct dr_flow_decoder *f, const struct dr_flow_exporter *x,
-				     uint16_t id)
-{
-	struct dr_netflow_templates *c = f->tmpl;
-	uint32_t domain = (uint32_t)x->domain;
-	struct nf_template *t = tmpl_find(c, x->addr, x->proto, domain, id);
-	if (t) {
-		lru_unlink(c, t);
-		lru_append(c, t);
-		return t;
-	}
-	if (c->free == NIL) {
-		f->stats.template_evicted++;
-		tmpl_drop(c, &c->t[c->oldest]);
-	}
-	uint32_t i = c->free;
-	t = &c->t[i];
-	c->free = t->hnext;
-	c->used++;
-	memcpy(t->addr, x->addr, DR_AKEY);
-	t->proto = x->proto;
-	t->domain = domain;
-	t->id = id;
-	uint32_t *b = &c->bucket[tmpl_bucket(c, t->addr, t->proto, domain, id)];
-	t->hnext = *b;
-	*b = i;
-	lru_append(c, t);
-	return t;
-}
+#define VARLEN DR_TMPL_VARLEN
 
 /* The decoding of one message. */
 struct nf_message {
@@ -377,7 +163,7 @@ static void learn(struct dr_flow_decoder *f, struct nf_message *m, uint16_t id, 
 		f->stats.template_bad++;
 		return;
 	}
-	struct nf_template *t = tmpl_slot(f, m->x, id);
+	struct nf_template *t = dr_tmpl_slot(f, m->x, id);
 	t->options = (uint8_t)options;
 	t->varlen = varlen;
 	t->nfields = (uint16_t)count;
@@ -405,13 +191,13 @@ static void withdraw(struct dr_flow_decoder *f, struct nf_message *m, uint16_t s
 {
 	struct dr_flow_exporter *x = m->x;
 	if (id == set) {	/* every template (set 2) or options template (set 3) */
-		f->stats.template_withdrawn += tmpl_forget(f, x->addr, x->proto, (uint32_t)x->domain,
+		f->stats.template_withdrawn += dr_tmpl_forget(f, x->addr, x->proto, (uint32_t)x->domain,
 							   0, set == 3, set == 2);
 		return;
 	}
-	struct nf_template *t = tmpl_find(f->tmpl, x->addr, x->proto, (uint32_t)x->domain, id);
+	struct nf_template *t = dr_tmpl_find(f->tmpl, x->addr, x->proto, (uint32_t)x->domain, id);
 	if (t)
-		tmpl_drop(f->tmpl, t);
+		dr_tmpl_drop(f->tmpl, t);
 	f->stats.template_withdrawn++;
 }
 
@@ -806,10 +592,10 @@ static void data_set(struct dr_flow_decoder *f, struct nf_message *m, uint16_t s
 		     struct dr_cursor *c, int ipfix)
 {
 	struct dr_flow_exporter *x = m->x;
-	struct nf_template *t = tmpl_find(f->tmpl, x->addr, x->proto, (uint32_t)x->domain, set);
+	struct nf_template *t = dr_tmpl_find(f->tmpl, x->addr, x->proto, (uint32_t)x->domain, set);
 	if (t && m->export_sec - t->refreshed > (int64_t)f->cfg.template_lifetime) {
 		f->stats.template_expired++;
-		tmpl_drop(f->tmpl, t);
+		dr_tmpl_drop(f->tmpl, t);
 		t = NULL;
 	}
 	if (!t) {
@@ -969,5 +755,5 @@ void dr_ipfix_message(struct dr_flow_decoder *f, const uint8_t *data, size_t len
 	 * restart forgets the templates of before, not those just sent
 	 * (nor the sampling just sent: options data follow a restart) */
 	if (dr_flow_sequence(f, x, seq, m.data_records, 0))
-		tmpl_forget(f, x->addr, x->proto, domain, gen, 0, 0);
+		dr_tmpl_forget(f, x->addr, x->proto, domain, gen, 0, 0);
 }

@@ -114,7 +114,6 @@
  */
 #include "decode/packet.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "lib/errors.h"
@@ -143,7 +142,9 @@ int dr_decoder_init(struct dr_decoder *d, const struct dr_decode_config *cfg,
 {
 	memset(d, 0, sizeof(*d));
 	d->dns_ports = cfg->dns_ports;
-	d->flow_ports = cfg->flow_ports;
+	d->flow_ports = cfg->on_export ? cfg->flow_ports : NULL;
+	d->on_export = cfg->on_export;
+	d->export_ctx = cfg->export_ctx;
 	d->sampled = cfg->sampled;
 	d->on_message = on_message;
 	d->ctx = ctx;
@@ -152,16 +153,6 @@ int dr_decoder_init(struct dr_decoder *d, const struct dr_decode_config *cfg,
 	if (dr_tcp_init(&d->tcp, &cfg->tcp) < 0) {
 		dr_frag_fini(&d->frag);
 		return DR_ENOMEM;
-	}
-	if (d->flow_ports) {
-		d->flow = malloc(sizeof(*d->flow));
-		if (!d->flow || dr_flow_init(d->flow, &cfg->flow, cfg->dns_ports, on_message, ctx) < 0) {
-			free(d->flow);
-			d->flow = NULL;
-			dr_tcp_fini(&d->tcp);
-			dr_frag_fini(&d->frag);
-			return DR_ENOMEM;
-		}
 	}
 	return 0;
 }
@@ -179,39 +170,8 @@ static void sync_counts(struct dr_decoder *d)
 	d->stats.tcp_unfinished = d->tcp.counts.unfinished;
 }
 
-/* Keeps the flow decoder's counts and its busiest exporters. */
-static void keep_flow_exporters(struct dr_decoder *d)
-{
-	struct dr_flow_decoder *f = d->flow;
-	d->flow_stats = f->stats;
-	d->nflow_exporters = 0;
-	for (uint32_t i = 0; i < f->cfg.exporters; i++) {
-		const struct dr_flow_exporter *x = &f->exp[i];
-		if (!x->proto || x->proto == DR_FLOW_SFLOW_SOURCE)
-			continue;
-		unsigned n = d->nflow_exporters, j = n;
-		if (n == DR_FLOW_EXPORTERS_KEPT) {
-			if (x->records <= d->flow_exporters[n - 1].records)
-				continue;
-			j = --n;
-		}
-		while (j > 0 && d->flow_exporters[j - 1].records < x->records) {
-			d->flow_exporters[j] = d->flow_exporters[j - 1];
-			j--;
-		}
-		d->flow_exporters[j] = *x;
-		d->nflow_exporters = n + 1;
-	}
-}
-
 void dr_decoder_fini(struct dr_decoder *d)
 {
-	if (d->flow) {
-		keep_flow_exporters(d);
-		dr_flow_fini(d->flow);
-		free(d->flow);
-		d->flow = NULL;
-	}
 	d->stats.frag_unfinished += dr_frag_pending(&d->frag);
 	dr_frag_fini(&d->frag);
 	dr_tcp_fini(&d->tcp);
@@ -362,19 +322,6 @@ static int decode_overlay(struct dr_decoder *d, uint16_t dport, const uint8_t *p
 	return 1;
 }
 
-/* An export datagram, from a capture or a socket, to the flow decoder. */
-static void flow_datagram(struct dr_decoder *d, unsigned family, const uint8_t *addr,
-			  uint16_t port, const uint8_t *p, size_t n)
-{
-	uint8_t key[DR_AKEY] = {(uint8_t)family};
-	memcpy(key + 1, addr, family == 4 ? 4 : 16);
-	struct dr_flow_origin o = {
-		.addr = key, .port = port, .ts_sec = d->rec.ts_sec, .ts_nsec = d->rec.ts_nsec,
-		.frame = d->rec.frame, .file = d->rec.file,
-	};
-	dr_flow_datagram(d->flow, &o, p, n);
-}
-
 static void decode_udp(struct dr_decoder *d, const uint8_t *p, size_t n, int depth)
 {
 	struct dr_cursor c;
@@ -390,10 +337,10 @@ static void decode_udp(struct dr_decoder *d, const uint8_t *p, size_t n, int dep
 	}
 	const uint8_t *payload = dr_cur_ptr(&c);
 	size_t plen = dr_cur_avail(&c);
-	if (d->flow && dr_port_test(d->flow_ports, dport)) {
+	if (d->flow_ports && dr_port_test(d->flow_ports, dport)) {
 		if (ulen >= 8 && (size_t)ulen - 8 < plen)
 			plen = (size_t)ulen - 8;
-		flow_datagram(d, d->rec.family, d->rec.src, sport, payload, plen);
+		d->on_export(d->export_ctx, &d->rec, sport, payload, plen);
 		return;
 	}
 	if ((dport == PORT_VXLAN || dport == PORT_GENEVE) && !dr_port_test(d->dns_ports, dport) &&
@@ -913,12 +860,14 @@ void dr_decoder_packet(struct dr_decoder *d, const struct dr_packet *pkt)
 	dr_cur_init(&c, p, n);
 	switch (pkt->link) {
 	case DR_LINK_EXPORT:
-		if (d->flow) {
-			r->family = pkt->peer[0];
-			flow_datagram(d, pkt->peer[0], pkt->peer + 1, pkt->peer_port, p, n);
-		} else {
+		if (!d->on_export) {
 			d->stats.link_unsupported++;
+			return;
 		}
+		r->family = pkt->peer[0];
+		memset(r->src, 0, sizeof(r->src));
+		memcpy(r->src, pkt->peer + 1, r->family == 4 ? 4 : 16);
+		d->on_export(d->export_ctx, r, pkt->peer_port, p, n);
 		return;
 	case DR_LINK_ETHERNET:
 		decode_ethernet(d, p, n, 0);

@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "decode/record.h"
-#include "decode/flow.h"
 #include "decode/frag.h"
 #include "decode/notes.h"
 #include "decode/tcp.h"
@@ -89,12 +88,20 @@ struct dr_packet {
 
 typedef void (*dr_message_fn)(void *ctx, const struct dr_record *rec);
 
+/* A datagram the decoder does not read itself: a flow export at a flow
+ * port, or a DR_LINK_EXPORT packet. carrier holds what is known of the
+ * packet that brought it (family, source address, times, frame, file),
+ * sport its UDP source port; data is borrowed for the call. */
+typedef void (*dr_export_fn)(void *ctx, const struct dr_record *carrier, uint16_t sport,
+			     const uint8_t *data, size_t len);
+
 struct dr_decode_config {
 	const uint8_t *dns_ports;	/* 8 KiB bitmap of ports that carry DNS */
-	/* 8 KiB bitmap of UDP destination ports that carry flow exports, or
-	 * NULL: none are decoded */
+	/* 8 KiB bitmap of UDP destination ports that carry flow exports, and
+	 * who takes them (the flow decoder, decode/flow.h); NULL: none are */
 	const uint8_t *flow_ports;
-	struct dr_flow_config flow;
+	dr_export_fn on_export;
+	void *export_ctx;
 	/* 1: the frames are sampled headers (sFlow), cut short on purpose:
 	 * nothing is reassembled, a first fragment is read as it is, a later
 	 * one becomes an aggregate record without ports, and a DNS message
@@ -117,22 +124,16 @@ extern const struct dr_param dr_decode_params[DR_DECODE_NPARAMS];
  * dr_decode_params (already validated). */
 void dr_decode_config_apply(struct dr_decode_config *cfg, const double *values);
 
-#define DR_FLOW_EXPORTERS_KEPT 16	/* exporters the report lists */
-
 struct dr_decoder {
 	const uint8_t *dns_ports;
 	const uint8_t *flow_ports;
-	struct dr_flow_decoder *flow;	/* NULL: no flow ports */
+	dr_export_fn on_export;
+	void *export_ctx;
 	uint8_t sampled;
 	struct dr_frag_table frag;
 	struct dr_tcp_table tcp;
 	struct dr_decode_stats stats;
 	struct dr_decode_notes notes;	/* ports and link types it could not use */
-	/* what the flow decoder saw, and its busiest exporters (most
-	 * records first): kept by dr_decoder_fini */
-	struct dr_flow_stats flow_stats;
-	struct dr_flow_exporter flow_exporters[DR_FLOW_EXPORTERS_KEPT];
-	unsigned nflow_exporters;
 	dr_message_fn on_message;
 	void *ctx;
 	struct dr_record rec;	/* the record being filled */

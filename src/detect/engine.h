@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/clock.h"
+#include "decode/flow.h"
 #include "decode/packet.h"
 #include "core/reorder.h"
 #include "detect/detector.h"

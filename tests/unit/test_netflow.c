@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "decode/flow.h"
 #include "decode/packet.h"
 #include "input/pcapfile.h"
+#include "flowcap.h"
 #include "lib/cursor.h"
 #include "harness.h"
 #include "pktbuild.h"
@@ -783,38 +785,12 @@ static struct dr_flow_stats shared_stats;
 static unsigned read_pcap(const char *path)
 {
 	static uint8_t ports[8192], flow_ports[8192];
-	struct dr_decode_config cfg;
-	struct dr_decoder d;
-	struct dr_pcapfile pf;
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return 0;
-	memset(&cfg, 0, sizeof(cfg));
+	struct flowcap run;
 	memset(flow_ports, 0xff, sizeof(flow_ports));
-	cfg.dns_ports = ports;
-	cfg.flow_ports = flow_ports;
-	dr_flow_config_defaults(&cfg.flow);
-	cfg.frag.sets = 16;
-	cfg.frag.mem_cap = 1 << 20;
-	cfg.tcp.streams = 16;
-	cfg.tcp.mem_cap = 1 << 20;
 	ngot = 0;
-	CHECK_EQ(dr_decoder_init(&d, &cfg, sink, NULL), 0);
-	CHECK_EQ(dr_pcapfile_open(&pf, NULL, 0, fp), 0);
-	struct dr_pcap_record rec;
-	uint64_t frame = 0;
-	while (dr_pcapfile_next(&pf, &rec) == 1) {
-		struct dr_packet pkt = {
-			.data = rec.data, .caplen = rec.caplen, .wirelen = rec.len,
-			.link = (int)rec.linktype, .ts_sec = rec.ts_sec, .ts_nsec = rec.ts_nsec,
-			.frame = ++frame,
-		};
-		dr_decoder_packet(&d, &pkt);
-	}
-	dr_pcapfile_close(&pf);
-	fclose(fp);
-	dr_decoder_fini(&d);
-	shared_stats = d.flow_stats;
+	if (flowcap_read(path, ports, flow_ports, sink, NULL, &run) < 0)
+		return 0;
+	shared_stats = run.flow;
 	return ngot;
 }
 

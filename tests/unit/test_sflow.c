@@ -13,6 +13,7 @@
 #include "decode/flow.h"
 #include "decode/packet.h"
 #include "input/pcapfile.h"
+#include "flowcap.h"
 
 #define MAX_SEEN 64
 
@@ -605,42 +606,15 @@ static void count_record(void *ctx, const struct dr_record *r)
 static int run_pcap(const char *path, struct pcap_run *out)
 {
 	static uint8_t flow_ports[8192];
-	FILE *fp = fopen(path, "rb");
-	struct dr_pcapfile pf;
-	struct dr_pcap_record rec;
-	struct dr_decoder d;
-	struct dr_decode_config cfg;
-
-	if (!fp)
-		return -1;
+	struct flowcap run;
 	memset(out, 0, sizeof(*out));
-	memset(&cfg, 0, sizeof(cfg));
 	dr_port_set(PORTS, 53);
 	dr_port_set(flow_ports, 6343);
-	cfg.dns_ports = PORTS;
-	cfg.flow_ports = flow_ports;
-	dr_flow_config_defaults(&cfg.flow);
-	CHECK_EQ(dr_decoder_init(&d, &cfg, count_record, &out->records), 0);
-	CHECK_EQ(dr_pcapfile_open(&pf, NULL, 0, fp), 0);
-	uint64_t frame = 0;
-	while (dr_pcapfile_next(&pf, &rec) == 1) {
-		struct dr_packet pkt = {
-			.data = rec.data, .caplen = rec.caplen, .wirelen = rec.len,
-			.link = (int)rec.linktype, .ts_sec = rec.ts_sec, .ts_nsec = rec.ts_nsec,
-			.frame = ++frame,
-		};
-		dr_decoder_packet(&d, &pkt);
-	}
-	for (uint32_t i = 0; i < d.flow->cfg.exporters; i++)
-		if (d.flow->exp[i].proto == DR_FLOW_SFLOW_SOURCE) {
-			out->source = d.flow->exp[i];
-			break;
-		}
-	dr_pcapfile_close(&pf);
-	fclose(fp);
-	dr_decoder_fini(&d);
-	out->stats = d.stats;
-	out->flow = d.flow_stats;
+	if (flowcap_read(path, PORTS, flow_ports, count_record, &out->records, &run) < 0)
+		return -1;
+	out->stats = run.stats;
+	out->flow = run.flow;
+	out->source = run.source;
 	return 0;
 }
 
