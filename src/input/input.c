@@ -10,8 +10,10 @@ volatile sig_atomic_t dr_input_interrupt;
 
 const struct dr_input_ops *const dr_input_kinds[] = {
 	&dr_input_memory,
-	&dr_input_stdin,
+	/* before the files: sockets named are read even if paths are given
+	 * too, and a socket named "-" is never taken for standard input */
 	&dr_input_udp,
+	&dr_input_stdin,
 	&dr_input_files,
 	NULL,
 };

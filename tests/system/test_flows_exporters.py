@@ -434,7 +434,15 @@ class Netns:
             raise
 
     def close(self):
-        run(["ip", "netns", "del", self.name], timeout=10)
+        """Deletes the namespace (its veth pair goes with it), retrying
+        while a process that lived in it is still going away."""
+        for _ in range(50):
+            if run(["ip", "netns", "del", self.name], timeout=10).returncode == 0:
+                return
+            if self.name not in run(["ip", "netns", "list"], timeout=10).stdout.decode():
+                return
+            time.sleep(0.1)
+        raise AssertionError("could not delete network namespace %s" % self.name)
 
     def __enter__(self):
         return self

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -606,6 +607,28 @@ static void test_pipeline(void)
 	CHECK(memcmp(flow_seen.exporter, exporter, DR_AKEY) == 0);
 }
 
+/* Sockets named win over paths, "-" included (collect hands its --listen
+ * values over as paths too): the socket kind is asked before stdin. */
+static void test_sockets_before_paths(void)
+{
+	int saved = dup(STDIN_FILENO), null = open("/dev/null", O_RDONLY);
+	CHECK(saved >= 0 && null >= 0);
+	dup2(null, STDIN_FILENO);	/* read as a capture it would be empty */
+	close(null);
+	char *paths[] = {"-"}, *listen[] = {"127.0.0.1:0"}, err[512] = "";
+	struct dr_input_spec spec = {.paths = paths, .npaths = 1, .listen = listen, .nlisten = 1};
+	struct dr_input in;
+	CHECK_EQ(dr_input_open(&in, &spec, err, sizeof(err)), 0);
+	if (in.ops) {
+		CHECK_STR(in.ops->name, "udp");
+		dr_input_close(&in);
+	} else {
+		fprintf(stderr, "%s\n", err);
+	}
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+}
+
 static void test_interrupt(void)
 {
 	struct dr_input in;
@@ -637,6 +660,7 @@ int main(void)
 	RUN(test_round_robin);
 	RUN(test_small_buffer_note);
 	RUN(test_pipeline);
+	RUN(test_sockets_before_paths);
 	RUN(test_interrupt);
 	TEST_MAIN_END();
 }
