@@ -27,20 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t rng_state = 0x2545f4914f6cdd1dull;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t below(uint32_t n)
-{
-	return (uint32_t)(((rnd() >> 32) * n) >> 32);
-}
+#define RNG_SEED 0x2545f4914f6cdd1dull
+#include "rng.h"
 
 static uint8_t *put16(uint8_t *p, uint32_t v)
 {

@@ -22,21 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-	/* splitmix64 */
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t below(uint32_t n)
-{
-	return (uint32_t)(((rnd() >> 32) * n) >> 32);
-}
+#define RNG_SEED 0x9e3779b97f4a7c15ull
+#include "rng.h"
 
 /* Zipf-like rank in [0, n): heavy head, long tail. */
 static uint32_t zipf(uint32_t n)
@@ -188,6 +175,7 @@ static void emit(struct frame_out *fo, int v6, const uint8_t *src, const uint8_t
 	put16(f + o, sport);
 	put16(f + o + 2, dport);
 	put16(f + o + 4, (unsigned)ulen);
+	put16(f + o + 6, 0);	/* no checksum */
 	o += 8;
 	memcpy(f + o, msg, mlen);
 	o += mlen;
