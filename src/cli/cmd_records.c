@@ -37,6 +37,26 @@ static void out_ts(struct dr_out *o, int64_t sec, uint32_t nsec)
 	dr_out_mem(o, frac, (size_t)digits);
 }
 
+/* ,"src":..,"sport":..,"dst":..,"dport":.. of either kind of record. */
+static void out_endpoints(struct dr_out *o, const struct dr_record *r)
+{
+	dr_out_str(o, ",\"src\":\"");
+	dr_out_addr(o, r->family, r->src);
+	out_kv_u(o, "\",\"sport\":", r->sport);
+	dr_out_str(o, ",\"dst\":\"");
+	dr_out_addr(o, r->family, r->dst);
+	out_kv_u(o, "\",\"dport\":", r->dport);
+}
+
+/* ,"exporter":"ADDR" (empty when the record names none). */
+static void out_exporter(struct dr_out *o, const struct dr_record *r)
+{
+	dr_out_str(o, ",\"exporter\":\"");
+	if (r->exporter[0])
+		dr_out_addr(o, r->exporter[0], r->exporter + 1);
+	dr_out_char(o, '"');
+}
+
 /* One flow record (or an sFlow sample without a DNS message), as the
  * exporter reported it, scaled by its sampling rate. */
 static void write_flow(struct records_ctx *c, const struct dr_record *r)
@@ -46,19 +66,12 @@ static void write_flow(struct records_ctx *c, const struct dr_record *r)
 	out_kv_u(o, "{\"kind\":\"flow\",\"frame\":", r->frame);
 	if (c->with_file)
 		out_kv_u(o, ",\"file\":", r->file);
-	dr_out_str(o, ",\"exporter\":\"");
-	if (r->exporter[0])
-		dr_out_addr(o, r->exporter[0], r->exporter + 1);
-	dr_out_str(o, "\",\"start\":");
+	out_exporter(o, r);
+	dr_out_str(o, ",\"start\":");
 	out_ts(o, r->ts_sec, r->ts_nsec);
 	dr_out_str(o, ",\"end\":");
 	out_ts(o, r->end_sec, r->end_nsec);
-	dr_out_str(o, ",\"src\":\"");
-	dr_out_addr(o, r->family, r->src);
-	out_kv_u(o, "\",\"sport\":", r->sport);
-	dr_out_str(o, ",\"dst\":\"");
-	dr_out_addr(o, r->family, r->dst);
-	out_kv_u(o, "\",\"dport\":", r->dport);
+	out_endpoints(o, r);
 	out_kv_u(o, ",\"proto\":", r->proto);
 	out_kv_u(o, ",\"packets\":", r->packets);
 	out_kv_u(o, ",\"bytes\":", r->bytes);
@@ -87,12 +100,7 @@ static void write_record(void *arg, const struct dr_record *r)
 		out_kv_u(o, ",\"file\":", r->file);
 	dr_out_str(o, ",\"ts\":");
 	out_ts(o, r->ts_sec, r->ts_nsec);
-	dr_out_str(o, ",\"src\":\"");
-	dr_out_addr(o, r->family, r->src);
-	out_kv_u(o, "\",\"sport\":", r->sport);
-	dr_out_str(o, ",\"dst\":\"");
-	dr_out_addr(o, r->family, r->dst);
-	out_kv_u(o, "\",\"dport\":", r->dport);
+	out_endpoints(o, r);
 	dr_out_str(o, r->proto == 6 ? ",\"proto\":\"tcp\"" : ",\"proto\":\"udp\"");
 	out_kv_u(o, ",\"ttl\":", r->ip_ttl);
 	out_kv_u(o, ",\"frag\":", r->fragmented);
@@ -122,11 +130,8 @@ static void write_record(void *arg, const struct dr_record *r)
 	out_kv_u(o, ",\"len\":", r->payload_len);
 	if (r->sampling > 1) {	/* a sampled header (sFlow): what it stands for */
 		out_kv_u(o, ",\"sampling\":", r->sampling);
-		if (r->exporter[0]) {
-			dr_out_str(o, ",\"exporter\":\"");
-			dr_out_addr(o, r->exporter[0], r->exporter + 1);
-			dr_out_char(o, '"');
-		}
+		if (r->exporter[0])
+			out_exporter(o, r);
 	}
 	if (d->edns) {
 		out_kv_u(o, ",\"edns_udp\":", d->edns_udp);
