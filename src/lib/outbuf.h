@@ -83,6 +83,17 @@ static inline void dr_out_jd(struct dr_out *o, const char *key, double v, int de
 	dr_out_double(o, v, decimals);
 }
 
+/* "key": v, or "key": null when there is no value (have is 0). */
+static inline void dr_out_jd_or_null(struct dr_out *o, const char *key, int have, double v,
+				     int decimals, int *first)
+{
+	dr_out_jkey(o, key, first);
+	if (have)
+		dr_out_double(o, v, decimals);
+	else
+		dr_out_str(o, "null");
+}
+
 static inline void dr_out_js(struct dr_out *o, const char *key, const char *v, int *first)
 {
 	dr_out_jkey(o, key, first);

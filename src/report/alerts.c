@@ -212,11 +212,7 @@ static void json_evidence(struct dr_out *o, const struct dr_alert *a)
 		dr_out_js(o, "qtype", qtype_text(x->qtype), &g);
 		dr_out_jd(o, "share", x->share, 3, &g);
 		dr_out_str(o, "}]");
-		dr_out_jkey(o, "amplification_factor", &f);
-		if (x->factor >= 0)
-			dr_out_double(o, x->factor, 1);
-		else
-			dr_out_str(o, "null");
+		dr_out_jd_or_null(o, "amplification_factor", x->factor >= 0, x->factor, 1, &f);
 		dr_out_jd(o, "responses_per_s", x->responses_per_s, 0, &f);
 		dr_out_jd(o, "queries_per_s", x->queries_per_s, 0, &f);
 		dr_out_jd(o, "average_size", x->average_size, 0, &f);
@@ -247,11 +243,7 @@ static void json_evidence(struct dr_out *o, const struct dr_alert *a)
 		dr_out_js(o, "zone", x->zone, &f);
 		dr_out_jd(o, "distinct_names_per_s", x->distinct_per_s, 0, &f);
 		dr_out_jd(o, "queries_per_s", x->queries_per_s, 0, &f);
-		dr_out_jkey(o, "nxdomain_share", &f);
-		if (x->nxdomain_share >= 0)
-			dr_out_double(o, x->nxdomain_share, 3);
-		else
-			dr_out_str(o, "null");
+		dr_out_jd_or_null(o, "nxdomain_share", x->nxdomain_share >= 0, x->nxdomain_share, 3, &f);
 		dr_out_jkey(o, "label_length", &f);
 		int g = 1;
 		dr_out_char(o, '{');

@@ -425,16 +425,8 @@ static void json_summary(struct dr_out *o, const struct dr_report *r)
 		dr_out_json_str(o, r->where[i], strlen(r->where[i]));
 	}
 	dr_out_char(o, ']');
-	json_key(o, "first", &f);
-	if (s->messages)
-		dr_out_double(o, s->first_ts, 6);
-	else
-		dr_out_str(o, "null");
-	json_key(o, "last", &f);
-	if (s->messages)
-		dr_out_double(o, s->last_ts, 6);
-	else
-		dr_out_str(o, "null");
+	dr_out_jd_or_null(o, "first", s->messages, s->first_ts, 6, &f);
+	dr_out_jd_or_null(o, "last", s->messages, s->last_ts, 6, &f);
 	json_d(o, "duration", span(s), 6, &f);
 	json_u(o, "packets", r->decode->frames, &f);
 	json_u(o, "bytes", r->decode->bytes, &f);
@@ -608,16 +600,8 @@ static void json_flows(struct dr_out *o, const struct dr_report *r)
 	json_u(o, "dns_packets", s->flow_dns_packets, &k);
 	json_u(o, "dns_bytes", s->flow_dns_bytes, &k);
 	json_u(o, "sampling_max", s->flow_sampling_max, &k);
-	json_key(o, "first", &k);
-	if (s->flow_records)
-		dr_out_double(o, s->flow_first, 6);
-	else
-		dr_out_str(o, "null");
-	json_key(o, "last", &k);
-	if (s->flow_records)
-		dr_out_double(o, s->flow_last, 6);
-	else
-		dr_out_str(o, "null");
+	dr_out_jd_or_null(o, "first", s->flow_records, s->flow_first, 6, &k);
+	dr_out_jd_or_null(o, "last", s->flow_records, s->flow_last, 6, &k);
 	json_key(o, "decode", &k);
 	int g = 1;
 	dr_out_char(o, '{');
