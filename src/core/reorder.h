@@ -14,8 +14,14 @@
 struct dr_reorder {
 	struct dr_record *rec;	/* cap slots */
 	uint8_t *payload;	/* DR_PAYLOAD_KEPT octets per slot */
-	uint64_t *order;	/* per slot: arrival number, to keep ties stable */
-	uint32_t *heap;		/* slots, earliest first */
+	/* slots, earliest first, each with its time (ns since the epoch) and
+	 * arrival number (ties stay in arrival order): the sift compares
+	 * these without touching the records */
+	struct dr_reorder_key {
+		int64_t t;
+		uint32_t order;	/* compared modulo 2^32: fewer live slots */
+		uint32_t slot;
+	} *heap;
 	uint32_t *spare;	/* free slots */
 	uint32_t n, nspare, cap;
 	uint64_t arrivals;
@@ -36,7 +42,7 @@ void dr_reorder_push(struct dr_reorder *q, const struct dr_record *r);
 /* The earliest record held, or NULL. */
 static inline const struct dr_record *dr_reorder_peek(const struct dr_reorder *q)
 {
-	return q->n ? &q->rec[q->heap[0]] : NULL;
+	return q->n ? &q->rec[q->heap[0].slot] : NULL;
 }
 
 /* Takes the earliest record out and returns it; it stays valid until the
