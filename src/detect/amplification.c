@@ -93,6 +93,14 @@ static void amp_record(void *st, const struct dr_record *r, const struct dr_dete
 			memcpy(d->qwire, r->dns.qname, d->qwire_len);
 			d->qtype = r->dns.qtype;
 		}
+	} else if (r->kind == DR_KIND_FLOW && r->proto == 17 && !r->sport && !r->dport) {
+		/* later IP fragments (flow exports give them no ports): the rest
+		 * of large responses, whose first fragments came from port 53;
+		 * their octets and packets count, as on the wire, but they are
+		 * not responses of their own */
+		struct dest *d = dr_ktable_hit_record(dests, dst->b, dst->len, dst->hash, env->now, r);
+		d->resp_bytes += r->bytes;
+		d->frag += n;
 	} else if (dr_is_query(env, r)) {	/* a query: from its source */
 		/* counted only for destinations already tracked */
 		struct dest *d = dr_ktable_find(dests, src->b, src->len, src->hash, env->now, ts);
@@ -127,7 +135,9 @@ static void amp_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen,
 	x->victim_port = d->top_port;
 	dr_ev_list_set(&x->reflectors, &d->top, 32, 128, d->reflectors.n,
 		       d->reflectors.n >= DR_FEW_MAX);
-	x->fragment_share = resp ? (double)d->frag / resp : 0;
+	/* from flows, frag counts later fragments, which may outnumber the
+	 * responses they belong to */
+	x->fragment_share = resp ? ((double)d->frag < resp ? (double)d->frag / resp : 1) : 0;
 	x->average_size = avg;
 	x->queries_from_victim = d->queries;
 	x->responses = d->resp;

@@ -445,8 +445,47 @@ static void test_flow_too_late(void)
 	dr_engine_fini(&e);
 }
 
+/* Amplification from flows alone: eight reflectors' responses from port 53
+ * to one victim, 1,480 octets each, and the later IP fragments of those
+ * responses, which flow exports give no ports. The fragments count in the
+ * alert's packets and octets and in its fragment share, not as responses. */
+static void test_flow_fragments(void)
+{
+	struct dr_engine e;
+	start(&e, 0, NULL);
+	for (int sec = 0; sec < 5; sec++)
+		for (int i = 0; i < 8; i++) {
+			char src[32];
+			struct dr_record r;
+			snprintf(src, sizeof(src), "198.51.100.%d", 10 + i);
+			harness_message(&r, 1000 + sec, src, "192.0.2.77", 53, 4444, 57, NULL, 0);
+			r.kind = DR_KIND_FLOW;
+			r.sampling = 1;
+			r.packets = 5;
+			r.bytes = 5 * 1480;
+			dr_engine_record(&e, &r);
+			r.sport = r.dport = 0;
+			r.fragmented = 1;
+			r.packets = 10;
+			r.bytes = 10 * 1200;
+			dr_engine_record(&e, &r);
+		}
+	dr_engine_finish(&e);
+	CHECK_EQ(LOG.n, 1);
+	if (LOG.n) {
+		CHECK_STR(LOG.a[0].type, "amplification");
+		CHECK_STR(LOG.a[0].key, "192.0.2.77");
+		CHECK_EQ(LOG.a[0].packets, 5 * 8 * 15);
+		CHECK_EQ(LOG.a[0].bytes, 5 * 8 * (5 * 1480 + 10 * 1200));
+		CHECK(LOG.a[0].ev.u.amplification.fragment_share == 1);
+		CHECK(LOG.a[0].ev.u.amplification.responses == 40);	/* a second's */
+	}
+	dr_engine_fini(&e);
+}
+
 int main(void)
 {
+	RUN(test_flow_fragments);
 	RUN(test_flow_spread);
 	RUN(test_flow_too_late);
 	RUN(test_weight);
