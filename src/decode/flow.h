@@ -123,8 +123,8 @@ struct dr_netflow_templates;	/* netflow.c */
  * (template_bad). */
 #define DR_NETFLOW_FIELDS 128
 /* Octets a template cache entry takes, its hash bucket included
- * (netflow.c checks it against the real layout at compile time). */
-#define DR_NETFLOW_TEMPLATE_OCTETS (DR_NETFLOW_FIELDS * 4 + 80)
+ * (templates.h checks it against the real layout at compile time). */
+#define DR_NETFLOW_TEMPLATE_OCTETS (DR_NETFLOW_FIELDS * 7 + 80)
 
 typedef void (*dr_flow_record_fn)(void *ctx, const struct dr_record *rec);
 

@@ -155,6 +155,51 @@ static int read_fields(struct dr_cursor *c, struct nf_field *fields, unsigned co
 	return min_len > 65535 ? 65535 : (int)min_len;
 }
 
+/* What one data record says, before it becomes a flow record. */
+struct nf_values {
+	uint64_t bytes, packets, total_bytes, total_packets;
+	uint8_t have_bytes, have_packets;
+	uint8_t have_src4, have_dst4, have_src6, have_dst6;
+	uint8_t src4[4], dst4[4], src6[16], dst6[16];
+	uint16_t sport, dport;
+	uint8_t proto;
+	uint8_t frag_flags;
+	uint32_t frag_offset;
+	uint32_t in_if, out_if, in_phys, out_phys;
+	/* times: each with the rank of the field it came from (finer wins) */
+	int64_t start_ns, end_ns;
+	uint8_t start_rank, end_rank;
+	uint32_t start_up, end_up;	/* flowStart/EndSysUpTime */
+	uint8_t have_start_up, have_end_up;
+	int64_t init_ms;		/* systemInitTimeMilliseconds */
+	/* sampling */
+	uint32_t interval, random_interval, packet_interval, packet_space;
+	uint32_t sampler;
+	uint8_t have_sampler;
+};
+
+static int take_field(struct nf_values *v, const struct nf_message *m, uint16_t id,
+		      const uint8_t *p, unsigned len);
+
+/* Marks the fields take_field does not read (their ID becomes 0), lays
+ * out a fixed-length record's offsets and lists the fields read. */
+static void plan(struct nf_template *t, const struct nf_message *m)
+{
+	static const uint8_t zeros[DR_TMPL_VARLEN + 1];
+	unsigned off = 0;
+	t->nused = 0;
+	for (unsigned i = 0; i < t->nfields; i++) {
+		struct nf_field *fl = &t->field[i];
+		struct nf_values scratch;
+		fl->off = (uint16_t)off;
+		off += fl->len == DR_TMPL_VARLEN ? 0 : fl->len;
+		if (fl->id && !take_field(&scratch, m, fl->id, zeros, fl->len))
+			fl->id = 0;
+		if (fl->id)
+			t->used[t->nused++] = (uint8_t)i;
+	}
+}
+
 /* Learns one template record: its fields, or none (withdrawn). */
 static void learn(struct dr_flow_decoder *f, struct nf_message *m, uint16_t id, int options,
 		  const struct nf_field *fields, unsigned count, int min_len, uint8_t varlen)
@@ -171,6 +216,7 @@ static void learn(struct dr_flow_decoder *f, struct nf_message *m, uint16_t id, 
 	t->refreshed = m->export_sec;
 	t->gen = f->tmpl->gen;
 	memcpy(t->field, fields, count * sizeof(*fields));
+	plan(t, m);
 	if (options)
 		f->stats.options_templates++;
 	else
@@ -260,32 +306,17 @@ static void template_set(struct dr_flow_decoder *f, struct nf_message *m, uint16
 	}
 }
 
-/* What one data record says, before it becomes a flow record. */
-struct nf_values {
-	uint64_t bytes, packets, total_bytes, total_packets;
-	uint8_t have_bytes, have_packets;
-	uint8_t have_src4, have_dst4, have_src6, have_dst6;
-	uint8_t src4[4], dst4[4], src6[16], dst6[16];
-	uint16_t sport, dport;
-	uint8_t proto;
-	uint8_t frag_flags;
-	uint32_t frag_offset;
-	uint32_t in_if, out_if, in_phys, out_phys;
-	/* times: each with the rank of the field it came from (finer wins) */
-	int64_t start_ns, end_ns;
-	uint8_t start_rank, end_rank;
-	uint32_t start_up, end_up;	/* flowStart/EndSysUpTime */
-	uint8_t have_start_up, have_end_up;
-	int64_t init_ms;		/* systemInitTimeMilliseconds */
-	/* sampling */
-	uint32_t interval, random_interval, packet_interval, packet_space;
-	uint32_t sampler;
-	uint8_t have_sampler;
-};
 
 static uint64_t be_uint(const uint8_t *p, unsigned len)
 {
 	uint64_t v = 0;
+	switch (len) {		/* the usual widths, loaded at once */
+	case 1: return p[0];
+	case 2: return dr_get16(p);
+	case 4: return dr_get32(p);
+	case 8: return (uint64_t)dr_get32(p) << 32 | dr_get32(p + 4);
+	default: break;
+	}
 	if (len > 8) {		/* wider than a counter: its low 64 bits */
 		p += len - 8;
 		len = 8;
@@ -338,8 +369,9 @@ enum {
 /* flowDirection (61) is not read yet: a record's direction is that of
  * its addresses. */
 
-static void take_field(struct nf_values *v, const struct nf_message *m, uint16_t id,
-		       const uint8_t *p, unsigned len)
+/* Reads one field into v; 0 when nothing reads a field of that ID. */
+static int take_field(struct nf_values *v, const struct nf_message *m, uint16_t id,
+		      const uint8_t *p, unsigned len)
 {
 	uint64_t n = 0;
 	if (len <= 8)
@@ -415,8 +447,9 @@ static void take_field(struct nf_values *v, const struct nf_message *m, uint16_t
 		v->have_sampler = 1;
 		break;
 	default:
-		break;
+		return 0;
 	}
+	return 1;
 }
 
 /* Reads one record of template t into v; -1 when it is cut short. */
@@ -424,6 +457,17 @@ static int read_record(struct dr_cursor *c, const struct nf_template *t,
 		       const struct nf_message *m, struct nf_values *v)
 {
 	memset(v, 0, sizeof(*v));
+	if (!t->varlen) {	/* every field at its offset */
+		if (!dr_cur_need(c, t->min_len))
+			return -1;
+		const uint8_t *base = dr_cur_ptr(c);
+		dr_cur_skip(c, t->min_len);
+		for (unsigned k = 0; k < t->nused; k++) {
+			const struct nf_field *fl = &t->field[t->used[k]];
+			take_field(v, m, fl->id, base + fl->off, fl->len);
+		}
+		return 0;
+	}
 	for (unsigned i = 0; i < t->nfields; i++) {
 		unsigned len = t->field[i].len;
 		if (len == VARLEN) {

@@ -22,8 +22,9 @@
 #define DR_TMPL_VARLEN 65535u	/* IPFIX: the length comes with the value */
 
 struct nf_field {
-	uint16_t id;
+	uint16_t id;		/* 0: a field nothing reads, skipped by its length */
 	uint16_t len;
+	uint16_t off;		/* where it starts in a record without variable-length fields */
 };
 
 struct nf_template {
@@ -41,6 +42,10 @@ struct nf_template {
 	uint32_t hnext;		/* next in its bucket */
 	uint32_t older, newer;	/* neighbours in refresh order */
 	struct nf_field field[DR_NETFLOW_FIELDS];
+	/* the fields something reads, in order: a record without variable-
+	 * length fields is read through these alone, at their offsets */
+	uint8_t nused;
+	uint8_t used[DR_NETFLOW_FIELDS];
 };
 
 _Static_assert(sizeof(struct nf_template) + 2 * sizeof(uint32_t) <= DR_NETFLOW_TEMPLATE_OCTETS,
