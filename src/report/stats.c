@@ -11,6 +11,7 @@
 #include "core/keys.h"
 
 #define ADDR_KEY 17		/* family + 16 address bytes */
+#define FLOW_ADDRESSES 16384	/* hosts of DNS-port flows tracked */
 
 const uint32_t dr_size_bucket_max[DR_SIZE_BUCKETS] = {
 	128, 256, 512, 1024, 1232, 1472, 2048, 4096, 8192, 65535,
@@ -35,7 +36,9 @@ int dr_stats_init(struct dr_stats *s, const struct dr_stats_config *cfg)
 	    dr_topk_init(&s->sources, addrs, ADDR_KEY, sizeof(struct dr_source_rate)) ||
 	    dr_topk_init(&s->destinations, addrs, ADDR_KEY, 0) ||
 	    dr_topk_init(&s->qnames, names, DR_NAME_MAX, 0) ||
-	    dr_topk_init(&s->domains, names, DR_NAME_MAX, 0)) {
+	    dr_topk_init(&s->domains, names, DR_NAME_MAX, 0) ||
+	    dr_topk_init(&s->flow_sources, FLOW_ADDRESSES, ADDR_KEY, 0) ||
+	    dr_topk_init(&s->flow_destinations, FLOW_ADDRESSES, ADDR_KEY, 0)) {
 		dr_stats_fini(s);
 		return DR_ENOMEM;
 	}
@@ -48,6 +51,8 @@ int dr_stats_init(struct dr_stats *s, const struct dr_stats_config *cfg)
 	dr_hll_init(&s->destinations_hll);
 	dr_hll_init(&s->qnames_hll);
 	dr_hll_init(&s->domains_hll);
+	dr_hll_init(&s->flow_sources_hll);
+	dr_hll_init(&s->flow_destinations_hll);
 	return 0;
 }
 
@@ -57,6 +62,8 @@ void dr_stats_fini(struct dr_stats *s)
 	dr_topk_fini(&s->destinations);
 	dr_topk_fini(&s->qnames);
 	dr_topk_fini(&s->domains);
+	dr_topk_fini(&s->flow_sources);
+	dr_topk_fini(&s->flow_destinations);
 	free(s->sports);
 	free(s->dports);
 	free(s->sports_lo);
@@ -71,7 +78,8 @@ size_t dr_stats_mem(const struct dr_stats *s)
 {
 	return sizeof(*s) + 3 * 65536 * sizeof(uint64_t) + 2 * 65536 * sizeof(uint16_t) +
 	       dr_topk_mem(&s->sources) + dr_topk_mem(&s->destinations) +
-	       dr_topk_mem(&s->qnames) + dr_topk_mem(&s->domains);
+	       dr_topk_mem(&s->qnames) + dr_topk_mem(&s->domains) +
+	       dr_topk_mem(&s->flow_sources) + dr_topk_mem(&s->flow_destinations);
 }
 
 static void count_rate(int64_t sec, int64_t *cur, uint64_t *in_sec, uint64_t *peak,
@@ -147,6 +155,19 @@ static void flow_add(struct dr_stats *s, const struct dr_record *r)
 		s->flow_dns_records++;
 		s->flow_dns_packets += r->packets;
 		s->flow_dns_bytes += r->bytes;
+		struct dr_keys local;
+		const struct dr_keys *k = &r->keys;
+		if (!k->ready) {
+			dr_keys_compute(r, &local, NULL);
+			k = &local;
+		}
+		int fresh;
+		dr_hll_add(&s->flow_sources_hll, k->src.hash);
+		dr_topk_add(&s->flow_sources, k->src.b, k->src.len, (uint32_t)k->src.hash, r->packets,
+			    &fresh);
+		dr_hll_add(&s->flow_destinations_hll, k->dst.hash);
+		dr_topk_add(&s->flow_destinations, k->dst.b, k->dst.len, (uint32_t)k->dst.hash,
+			    r->packets, &fresh);
 	}
 	if (r->sampling > 1)
 		s->flow_sampled++;

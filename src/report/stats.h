@@ -67,6 +67,9 @@ struct dr_stats {
 	uint64_t flow_dns_records, flow_dns_packets, flow_dns_bytes;	/* port 53 either side */
 	uint64_t flow_sampled;		/* records sampled 1 in N > 1 */
 	uint32_t flow_sampling_max;
+	/* the hosts of DNS-port flows, by the packets they stand for */
+	struct dr_topk flow_sources, flow_destinations;
+	struct dr_hll flow_sources_hll, flow_destinations_hll;
 	double flow_first, flow_last;	/* first start, last end */
 };
 

@@ -24,10 +24,10 @@ static struct dr_table *add_table(struct dr_tables *ts, const char *id, const ch
 }
 
 static int from_topk(struct dr_tables *ts, const char *id, const char *title,
-		     const char *key_head, const struct dr_topk *k, const struct dr_hll *h,
-		     int is_addr, unsigned top)
+		     const char *key_head, const char *count_head, const struct dr_topk *k,
+		     const struct dr_hll *h, int is_addr, unsigned top)
 {
-	struct dr_table *t = add_table(ts, id, title, key_head, "messages", top);
+	struct dr_table *t = add_table(ts, id, title, key_head, count_head, top);
 	if (!t)
 		return DR_ENOMEM;
 	uint32_t *idx = calloc(top ? top : 1, sizeof(*idx));
@@ -367,23 +367,31 @@ int dr_tables_build(struct dr_tables *out, const struct dr_stats *s, unsigned to
 		    const struct dr_geo *geo)
 {
 	memset(out, 0, sizeof(*out));
-	if (from_topk(out, "sources", "Top sources", "source", &s->sources,
+	if (from_topk(out, "sources", "Top sources", "source", "messages", &s->sources,
 		      &s->sources_hll, 1, top) ||
-	    from_topk(out, "destinations", "Top destinations", "destination",
+	    from_topk(out, "destinations", "Top destinations", "destination", "messages",
 		      &s->destinations, &s->destinations_hll, 1, top) ||
 	    from_array(out, "source_ports", "Top source ports", "port", "messages",
 		       s->sports, s->sports_lo, s->sports_used, 65536, NULL, top) ||
 	    from_array(out, "destination_ports", "Top destination ports", "port", "messages",
 		       s->dports, s->dports_lo, s->dports_used, 65536, NULL, top) ||
-	    from_topk(out, "qnames", "Top query names", "name", &s->qnames,
+	    from_topk(out, "qnames", "Top query names", "name", "messages", &s->qnames,
 		      &s->qnames_hll, 0, top) ||
-	    from_topk(out, "domains", "Top registered domains", "domain", &s->domains,
+	    from_topk(out, "domains", "Top registered domains", "domain", "messages", &s->domains,
 		      &s->domains_hll, 0, top) ||
 	    from_array(out, "qtypes", "Query types", "type", "messages", s->qtypes,
 		       NULL, s->qtypes_used, 65536, dr_qtype_name, top) ||
 	    from_array(out, "rcodes", "Response codes", "rcode", "responses", s->rcodes,
 		       NULL, s->rcodes_used, 4096, dr_rcode_name, top) ||
 	    response_sizes(out, s) || qps_distribution(out, s) ||
+	    /* flow exports: the hosts of DNS-port flows, which the message
+	     * tables above cannot weigh (a flow is many packets, no message) */
+	    (s->flow_dns_records &&
+	     (from_topk(out, "flow_sources", "Top sources of DNS-port flows", "source", "packets",
+			&s->flow_sources, &s->flow_sources_hll, 1, top) ||
+	      from_topk(out, "flow_destinations", "Top destinations of DNS-port flows",
+			"destination", "packets", &s->flow_destinations,
+			&s->flow_destinations_hll, 1, top))) ||
 	    (geo && (geo->country || geo->asn) && geo_tables(out, s, geo, top))) {
 		dr_tables_free(out);
 		return DR_ENOMEM;

@@ -37,7 +37,7 @@ struct dr_table {
 	struct dr_row *rows;
 };
 
-#define DR_TABLES 13
+#define DR_TABLES 16	/* ten, the geography's and the flows' */
 
 struct dr_tables {
 	unsigned n;
