@@ -533,9 +533,13 @@ static void dispatch(struct dr_engine *e, const struct dr_record *r)
  * seconds before it. */
 static void release(struct dr_engine *e)
 {
-	const struct dr_record *r;
-	while ((r = dr_reorder_peek(&e->reorder)) && r->ts_sec < e->clock.watermark)
-		dispatch(e, dr_reorder_pop(&e->reorder));
+	for (;;) {	/* the earlier second of the two holds first */
+		const struct dr_record *r = dr_reorder_peek(&e->reorder);
+		int64_t held = r ? r->ts_sec : INT64_MAX, part = dr_partq_first(&e->parts);
+		if ((held < part ? held : part) >= e->clock.watermark)
+			break;
+		dispatch(e, held <= part ? dr_reorder_pop(&e->reorder) : dr_partq_pop(&e->parts));
+	}
 	tick(e, e->clock.watermark);
 }
 
@@ -544,19 +548,48 @@ static void release(struct dr_engine *e)
  * still count (the lateness and a little). */
 #define FLOW_PARTS_MAX 4000
 
-static void place(struct dr_engine *e, struct dr_record *r);
-
 /* From the first flow record on, records are held for flow.lateness
- * seconds (when no lateness was set): exporters report a flow when it
- * ends or at its active timeout, long after its first packets. */
+ * seconds (when no longer lateness was set): exporters report a flow when
+ * it ends or at its active timeout, long after its first packets. Flow
+ * parts wait in one-second buckets, DNS messages (sFlow's sampled
+ * headers) in the reorder buffer. */
 static void hold_for_flows(struct dr_engine *e)
 {
-	int64_t want = (int64_t)e->flow_values[DR_FLOW_LATENESS];
-	if (e->reorder.cap || want <= e->clock.lateness)
+	if (e->flows_held)
 		return;
-	if (dr_reorder_init(&e->reorder, e->reorder_cap ? e->reorder_cap : DR_REORDER_DEFAULT) < 0)
-		return;		/* records then count where they come, late */
-	e->clock.lateness = want;
+	e->flows_held = 1;
+	int64_t want = (int64_t)e->flow_values[DR_FLOW_LATENESS];
+	int64_t lateness = want > e->clock.lateness ? want : e->clock.lateness;
+	uint32_t cap = e->reorder_cap ? e->reorder_cap : DR_REORDER_DEFAULT;
+	if (lateness <= 0)
+		return;
+	if (dr_partq_init(&e->parts, cap, (uint32_t)lateness) < 0 ||
+	    (!e->reorder.cap && dr_reorder_init(&e->reorder, cap) < 0)) {
+		dr_partq_fini(&e->parts);	/* records then count where they come */
+		return;
+	}
+	e->clock.lateness = lateness;
+}
+
+static void place(struct dr_engine *e, struct dr_record *r);
+
+/* A flow part, in its own second through the hold. */
+static void place_part(struct dr_engine *e, struct dr_record *r)
+{
+	dr_clock_observe(&e->clock, r->ts_sec);
+	if (!e->parts.cap) {
+		dispatch(e, r);
+		return;
+	}
+	if (dr_partq_full(&e->parts) || dr_partq_too_far(&e->parts, r)) {
+		release(e);	/* what the watermark has passed leaves first */
+		while (dr_partq_full(&e->parts) || dr_partq_too_far(&e->parts, r)) {
+			e->early++;
+			dispatch(e, dr_partq_pop(&e->parts));
+		}
+	}
+	dr_partq_push(&e->parts, r);
+	release(e);
 }
 
 /* A flow record stands for packets spread over [start, end]: it counts
@@ -579,7 +612,7 @@ static void place_flow(struct dr_engine *e, struct dr_record *r)
 			e->late_flow_packets += r->packets;
 			return;
 		}
-		place(e, r);
+		place_part(e, r);
 		return;
 	}
 	uint64_t packets = r->packets, bytes = r->bytes;
@@ -615,7 +648,7 @@ static void place_flow(struct dr_engine *e, struct dr_record *r)
 			e->late_flow_packets += r->packets;
 			continue;
 		}
-		place(e, r);
+		place_part(e, r);
 	}
 	r->packets = packets;
 	r->bytes = bytes;
@@ -720,6 +753,7 @@ void dr_engine_fini(struct dr_engine *e)
 	}
 	dr_alerts_fini(&e->alerts);
 	dr_reorder_fini(&e->reorder);
+	dr_partq_fini(&e->parts);
 	dr_regdom_free(e->regdom);
 	e->regdom = NULL;
 }

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "decode/flow.h"
 #include "decode/packet.h"
+#include "core/partq.h"
 #include "core/reorder.h"
 #include "detect/detector.h"
 
@@ -46,9 +47,11 @@ struct dr_engine {
 	uint64_t late_flow_records;	/* parts of flow records older than
 					 * the lateness: not judged */
 	uint64_t late_flow_packets;	/* the packets they stood for */
+	int flows_held;			/* the holds for flows are set up */
 	uint64_t flows_ignored;		/* flow records no detector judges (no
 					 * DNS port, not a later fragment) */
 	struct dr_reorder reorder;
+	struct dr_partq parts;		/* flow records' parts, held by second */
 	/* Per record kind (0: DNS messages, 1: aggregates), the detectors
 	 * that judge it, in table order: filled at start, so that a record
 	 * costs one pass over those only. */
@@ -180,7 +183,7 @@ struct dr_engine_losses dr_engine_losses(const struct dr_engine *e);
 static inline size_t dr_engine_alert_mem(const struct dr_engine *e)
 {
 	return sizeof(struct dr_alert) * DR_ALERTS_MAX + sizeof(struct dr_regdom) +
-	       dr_reorder_mem(&e->reorder);
+	       dr_reorder_mem(&e->reorder) + dr_partq_mem(&e->parts);
 }
 
 /* Bytes detector i holds; 0 when disabled. */

@@ -483,8 +483,55 @@ static void test_flow_fragments(void)
 	dr_engine_fini(&e);
 }
 
+/* The flow hold hands parts back by second, those of one second in
+ * arrival order; a part older than all held gets its own second while the
+ * buckets reach back to it; one too far ahead must wait for the earliest
+ * to leave. */
+static void test_partq(void)
+{
+	struct dr_partq q;
+	CHECK_EQ(dr_partq_init(&q, 8, 10), 0);
+	CHECK(q.nbuckets > 11);
+	static const int64_t secs[] = {105, 103, 105, 104, 101};
+	for (unsigned i = 0; i < 5; i++) {
+		struct dr_record r;
+		memset(&r, 0, sizeof(r));
+		r.kind = DR_KIND_FLOW;
+		r.ts_sec = secs[i];
+		r.frame = i;
+		CHECK(!dr_partq_too_far(&q, &r));
+		dr_partq_push(&q, &r);
+	}
+	struct dr_record far;
+	memset(&far, 0, sizeof(far));
+	far.ts_sec = 101 + q.nbuckets;
+	CHECK(dr_partq_too_far(&q, &far));
+	static const int64_t want_sec[] = {101, 103, 104, 105, 105};
+	static const uint64_t want_frame[] = {4, 1, 3, 0, 2};
+	for (unsigned i = 0; i < 5; i++) {
+		CHECK_EQ(dr_partq_first(&q), want_sec[i]);
+		struct dr_record *r = dr_partq_pop(&q);
+		CHECK(r != NULL);
+		if (r) {
+			CHECK_EQ(r->ts_sec, want_sec[i]);
+			CHECK_EQ(r->frame, want_frame[i]);
+		}
+	}
+	CHECK(dr_partq_pop(&q) == NULL);
+	CHECK_EQ(dr_partq_first(&q), INT64_MAX);
+	for (unsigned i = 0; i < 8; i++) {
+		struct dr_record r;
+		memset(&r, 0, sizeof(r));
+		r.ts_sec = 200;
+		dr_partq_push(&q, &r);
+	}
+	CHECK(dr_partq_full(&q));
+	dr_partq_fini(&q);
+}
+
 int main(void)
 {
+	RUN(test_partq);
 	RUN(test_flow_fragments);
 	RUN(test_flow_spread);
 	RUN(test_flow_too_late);
