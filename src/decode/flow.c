@@ -22,6 +22,9 @@ const struct dr_param dr_flow_params[DR_FLOW_NPARAMS] = {
 			      .kind = DR_PARAM_COUNT, .unit = "packets"},
 	[DR_FLOW_LATENESS] = {"lateness", 120, "seconds a flow record may come after its last packet and still count in its own seconds (the exporters' active timeout and more); 0: none",
 			      .kind = DR_PARAM_SECONDS, .min = 0, .max = 3600},
+	[DR_FLOW_HOLD] = {"hold", 65536, "parts of flow records (one per second a record spans) held for flow.lateness at once; when full the earliest are judged early",
+			  .kind = DR_PARAM_CAPACITY, .unit = "parts",
+			  .entry_octets = sizeof(struct dr_record) + sizeof(uint32_t)},
 };
 
 void dr_flow_config_apply(struct dr_flow_config *cfg, const double *values)

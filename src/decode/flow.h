@@ -100,7 +100,7 @@ struct dr_flow_exporter {
 /* The decoder's settings, as "flow.NAME" (lib/param.h). */
 enum {
 	DR_FLOW_EXPORTERS, DR_FLOW_TEMPLATES, DR_FLOW_TEMPLATE_LIFETIME, DR_FLOW_SAMPLING,
-	DR_FLOW_LATENESS,
+	DR_FLOW_LATENESS, DR_FLOW_HOLD,
 	DR_FLOW_NPARAMS
 };
 extern const struct dr_param dr_flow_params[DR_FLOW_NPARAMS];

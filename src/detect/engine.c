@@ -563,7 +563,8 @@ static void hold_for_flows(struct dr_engine *e)
 	uint32_t cap = e->reorder_cap ? e->reorder_cap : DR_REORDER_DEFAULT;
 	if (lateness <= 0)
 		return;
-	if (dr_partq_init(&e->parts, cap, (uint32_t)lateness) < 0 ||
+	if (dr_partq_init(&e->parts, (uint32_t)e->flow_values[DR_FLOW_HOLD],
+			  (uint32_t)lateness) < 0 ||
 	    (!e->reorder.cap && dr_reorder_init(&e->reorder, cap) < 0)) {
 		dr_partq_fini(&e->parts);	/* records then count where they come */
 		return;

@@ -289,7 +289,8 @@ void dr_warning_text(const struct dr_warning *w, const struct dr_report *r, char
 		break;
 	case DR_WARN_EARLY:
 		snprintf(buf, len, "%s records were judged before their time: the reorder "
-			 "buffer was full", n);
+			 "buffer was full (for flow records: raise flow.hold, or lower the "
+			 "exporters' active timeout and flow.lateness)", n);
 		break;
 	case DR_WARN_UNJUDGED:
 		snprintf(buf, len, "%s one-second windows of detectors were never judged: more "
