@@ -79,7 +79,9 @@ static void write_flow(struct records_ctx *c, const struct dr_record *r)
 	out_kv_u(o, ",\"in_if\":", r->in_if);
 	out_kv_u(o, ",\"out_if\":", r->out_if);
 	out_kv_u(o, ",\"fragment\":", r->fragmented);
-	dr_out_str(o, "}\n");
+	dr_out_str(o, r->direction == DR_DIR_INGRESS ? ",\"direction\":\"ingress\"}\n"
+		      : r->direction == DR_DIR_EGRESS ? ",\"direction\":\"egress\"}\n"
+		      : ",\"direction\":null}\n");
 }
 
 static void write_record(void *arg, const struct dr_record *r)
@@ -174,7 +176,8 @@ static void usage(FILE *out)
 		"                        object per line: kind, frame, exporter, start,\n"
 		"                        end (epoch seconds), src, sport, dst, dport,\n"
 		"                        proto (a number), packets and bytes (scaled by\n"
-		"                        sampling), sampling, in_if, out_if, fragment\n"
+		"                        sampling), sampling, in_if, out_if, fragment,\n"
+		"                        direction (ingress, egress or null)\n"
 		"\n"
 		DR_COMMON_HELP
 		"\n"

@@ -166,6 +166,7 @@ struct nf_values {
 	uint8_t frag_flags;
 	uint32_t frag_offset;
 	uint32_t in_if, out_if, in_phys, out_phys;
+	uint8_t direction;	/* enum dr_direction */
 	/* times: each with the rank of the field it came from (finer wins) */
 	int64_t start_ns, end_ns;
 	uint8_t start_rank, end_rank;
@@ -363,7 +364,7 @@ enum {
 	IE_START_SEC = 150, IE_END_SEC = 151, IE_START_MS = 152, IE_END_MS = 153,
 	IE_START_US = 154, IE_END_US = 155, IE_START_NS = 156, IE_END_NS = 157,
 	IE_START_DELTA_US = 158, IE_END_DELTA_US = 159, IE_SYSTEM_INIT_MS = 160,
-	IE_FRAGMENT_FLAGS = 197, IE_IN_PHYS_IF = 252, IE_OUT_PHYS_IF = 253,
+	IE_FLOW_DIRECTION = 61, IE_FRAGMENT_FLAGS = 197, IE_IN_PHYS_IF = 252, IE_OUT_PHYS_IF = 253,
 	IE_SELECTOR_ID = 302, IE_PACKET_INTERVAL = 305, IE_PACKET_SPACE = 306,
 };
 /* flowDirection (61) is not read yet: a record's direction is that of
@@ -407,6 +408,9 @@ static int take_field(struct nf_values *v, const struct nf_message *m, uint16_t 
 			memcpy(v->dst6, p, 16);
 			v->have_dst6 = 1;
 		}
+		break;
+	case IE_FLOW_DIRECTION:	/* 0 ingress, 1 egress */
+		v->direction = n == 0 ? DR_DIR_INGRESS : n == 1 ? DR_DIR_EGRESS : DR_DIR_UNKNOWN;
 		break;
 	case IE_IN_IF: v->in_if = (uint32_t)n; break;
 	case IE_OUT_IF: v->out_if = (uint32_t)n; break;
@@ -616,6 +620,7 @@ static void flow_record(struct dr_flow_decoder *f, struct nf_message *m, const s
 	r->bytes = v->have_bytes ? v->bytes : v->total_bytes;
 	r->in_if = v->in_if ? v->in_if : v->in_phys;
 	r->out_if = v->out_if ? v->out_if : v->out_phys;
+	r->direction = v->direction;
 	/* a later fragment (offset past 0), or one that carries no ports */
 	r->fragmented = v->frag_offset > 0 ||
 			((v->frag_flags & 0x20) && !v->sport && !v->dport);

@@ -37,6 +37,13 @@ struct dr_keys {
 	uint8_t qname[DR_NAME_MAX + 1 + 8];
 };
 
+/* A flow's direction at the exporter's interface (IPFIX flowDirection). */
+enum dr_direction {
+	DR_DIR_UNKNOWN = 0,
+	DR_DIR_INGRESS = 1,
+	DR_DIR_EGRESS = 2,
+};
+
 /* Record kinds, as bits so that a consumer can declare the set it takes. */
 enum dr_record_kind {
 	DR_KIND_DNS = 1u << 0,	/* one DNS message (or junk at a DNS port) */
@@ -67,6 +74,7 @@ struct dr_record {
 	uint32_t sampling;	/* 1 in N packets were seen; 1: all */
 	uint8_t exporter[DR_AKEY];	/* who reported it (family 0: the capture itself) */
 	uint32_t in_if, out_if;	/* interfaces, 0 when unknown */
+	uint8_t direction;	/* as the exporter saw it: enum dr_direction */
 	const uint8_t *payload;	/* the DNS message, borrowed */
 	uint32_t payload_len;	/* its length */
 	uint32_t payload_caplen;	/* octets of it at payload: all of it from the

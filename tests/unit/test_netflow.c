@@ -167,7 +167,7 @@ static void record_t4(struct pb *p, unsigned last_octet, uint16_t sport, uint32_
 	pb_u16(p, 4);
 	pb_u32(p, first);
 	pb_u32(p, last);
-	pb_u8(p, 0);
+	pb_u8(p, last_octet & 1);	/* flowDirection: even ingress, odd egress */
 }
 
 static void data_t4(struct pb *p, unsigned id, unsigned n)
@@ -197,6 +197,8 @@ static void test_v9_template_data(void)
 	CHECK(memcmp(r->src, (uint8_t[]){198, 51, 100, 7}, 4) == 0);
 	CHECK(memcmp(r->dst, (uint8_t[]){203, 0, 113, 10}, 4) == 0);
 	CHECK_EQ(got[1].dst[3], 11);
+	CHECK_EQ(r->direction, DR_DIR_INGRESS);
+	CHECK_EQ(got[1].direction, DR_DIR_EGRESS);
 	CHECK_EQ(r->sport, 40000);
 	CHECK_EQ(r->dport, 53);
 	CHECK_EQ(r->proto, 17);
