@@ -49,9 +49,12 @@ enum { P_MIN_RPS_LOCAL, P_MIN_RPS, P_TOP_SHARE, P_MIN_FACTOR, P_MIN_SIZE, P_RECU
 #define HEAVY_DESTS 8
 
 /* The heaviest few items of a stream by Space-Saving, with each slot's
- * overestimate, so that count - err is a guaranteed lower bound. */
+ * overestimate, so that count - err is a guaranteed lower bound; counts
+ * are weighed by what a record stands for, and `first` is the weight of
+ * the record that took the slot (its first asking). */
 struct few_questions {
-	uint32_t hash[FEW_QUESTIONS], count[FEW_QUESTIONS], err[FEW_QUESTIONS];
+	uint64_t count[FEW_QUESTIONS], err[FEW_QUESTIONS], first[FEW_QUESTIONS];
+	uint32_t hash[FEW_QUESTIONS];
 };
 
 struct heavy_dests {
@@ -67,9 +70,10 @@ struct responder {
 	struct dr_top4 victims;
 	struct few_questions questions;
 	struct heavy_dests heavy;
-	uint64_t q_hash;	/* the majority question (Boyer-Moore) */
-	uint32_t q_votes;
+	uint64_t q_hash;	/* the majority question (Boyer-Moore, weighed) */
+	uint64_t q_votes;
 	uint64_t q_same;	/* responses to it since it was elected */
+	uint64_t q_first;	/* ...of which the one that elected it */
 	/* persistent */
 	struct dr_run run;
 	uint16_t qtype;
@@ -103,30 +107,34 @@ static const struct dr_param params[P_COUNT] = {
 			  DR_KTABLE_ENTRY_OCTETS(DR_AKEY, sizeof(struct responder))},
 };
 
-static void questions_add(struct few_questions *q, uint32_t h)
+static void questions_add(struct few_questions *q, uint32_t h, uint64_t n)
 {
 	unsigned min = 0;
 	for (unsigned i = 0; i < FEW_QUESTIONS; i++) {
 		if (q->count[i] && q->hash[i] == h) {
-			q->count[i]++;
+			q->count[i] += n;
 			return;
 		}
 		if (q->count[i] < q->count[min])
 			min = i;
 	}
 	q->err[min] = q->count[min];
+	q->first[min] = n;
 	q->hash[min] = h;
-	q->count[min]++;
+	q->count[min] += n;
 }
 
 /* Responses that are surely repeats of the heaviest few questions: each
- * slot's guaranteed count, less its first asking. */
+ * slot's guaranteed count, less its first asking. A sampled question
+ * seen once is not a repeat, whatever it stands for: as for distinct
+ * names, sampling can only lower this, never make a server answering
+ * many questions look like one answering the same. */
 static uint64_t questions_repeats(const struct few_questions *q)
 {
 	uint64_t n = 0;
 	for (unsigned i = 0; i < FEW_QUESTIONS; i++) {
-		uint32_t sure = q->count[i] - q->err[i];
-		n += sure > 1 ? sure - 1 : 0;
+		uint64_t sure = q->count[i] - q->err[i];
+		n += sure > q->first[i] ? sure - q->first[i] : 0;
 	}
 	return n;
 }
@@ -198,26 +206,30 @@ static void refl_record(void *st, const struct dr_record *r, const struct dr_det
 				s->outward += n;
 			return;
 		}
-		s->ra += dr_dns_ra(d);
-		s->authoritative += dr_dns_aa(d) || (d->ancount == 0 && d->nscount > 0);
-		s->recursive += offers_recursion(d);
+		/* Every count below is weighed like resp (a sampled header
+		 * stands for n messages), so that their shares of resp are
+		 * the samples' shares. */
+		s->ra += dr_dns_ra(d) ? n : 0;
+		s->authoritative += dr_dns_aa(d) || (d->ancount == 0 && d->nscount > 0) ? n : 0;
+		s->recursive += offers_recursion(d) ? n : 0;
 		/* REFUSED answers nothing: a closed resolver is not answering */
 		if (d->rcode_ext != 5 && !dr_roles_is_local(env->roles, r->family, r->dst))
-			s->outward++;
+			s->outward += n;
 		uint64_t question = d->has_question ? r->keys.qname_hash ^ d->qtype : 0;
-		questions_add(&s->questions, (uint32_t)(question ^ question >> 32));
+		questions_add(&s->questions, (uint32_t)(question ^ question >> 32), n);
 		/* The same question to the same destination, over and over. */
 		uint64_t qh = question ^ dst->hash;
 		int fresh_candidate = s->q_votes == 0;
 		if (fresh_candidate) {
 			s->q_hash = qh;
-			s->q_votes = 1;
-			s->q_same = 1;	/* counted from the candidate's election on */
+			s->q_votes = n;
+			s->q_same = n;	/* counted from the candidate's election on */
+			s->q_first = n;
 		} else if (s->q_hash == qh) {
-			s->q_votes++;
-			s->q_same++;
+			s->q_votes += n;
+			s->q_same += n;
 		} else {
-			s->q_votes--;
+			s->q_votes = s->q_votes > n ? s->q_votes - n : 0;
 		}
 		if (s->q_hash == qh && d->has_question && (fresh_candidate || !s->qwire_len)) {
 			s->qwire_len = d->qname_len < QWIRE ? d->qname_len : QWIRE;
@@ -259,8 +271,11 @@ static void refl_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen
 		      !dr_roles_is_resolver(roles, key[0], key + 1) &&
 		      !dr_roles_is_authoritative(roles, key[0], key + 1) &&
 		      (double)s->outward >= p[P_MIN_RPS_LOCAL] && !doing_its_job;
-	int by_pattern = resp >= p[P_MIN_RPS] && amplifies &&
-			 ((double)s->q_same >= p[P_TOP_SHARE] * resp || (repeated && concentrated));
+	/* "Over and over" needs the question asked again: one sampled
+	 * header standing for min_rps answers is not a pattern. */
+	int same_again = s->q_same > s->q_first &&
+			 (double)s->q_same >= p[P_TOP_SHARE] * resp;
+	int by_pattern = resp >= p[P_MIN_RPS] && amplifies && (same_again || (repeated && concentrated));
 	if (!by_role && !by_pattern) {
 		dr_run_break(&s->run);
 		s->qwire_len = 0;

@@ -22,6 +22,7 @@ struct rec_spec {
 	int qr, rcode, qtype, malformed, frag, ttl;
 	const char *qname;
 	uint32_t len;
+	uint32_t sampling;	/* a sampled header (sFlow) standing for this many */
 };
 
 static void feed(struct dr_engine *e, const struct rec_spec *s)
@@ -36,6 +37,13 @@ static void feed(struct dr_engine *e, const struct rec_spec *s)
 	r.dns.malformed = (uint8_t)s->malformed;
 	if (s->qname && !s->malformed)
 		harness_question(&r, s->qname, (unsigned)s->qtype);
+	if (s->sampling) {	/* as src/decode/sflow.c makes it */
+		r.sampling = s->sampling;
+		r.packets = s->sampling;
+		r.bytes = (uint64_t)r.ip_len * s->sampling;
+		r.exporter[0] = 4;
+		memcpy(r.exporter + 1, "\xc0\x00\x02\xc8", 4);
+	}
 	dr_engine_record(e, &r);
 }
 
@@ -254,8 +262,8 @@ static void test_amplification(void)
 	dr_engine_fini(&e);
 }
 
-static void answers(struct dr_engine *e, const char *server, double t0, int secs, int pps,
-		    int same, uint32_t size)
+static void answers_sampled(struct dr_engine *e, const char *server, double t0, int secs, int pps,
+			    int same, uint32_t size, uint32_t sampling)
 {
 	char dst[32], name[64];
 	for (int i = 0; i < secs * pps; i++) {
@@ -263,13 +271,20 @@ static void answers(struct dr_engine *e, const char *server, double t0, int secs
 		snprintf(dst, sizeof(dst), same ? "198.18.0.10" : "198.18.%d.%d", i % 200, i % 7 + 1);
 		snprintf(name, sizeof(name), same ? "." : "n%d.example.com", i);
 		struct rec_spec q = {.ts = t, .src = dst, .dst = server, .sport = 3074, .dport = 53,
-				     .qname = name, .qtype = same ? 255 : 1, .len = 28};
+				     .qname = name, .qtype = same ? 255 : 1, .len = 28,
+				     .sampling = sampling};
 		struct rec_spec r = {.ts = t + 0.0004, .src = server, .dst = dst, .sport = 53,
 				     .dport = 3074, .qr = 1, .qname = name, .qtype = same ? 255 : 1,
-				     .len = size};
+				     .len = size, .sampling = sampling};
 		feed(e, &q);
 		feed(e, &r);
 	}
+}
+
+static void answers(struct dr_engine *e, const char *server, double t0, int secs, int pps,
+		    int same, uint32_t size)
+{
+	answers_sampled(e, server, t0, secs, pps, same, size, 0);
 }
 
 static void test_reflection(void)
@@ -314,6 +329,63 @@ static void test_reflection(void)
 		CHECK(strstr(alert_text(0), "\"amplification_factor\":42.9") != NULL);
 		CHECK(strstr(alert_text(0), "198.18.0.10") != NULL);
 	}
+	dr_engine_fini(&e);
+}
+
+/* The same cases from sFlow's sampled headers, each standing for 10
+ * messages: every share the rules judge (recursion, the same question to
+ * the same destination) must be what the samples show, not the samples
+ * counted once against responses counted ten times. */
+static void test_reflection_sampled(void)
+{
+	char err[256];
+	struct dr_engine e;
+
+	start(&e, NULL);
+	CHECK_EQ(dr_roles_add_local(&e.roles, "10.0.0.0/8", err, sizeof(err)), 0);
+	go(&e);
+	answers_sampled(&e, "10.1.1.1", 1000, 6, 20, 0, 90, 10);
+	dr_engine_finish(&e);
+	dr_alert_log_sort(&LOG);
+	CHECK_EQ(count(&e, "reflection", "10.1.1.1"), 1);
+	if (LOG.n) {
+		CHECK(strstr(alert_text(0), "\"rule\":\"local non-resolver\"") != NULL);
+		CHECK(strstr(alert_text(0), "\"sampling\":10") != NULL);
+	}
+	dr_engine_fini(&e);
+
+	/* Declared a resolver, ordinary answers: still fine. */
+	start(&e, NULL);
+	dr_roles_add_local(&e.roles, "10.0.0.0/8", err, sizeof(err));
+	CHECK_EQ(dr_roles_add_resolver(&e.roles, "10.1.1.1", err, sizeof(err)), 0);
+	go(&e);
+	answers_sampled(&e, "10.1.1.1", 1000, 6, 20, 0, 90, 10);
+	dr_engine_finish(&e);
+	dr_alert_log_sort(&LOG);
+	CHECK_EQ(LOG.n, 0);
+	dr_engine_fini(&e);
+
+	start(&e, NULL);
+	dr_roles_add_resolver(&e.roles, "10.1.1.1", err, sizeof(err));
+	go(&e);
+	answers_sampled(&e, "10.1.1.1", 1000, 6, 20, 1, 1200, 10);
+	dr_engine_finish(&e);
+	dr_alert_log_sort(&LOG);
+	CHECK_EQ(count(&e, "reflection", "10.1.1.1"), 1);
+	if (LOG.n) {
+		CHECK(strstr(alert_text(0), "\"rule\":\"repeated large answers\"") != NULL);
+		CHECK(strstr(alert_text(0), "\"responses_per_s\":200") != NULL);
+	}
+	dr_engine_fini(&e);
+
+	/* One sampled large answer a second, each to another destination: a
+	 * single header standing for 10 answers is no "over and over". */
+	start(&e, NULL);
+	go(&e);
+	answers_sampled(&e, "198.51.100.26", 1000, 6, 1, 0, 1200, 10);
+	dr_engine_finish(&e);
+	dr_alert_log_sort(&LOG);
+	CHECK_EQ(LOG.n, 0);
 	dr_engine_fini(&e);
 }
 
@@ -468,6 +540,7 @@ int main(void)
 	RUN(test_loop);
 	RUN(test_amplification);
 	RUN(test_reflection);
+	RUN(test_reflection_sampled);
 	RUN(test_random_subdomain);
 	RUN(test_config);
 	RUN(test_time_gap);
