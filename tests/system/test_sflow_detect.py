@@ -17,6 +17,10 @@ Any other alert fails, except those in KNOWN: what sampling noise makes of
 traffic just under a threshold at these rates and this seed, each with its
 reason; a KNOWN entry no longer raised fails too, so the list stays true.
 
+tshark's sflow dissector, when installed, must read the 1:10 export of the
+loop scenario with every sample at rate 10 with an Ethernet header and
+nothing malformed (skipped with a message otherwise).
+
 usage: test_sflow_detect.py PATH/TO/dnsradar
 """
 import json
@@ -123,6 +127,30 @@ def run_case(binary, work, name, rate):
         assert alert["summary"] and alert["action"]
 
 
+def run_tshark(work):
+    """tshark's sflow dissector reads sflowgen's output: every sample, its
+    rate and raw Ethernet header, nothing malformed."""
+    if not shutil.which("tshark"):
+        print("skip tshark: not installed")
+        return
+    path, _ = capture(work, "loop")
+    out = sflow(work, path, "loop", 10)
+    run = subprocess.run(["tshark", "-r", out, "-V"], capture_output=True, text=True,
+                         check=True)
+    assert "Malformed" not in run.stdout, "tshark: malformed sFlow in %s" % out
+    fields = subprocess.run(["tshark", "-r", out, "-T", "fields", "-e", "sflow_245.numsamples",
+                             "-e", "sflow.flow_sample.sampling_rate",
+                             "-e", "sflow_245.header_protocol"],
+                            capture_output=True, text=True, check=True).stdout.split("\n")
+    samples = rates = 0
+    for line in filter(None, fields):
+        count, rate, proto = line.split("\t")
+        samples += int(count)
+        rates += len([r for r in rate.split(",") if r == "10"])
+        assert set(proto.split(",")) == {"1"}, "tshark: header protocol %r" % proto
+    assert samples > 9000 and rates == samples, "tshark: %d samples, %d at 1:10" % (samples, rates)
+
+
 def run_benign(binary, work, rate):
     path, truth = capture(work, "benign")
     doc = analyze(binary, truth["flags"], sflow(work, path, "benign", rate))
@@ -141,6 +169,14 @@ def main():
         [(name, n) for name, rates in CASES.items() for n in rates]
     passed = failed = 0
     try:
+        try:
+            run_tshark(work)
+            passed += 1
+            print("ok   tshark reads the export")
+        except Exception:
+            failed += 1
+            print("FAIL tshark reads the export")
+            traceback.print_exc()
         for name, rate in jobs:
             try:
                 if name == "benign":
