@@ -10,6 +10,7 @@
  * and the responses are large (average min_size) or fragmented
  * (fragment_share), for min_seconds in a row. A busy resolver receiving
  * large DNSSEC answers is not a victim: it asked for them. Key: the victim. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,11 @@ struct dest {
 	uint16_t top_port_count, top_port;
 	/* persistent */
 	struct dr_run run;
+	/* its queries of the last seconds, halved every second: a resolver
+	 * asks all the time, a victim never, and one second's count alone
+	 * can be low by chance (flow exports sampled 1 in N) */
+	double q_recent;
+	int64_t q_sec;
 	uint16_t qtype;
 	/* the first question seen, wire form cut at QWIRE octets: its text
 	 * is made only when an alert needs it */
@@ -118,8 +124,14 @@ static void amp_judge(void *ctx, void *entry, const uint8_t *key, uint32_t klen,
 
 	double resp = (double)d->resp;
 	double avg = resp ? (double)d->resp_bytes / resp : 0;
+	int64_t gap = sec - d->q_sec;
+	d->q_recent = (gap > 0 && gap < 64 ? d->q_recent * ldexp(1, -(int)gap) : gap ? 0 : d->q_recent) +
+		      (double)d->queries;
+	d->q_sec = sec;
+	/* a steady asker's rate is half the halved sum */
+	double queries = (double)d->queries > d->q_recent / 2 ? (double)d->queries : d->q_recent / 2;
 	int cond = resp >= p[P_MIN_PPS] && d->reflectors.n >= p[P_MIN_REFLECTORS] &&
-		   (double)d->queries <= p[P_MAX_QUERY_RATIO] * resp &&
+		   queries <= p[P_MAX_QUERY_RATIO] * resp &&
 		   (avg >= p[P_MIN_SIZE] || (double)d->frag >= p[P_FRAGMENT_SHARE] * resp);
 	if (!cond) {
 		dr_run_break(&d->run);

@@ -31,8 +31,17 @@ struct dr_kwin {
 	uint64_t aggregates;	/* records of them from flow exports (flow
 				 * records, sFlow's sampled headers) */
 	uint32_t sampling;	/* the highest sampling rate among those */
+	uint32_t samples;	/* packets actually sampled, of records sampled
+				 * 1 in N > 1: what the window's estimates rest on */
 	uint8_t exporter[DR_AKEY];	/* the latest exporter among those */
 };
+
+/* A second whose counts are estimates from fewer sampled packets than this
+ * proves nothing: one packet sampled 1 in 2,000 "is" 2,000 packets a
+ * second, and noise just under a threshold crosses it. Such a second does
+ * not extend a run (dr_run_add). Four samples put the estimate within a
+ * factor of two of the truth most of the time (docs/flows.md). */
+#define DR_MIN_SAMPLES 4
 
 /* Judges entry's window of second `sec` (entry->sec == sec); ctx is the
  * table's. */
@@ -91,6 +100,10 @@ static inline void *dr_ktable_hit_record(struct dr_ktable *k, const void *key, u
 		w->aggregates++;
 		if (r->sampling > w->sampling)
 			w->sampling = r->sampling;
+		if (r->sampling > 1) {
+			uint64_t n = r->packets / r->sampling;
+			w->samples += n ? (uint32_t)n : 1;
+		}
 		memcpy(w->exporter, r->exporter, DR_AKEY);
 	}
 	return w;
@@ -127,9 +140,14 @@ struct dr_run {
 	uint64_t pkts, bytes;	/* not yet handed to an alert */
 };
 
-/* Counts window w of second sec into the run; returns the run's length. */
+/* Counts window w of second sec into the run; returns the run's length,
+ * 0 (the run broken) when w rests on too few samples (DR_MIN_SAMPLES). */
 static inline uint32_t dr_run_add(struct dr_run *run, int64_t sec, const struct dr_kwin *w)
 {
+	if (w->sampling > 1 && w->samples < DR_MIN_SAMPLES) {
+		run->len = 0;
+		return 0;
+	}
 	if (run->len && run->last_sec == sec - 1) {
 		run->len++;
 	} else {
