@@ -429,6 +429,7 @@ static int run_mode(int argc, char **argv, int collect)
 		.cut_packet = p->cut_packet, .cut_offset = p->cut_offset, .cut_why = p->cut_why,
 		.flows = &p->flow_stats, .exporters = p->flow_exporters,
 		.nexporters = p->nflow_exporters,
+		.sockets = p->sockets, .nsockets = p->nsockets, .listen_note = p->listen_note,
 	};
 	struct dr_out o;
 	if (dr_out_init(&o, stdout, 1u << 16) < 0) {

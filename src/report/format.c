@@ -33,6 +33,23 @@ void dr_fmt_bytes(char *buf, size_t len, uint64_t v)
 		snprintf(buf, len, "%.1f %s", x, unit[u]);
 }
 
+void dr_fmt_ibytes(char *buf, size_t len, uint64_t v)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double x = (double)v;
+	int u = 0;
+	while (x >= 1024 && u < 4) {
+		x /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", v);
+	else if (x == (double)(uint64_t)x)
+		snprintf(buf, len, "%.0f %s", x, unit[u]);
+	else
+		snprintf(buf, len, "%.1f %s", x, unit[u]);
+}
+
 void dr_fmt_time(char *buf, size_t len, double t, int with_date)
 {
 	time_t sec = (time_t)t;

@@ -138,15 +138,39 @@ static const char *flow_proto_name(uint8_t proto)
 	}
 }
 
+/* collect's sockets: what each received and what the kernel dropped
+ * before dnsradar could read it. */
+static void text_sockets(struct dr_out *o, const struct dr_report *r)
+{
+	char a[64], b[64], c[64], e[64];
+	if (!r->nsockets)
+		return;
+	line(o, "  %-40s %12s %12s %12s %10s\n", "socket", "datagrams", "octets", "kernel drops",
+	     "rcvbuf");
+	for (unsigned i = 0; i < r->nsockets; i++) {
+		const struct dr_input_socket *k = &r->sockets[i];
+		fmt_count(a, sizeof(a), k->datagrams);
+		fmt_bytes(b, sizeof(b), k->octets);
+		fmt_count(c, sizeof(c), k->drops);
+		dr_fmt_ibytes(e, sizeof(e), k->rcvbuf > 0 ? (uint64_t)k->rcvbuf : 0);
+		line(o, "  %-40s %12s %12s %12s %10s\n", k->name, a, b, c, e);
+	}
+}
+
 /* Flow exports: what they stood for, and who sent them. */
 static void text_flows(struct dr_out *o, const struct dr_report *r)
 {
 	const struct dr_flow_stats *f = r->flows;
 	const struct dr_stats *s = r->stats;
 	char a[64], b[64], c[64], e[64];
-	if (!dr_report_has_flows(r))
+	if (!dr_report_has_flow_section(r))
 		return;
 	line(o, "\nFlow exports\n");
+	if (!dr_report_has_flows(r)) {
+		line(o, "  datagrams       none decoded\n");
+		text_sockets(o, r);
+		return;
+	}
 	fmt_count(a, sizeof(a), f->datagrams);
 	line(o, "  datagrams       %s:", a);
 	static const struct { size_t off; const char *name; } kinds[] = {
@@ -186,6 +210,7 @@ static void text_flows(struct dr_out *o, const struct dr_report *r)
 		fmt_count(a, sizeof(a), f->sflow_headers);
 		line(o, "  sampled headers %s decoded (their DNS messages are in the summary above)\n", a);
 	}
+	text_sockets(o, r);
 	if (!r->nexporters)
 		return;
 	line(o, "  %-40s %-10s %10s %12s %12s %9s %10s\n", "exporter", "protocol", "domain",
@@ -520,6 +545,11 @@ static void json_warnings(struct dr_out *o, const struct dr_report *r)
 			json_key(o, "reason", &f);
 			dr_out_json_str(o, ws.w[i].detail, strlen(ws.w[i].detail));
 		}
+		if (ws.w[i].code == DR_WARN_SOCKET_DROPS) {
+			json_key(o, "address", &f);
+			dr_out_json_str(o, ws.w[i].subject, strlen(ws.w[i].subject));
+			json_u(o, "rcvbuf", ws.w[i].value, &f);
+		}
 		if (ws.w[i].code == DR_WARN_TABLE_OVERFLOW) {
 			json_key(o, "table", &f);
 			dr_out_json_str(o, ws.w[i].subject, strlen(ws.w[i].subject));
@@ -590,7 +620,7 @@ static void json_flows(struct dr_out *o, const struct dr_report *r)
 	const struct dr_flow_stats *f = r->flows;
 	const struct dr_stats *s = r->stats;
 	int k = 1;
-	if (!dr_report_has_flows(r))
+	if (!dr_report_has_flow_section(r))
 		return;
 	dr_out_str(o, ",\"flows\":{");
 	json_u(o, "records", s->flow_records, &k);
@@ -605,10 +635,25 @@ static void json_flows(struct dr_out *o, const struct dr_report *r)
 	json_key(o, "decode", &k);
 	int g = 1;
 	dr_out_char(o, '{');
-#define DR_FLOW_JSON(name, problem, text) json_u(o, #name, f->name, &g);
+#define DR_FLOW_JSON(name, problem, text) json_u(o, #name, f ? f->name : 0, &g);
 	DR_FLOW_COUNTERS(DR_FLOW_JSON)
 #undef DR_FLOW_JSON
 	dr_out_char(o, '}');
+	json_key(o, "sockets", &k);
+	dr_out_char(o, '[');
+	for (unsigned i = 0; i < r->nsockets; i++) {
+		const struct dr_input_socket *x = &r->sockets[i];
+		int h = 1;
+		dr_out_str(o, i ? ",{" : "{");
+		dr_out_js(o, "address", x->name, &h);
+		json_u(o, "datagrams", x->datagrams, &h);
+		json_u(o, "octets", x->octets, &h);
+		json_u(o, "drops", x->drops, &h);
+		json_u(o, "truncated", x->truncated, &h);
+		json_u(o, "rcvbuf", x->rcvbuf > 0 ? (uint64_t)x->rcvbuf : 0, &h);
+		dr_out_char(o, '}');
+	}
+	dr_out_char(o, ']');
 	json_key(o, "exporters", &k);
 	dr_out_char(o, '[');
 	for (unsigned i = 0; i < r->nexporters; i++) {

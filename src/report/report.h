@@ -7,6 +7,7 @@
 #include "decode/flow.h"
 #include "decode/packet.h"
 #include "detect/engine.h"
+#include "input/input.h"
 #include "report/alerts.h"
 #include "report/stats.h"
 #include "report/tables.h"
@@ -44,6 +45,12 @@ struct dr_report {
 	const struct dr_flow_stats *flows;
 	const struct dr_flow_exporter *exporters;
 	unsigned nexporters;
+	/* collect's sockets: what each received and the kernel dropped, and
+	 * NULL or "" or why they may lose datagrams (a smaller receive buffer
+	 * than asked for) */
+	const struct dr_input_socket *sockets;
+	unsigned nsockets;
+	const char *listen_note;
 };
 
 #define DR_TOP_OTHER_PORTS 5	/* ports named when a capture holds no DNS */
@@ -52,6 +59,13 @@ struct dr_report {
 static inline int dr_report_has_flows(const struct dr_report *r)
 {
 	return r->flows && r->flows->datagrams;
+}
+
+/* The report has a "Flow exports" section: it decoded exports, or it
+ * listened for them (a socket that received nothing is worth saying). */
+static inline int dr_report_has_flow_section(const struct dr_report *r)
+{
+	return dr_report_has_flows(r) || r->nsockets;
 }
 
 /* The warnings a report carries, from its counters and flags, in the

@@ -119,6 +119,17 @@ void dr_report_warnings(struct dr_warnings *out, const struct dr_report *r)
 		dr_warnings_add(out, DR_WARN_EARLY, lost.early);
 	if (lost.unjudged)
 		dr_warnings_add(out, DR_WARN_UNJUDGED, lost.unjudged);
+	/* collect's sockets: datagrams lost before any decoder saw them */
+	for (unsigned i = 0; r->sockets && i < r->nsockets; i++) {
+		if (r->sockets[i].drops &&
+		    (w = dr_warnings_add(out, DR_WARN_SOCKET_DROPS, r->sockets[i].drops))) {
+			w->value = r->sockets[i].rcvbuf > 0 ? (uint64_t)r->sockets[i].rcvbuf : 0;
+			w->subject = r->sockets[i].name;
+		}
+	}
+	if (r->listen_note && r->listen_note[0] &&
+	    (w = dr_warnings_add(out, DR_WARN_RECEIVE_BUFFER, 0)))
+		w->detail = r->listen_note;
 	if (r->engine && r->engine->late_flow_records &&
 	    (w = dr_warnings_add(out, DR_WARN_FLOW_LATE, r->engine->late_flow_records))) {
 		w->value = r->engine->late_flow_packets;
@@ -296,6 +307,17 @@ void dr_warning_text(const struct dr_warning *w, const struct dr_report *r, char
 		snprintf(buf, len, "%s one-second windows of detectors were never judged: more "
 			 "keys were new in one second than a table can list (raise its capacity "
 			 "with --set, see --thresholds)", n);
+		break;
+	case DR_WARN_SOCKET_DROPS: {
+		char buf_size[32];
+		dr_fmt_ibytes(buf_size, sizeof(buf_size), w->value);
+		snprintf(buf, len, "%s export datagrams dropped by the kernel on %s: the receive "
+			 "buffer (%s) was full: raise --rcvbuf and net.core.rmem_max", n, w->subject,
+			 buf_size);
+		break;
+	}
+	case DR_WARN_RECEIVE_BUFFER:
+		snprintf(buf, len, "%s", w->detail);
 		break;
 	case DR_WARN_FLOW_LATE:
 		snprintf(buf, len, "%s parts of flow records (%s packets) came more than %s s after "

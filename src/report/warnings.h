@@ -28,6 +28,8 @@
 	X(DR_WARN_LATE,             "late_records") \
 	X(DR_WARN_EARLY,            "early_records") \
 	X(DR_WARN_UNJUDGED,         "windows_unjudged") \
+	X(DR_WARN_SOCKET_DROPS,     "socket_drops") \
+	X(DR_WARN_RECEIVE_BUFFER,   "receive_buffer") \
 	X(DR_WARN_FLOW_LATE,        "flow_late") \
 	X(DR_WARN_FLOW,             "flow_loss")
 
@@ -48,6 +50,9 @@ enum dr_warning_code {
  *   bpf_*            subject: the filter expression
  *   no_dns           count: packets on other UDP/TCP ports
  *   alerts_lost      value: firing seconds lost
+ *   socket_drops     count: datagrams the kernel dropped, value: the
+ *                    socket's receive buffer (octets), subject: its address
+ *   receive_buffer   detail: the input's note (which socket, what it got)
  *   interrupted      subject: the signal's name */
 struct dr_warning {
 	enum dr_warning_code code;

@@ -20,6 +20,7 @@ in parallel.
 usage: test_flows_exporters.py PATH/TO/dnsradar
 """
 import concurrent.futures
+import contextlib
 import itertools
 import json
 import os
@@ -41,6 +42,19 @@ BIN = None
 TMP = None
 TOOL_TIMEOUT = 120	# seconds any one tool may run
 EARLY, LATE = 3.0, 10.0	# how far an alert's start may be from the attack's
+
+
+def _rcvbuf():
+    """The largest receive buffer a daemon gets without CAP_NET_ADMIN
+    (net.core.rmem_max), at most 32 MiB."""
+    try:
+        with open("/proc/sys/net/core/rmem_max") as f:
+            return min(int(f.read()), 32 << 20)
+    except (OSError, ValueError):
+        return 4 << 20
+
+
+RCVBUF = _rcvbuf()
 
 
 class Skip(Exception):
@@ -235,11 +249,13 @@ def softflowd(capture, port, version, sampling=None):
 
 
 def exported(text):
-    """softflowd's count of flow records and export datagrams."""
+    """softflowd's count of flows, export datagrams and flow records
+    ("Flows exported: 61871 (123673 records) in 3957 packets"; a flow
+    is a record each way)."""
     for line in text.splitlines():
         if line.startswith("Flows exported:"):
             words = line.split()
-            return int(words[2]), int(words[6])
+            return int(words[2]), int(words[6]), int(words[3].lstrip("("))
     return None
 
 
@@ -294,8 +310,8 @@ class Collect(Daemon):
     def __init__(self, port, flags, netns=None):
         self.out_path = os.path.join(TMP, "collect-%d.jsonl" % port)
         self.out = open(self.out_path, "wb")
-        super().__init__(netns_argv(netns) + [BIN, "collect", "--listen", "127.0.0.1:%d" % port]
-                         + flags, stdout=self.out)
+        super().__init__(netns_argv(netns) + [BIN, "collect", "--listen", "127.0.0.1:%d" % port,
+                                              "--format", "json"] + flags, stdout=self.out)
         deadline = time.monotonic() + 10
         while not udp_bound(port, netns):
             assert self.proc.poll() is None and time.monotonic() < deadline, \
@@ -304,12 +320,13 @@ class Collect(Daemon):
 
     def alerts(self, settle=1.0):
         """Stops collect (SIGINT: it prints its report) and returns
-        {"alerts": [...]}: each alert as its latest event left it."""
+        {"alerts": [...], "report": {...}}: each alert as its latest event
+        left it, and the JSON report that follows the events."""
         time.sleep(settle)
         status = self.stop()
         self.out.close()
         assert status in (0, 130), "dnsradar collect: exit %r: %s" % (status, self.stderr())
-        latest = {}
+        latest, report = {}, None
         with open(self.out_path) as f:
             for line in f:
                 try:
@@ -319,15 +336,28 @@ class Collect(Daemon):
                 if isinstance(ev, dict) and "event" in ev and "alert" in ev:
                     a = ev["alert"]
                     latest[(a["type"], a["key"])] = a
-        return {"alerts": list(latest.values()), "warnings": self.stderr().splitlines()[-3:]}
+                elif isinstance(ev, dict) and "summary" in ev:
+                    report = ev
+        assert report, "dnsradar collect printed no report: %s" % self.stderr()
+        return {"alerts": list(latest.values()), "report": report,
+                "flows": report.get("flows"), "warnings": report["warnings"]}
 
 
 def softflowd_collect(scenario_name, version):
+    """softflowd's export received by collect: every datagram softflowd
+    sent is one the socket received or one the kernel dropped, and drops
+    are a warning."""
     capture, truth = scenario(scenario_name)
     port = free_port()
     with Collect(port, truth["flags"]) as c:
-        softflowd(capture, port, version)
-        return c.alerts(), truth
+        sent = exported(softflowd(capture, port, version))
+        doc = c.alerts()
+    socks = doc["report"]["flows"]["sockets"]
+    assert [k["address"] for k in socks] == ["127.0.0.1:%d" % port], socks
+    assert socks[0]["datagrams"] + socks[0]["drops"] == sent[1], (socks, sent)
+    warned = [w for w in doc["report"]["warning_codes"] if w["code"] == "socket_drops"]
+    assert len(warned) == (1 if socks[0]["drops"] else 0), doc["report"]["warning_codes"]
+    return doc, truth
 
 
 def test_collect_softflowd_v5():
@@ -344,30 +374,49 @@ def test_collect_softflowd_v5():
 
 # ---- nfcapd archives replayed ----------------------------------------------
 
+def udp_queued(port):
+    """Octets waiting in the receive queue of the UDP socket bound to port
+    on loopback (ss's Recv-Q), or None when none is bound."""
+    out = run(["ss", "-Hlun", "sport = :%d" % port], timeout=10).stdout.decode().split()
+    return int(out[1]) if len(out) > 1 else None
+
+
 def nfcapd_archive(scenario_name):
-    """softflowd's NetFlow v9 export stored by nfcapd; the archive file."""
+    """softflowd's NetFlow v9 export stored by nfcapd; the archive files.
+
+    nfcapd (nfdump 1.7.1) writes nfcapd.current.PID and renames it to
+    nfcapd.YYYYMMDDhhmm when its -t interval (300 s) ends or when SIGTERM,
+    SIGINT or SIGHUP stops it; a SIGTERM before its handlers are set (it
+    binds its socket first, so a bound port is not enough) or a SIGKILL
+    leaves no archive, and datagrams still in its receive queue at SIGTERM
+    are lost. So: wait for its "Startup nfcapd." (said after the
+    handlers are set), let it empty its queue, SIGTERM, and check it said
+    it stored every flow softflowd exported."""
     need("nfcapd", "nfreplay")
     capture, truth = scenario(scenario_name)
     port = free_port()
     store = tempfile.mkdtemp(dir=TMP, prefix="nfcapd-")
-    with Daemon(["nfcapd", "-w", store, "-b", "127.0.0.1", "-p", str(port)]) as d:
+    with Daemon(["nfcapd", "-w", store, "-b", "127.0.0.1", "-p", str(port), "-B", str(RCVBUF)],
+                ready="Startup nfcapd.") as d:
+        sent = exported(softflowd(capture, port, 9))
         deadline = time.monotonic() + 10
-        while not udp_bound(port):
+        while udp_queued(port) != 0:
             assert d.proc.poll() is None and time.monotonic() < deadline, \
-                "nfcapd did not listen: %s" % d.stderr()
+                "nfcapd did not read its queue: %s" % d.stderr()
             time.sleep(0.05)
-        softflowd(capture, port, 9)
-        time.sleep(0.5)
-        d.stop(signal.SIGTERM)
+        status = d.stop(signal.SIGTERM)
+        said = d.stderr()
+    assert status == 0 and "Terminating nfcapd." in said, "nfcapd: exit %r: %s" % (status, said)
+    stored = sum(int(line.split("Flows: ")[1].split(",")[0]) for line in said.splitlines()
+                 if line.startswith("Ident: ") and "Flows: " in line)
+    assert sent and stored == sent[2], "softflowd exported %r records, nfcapd stored %d: %s" % (
+        sent[2], stored, said)
     files = sorted(f for f in os.listdir(store) if f.startswith("nfcapd.2"))
-    assert files, "nfcapd wrote no archive in %s: %s" % (store, os.listdir(store))
+    assert files, "nfcapd wrote no archive in %s: %s; %s" % (store, os.listdir(store), said)
     return [os.path.join(store, f) for f in files], truth
 
 
 def test_nfcapd_nfreplay():
-    if not os.environ.get("DR_FLOWS_UNFINISHED"):
-        raise Skip("unfinished: nfcapd leaves no archive file in this harness yet "
-                   "(run with DR_FLOWS_UNFINISHED=1 to try it)")
     """An nfcapd archive played by nfreplay (NetFlow v9) into collect."""
     out = []
     for name in ("isp-flows", "isp-flows-benign"):
@@ -407,6 +456,22 @@ def cut(capture, out, first, last):
                 first_ts = ts if first_ts is None else first_ts
                 o.write(hdr + data)
     return first_ts
+
+
+def first_with(capture, addr):
+    """The time of the first packet of a classic pcap of Ethernet frames
+    from or to the IPv4 address addr, or None."""
+    want = socket.inet_aton(addr)
+    with open(capture, "rb") as f:
+        f.read(24)
+        while True:
+            hdr = f.read(16)
+            if len(hdr) < 16:
+                return None
+            sec, usec, caplen, _ = struct.unpack("<IIII", hdr)
+            data = f.read(caplen)
+            if data[12:14] == b"\x08\x00" and want in (data[26:30], data[30:34]):
+                return sec + usec / 1e6
 
 
 class Netns:
@@ -455,11 +520,23 @@ def pmacct_replay(scenario_name):
     """tcpreplay plays a window of the scenario into one end of a veth pair
     at its own pace; pmacctd on the other end exports NetFlow v9 (nfprobe)
     and sFlow 1:100 (sfprobe) to loopback, where tcpdump captures both.
-    Returns the two reports and the replay's clock offset."""
+    Returns the two reports and the replay's clock offset.
+
+    The offset is measured where pmacctd reads, not assumed: tcpreplay
+    starts some time after it is spawned and falls behind the capture's
+    pace when the machine is busy (by seconds, with the other replay and
+    its daemons beside it), so "replay start - first packet" put the
+    attack too early by as much, and the alert, on pmacctd's own packet
+    times, looked late. A tcpdump on the veth end pmacctd reads takes the
+    wall time of the first packet of the alert's key, whose time in the
+    capture is known: the offset is theirs."""
     need("pmacctd", "tcpreplay", "tcpdump")
     capture, truth = scenario(scenario_name)
     window = os.path.join(TMP, scenario_name + "-window.pcap")
     first = cut(capture, window, T0(truth) + WINDOW[0], T0(truth) + WINDOW[1])
+    key = truth["expected"][0]["key"] if truth["expected"] else None
+    key_ts = first_with(window, key) if key else None
+    assert not key or key_ts, "no packet of %s in the replayed window" % key
     with Netns() as ns:
         nf_port, sf_port = free_port(), free_port()
         conf = os.path.join(TMP, "pmacctd-%s.conf" % ns.name)
@@ -471,8 +548,17 @@ def pmacct_replay(scenario_name):
                     "sampling_rate[s]: 100\n" % (ns.b, nf_port, sf_port))
         nf_pcap = os.path.join(TMP, "pmacct-nf-%s.pcap" % scenario_name)
         sf_pcap = os.path.join(TMP, "pmacct-sf-%s.pcap" % scenario_name)
-        with tcpdump(ns.name, nf_port, nf_pcap) as nf, tcpdump(ns.name, sf_port, sf_pcap) as sf, \
-                Daemon(["ip", "netns", "exec", ns.name, "pmacctd", "-f", conf]) as pm:
+        mark_path = os.path.join(TMP, "mark-%s.txt" % ns.name)
+        with contextlib.ExitStack() as stack:
+            nf = stack.enter_context(tcpdump(ns.name, nf_port, nf_pcap))
+            sf = stack.enter_context(tcpdump(ns.name, sf_port, sf_pcap))
+            if key:	# the first packet of the key, where pmacctd reads
+                mark_out = stack.enter_context(open(mark_path, "wb"))
+                mark = stack.enter_context(Daemon(
+                    ["ip", "netns", "exec", ns.name, "tcpdump", "-i", ns.b, "-n", "-tt", "-l",
+                     "-c", "1", "host", key], stdout=mark_out, ready="listening on"))
+            pm = stack.enter_context(Daemon(["ip", "netns", "exec", ns.name, "pmacctd", "-f",
+                                             conf]))
             time.sleep(2)	# pmacctd opens its interface and plugins
             assert pm.proc.poll() is None, "pmacctd: %s" % pm.stderr()
             began = time.time()
@@ -484,8 +570,17 @@ def pmacct_replay(scenario_name):
             settle(sf_pcap)
             nf.stop()
             sf.stop()
+            paced = began - first	# the offset if tcpreplay began at once and kept pace
+            offset = paced	# no alert expected: not used
+            if key:
+                mark.stop()
+                with open(mark_path) as f:
+                    seen = f.readline().split()
+                assert seen, "tcpdump on %s saw no packet of %s: %s" % (ns.b, key,
+                                                                        mark.stderr())
+                offset = float(seen[0]) - key_ts
     return (analyze_export(nf_pcap, nf_port, truth["flags"]),
-            analyze_export(sf_pcap, sf_port, truth["flags"]), truth, began - first)
+            analyze_export(sf_pcap, sf_port, truth["flags"]), truth, offset, offset - paced)
 
 
 def T0(truth):
@@ -493,13 +588,12 @@ def T0(truth):
 
 
 def test_pmacct_netns():
-    if not os.environ.get("DR_FLOWS_UNFINISHED"):
-        raise Skip("unfinished: pmacctd's alerts come 15 s after the replayed attack's start, "
-                   "past the 10 s deadline (run with DR_FLOWS_UNFINISHED=1 to try it)")
     out, errors = [], []
     with concurrent.futures.ThreadPoolExecutor(2) as pool:	# one namespace each
         replays = list(pool.map(pmacct_replay, ("isp-flows", "isp-flows-benign")))
-    for name, (nf, sf, truth, offset) in zip(("isp-flows", "isp-flows-benign"), replays):
+    for name, (nf, sf, truth, offset, lag) in zip(("isp-flows", "isp-flows-benign"), replays):
+        if truth["expected"]:
+            out.append("tcpreplay reached the attack %.1f s late" % lag)
         for label, doc, sampling in (("pmacctd nfprobe v9", nf, 1), ("pmacctd sfprobe 1:100", sf, 100)):
             try:	# both exporters judged, whichever fails
                 delays = check(doc, truth, "%s %s" % (label, name), "127.0.0.1", sampling, offset)

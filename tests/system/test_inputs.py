@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """System tests of the inputs (src/input/): a rotated set of 1,000 files
 merged with a heap gives the same report as the one file it was cut from,
-the merge keeps time order when --bpf skips a file's first packets, and
+the merge keeps time order when --bpf skips a file's first packets,
 SIGINT or SIGTERM on standard input prints the report of what was read and
-exits 128 + the signal.
+exits 128 + the signal, and collect's report shows its sockets: what each
+received, what the kernel dropped (a warning), a receive buffer smaller
+than asked for (a warning). Loopback only.
 
 usage: test_inputs.py PATH/TO/dnsradar
 """
@@ -12,8 +14,11 @@ import gzip
 import json
 import os
 import random
+import re
 import resource
+import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -198,6 +203,163 @@ def test_signal_before_any_packet():
     assert rc == 143, (rc, err)
     doc = json.loads(out)
     assert doc["summary"]["packets"] == 0 and doc["interrupted"] == "SIGTERM"
+
+
+# ---- collect's sockets -----------------------------------------------------
+
+def collect_start(port, *flags):
+    """dnsradar collect --listen 127.0.0.1:port, returned once it holds the
+    port (a socket of ours can no longer bind it: collect sets no
+    SO_REUSEADDR)."""
+    p = subprocess.Popen([BIN, "collect", "--listen", "127.0.0.1:%d" % port] + list(flags),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_bound(p, port)
+    return p
+
+
+def wait_bound(p, port):
+    deadline = time.time() + 10
+    while time.time() < deadline and p.poll() is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return
+        time.sleep(0.02)
+    p.kill()
+    out, err = p.communicate()
+    raise AssertionError("collect did not bind 127.0.0.1:%d: %s" % (port, err.decode()))
+
+
+def collect_stop(p):
+    """SIGINT: collect prints its report; (stdout, stderr)."""
+    p.send_signal(signal.SIGINT)
+    try:
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, (p.returncode, err)
+    return out.decode(), err.decode()
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def netflow5(seq):
+    """A NetFlow v5 datagram of one flow record (72 octets)."""
+    head = struct.pack(">HHIIIIBBH", 5, 1, 1000, 1700000000, 0, seq, 0, 0, 0)
+    rec = struct.pack(">4s4s4sHHIIIIHHBBBBHHBBH", socket.inet_aton("192.0.2.1"),
+                      socket.inet_aton("198.51.100.1"), bytes(4), 0, 0, 1, 100, 0, 0,
+                      53, 40000, 0, 0, 17, 0, 0, 0, 0, 0, 0)
+    return head + rec
+
+
+def flooded_collect(fmt, sent=2000):
+    """collect with a tiny receive buffer, stopped (SIGSTOP) while sent
+    datagrams arrive, then let go and interrupted: (port, stdout)."""
+    port = free_udp_port()
+    p = collect_start(port, "--rcvbuf", "4096", "--format", fmt)
+    try:
+        p.send_signal(signal.SIGSTOP)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(sent):
+                s.sendto(netflow5(i), ("127.0.0.1", port))
+        time.sleep(0.2)
+        p.send_signal(signal.SIGCONT)
+        time.sleep(1.0)	# it reads what the buffer kept, and finds the queue dry
+        out, err = collect_stop(p)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return port, out
+
+
+def test_collect_socket_drops():
+    """Datagrams the kernel dropped while collect could not read are
+    counted per socket, the report shows them (JSON flows.sockets, a text
+    row) and warns; received and dropped make up all that was sent."""
+    sent = 2000
+    port, out = flooded_collect("json", sent)
+    doc = json.loads(out)
+    name = "127.0.0.1:%d" % port
+    socks = doc["flows"]["sockets"]
+    assert [k["address"] for k in socks] == [name], socks
+    k = socks[0]
+    assert k["drops"] > 0 and k["datagrams"] > 0, k
+    assert k["datagrams"] + k["drops"] == sent, k
+    assert k["octets"] == k["datagrams"] * len(netflow5(0)), k
+    assert k["truncated"] == 0 and 0 < k["rcvbuf"] < 65536, k
+    codes = [w for w in doc["warning_codes"] if w["code"] == "socket_drops"]
+    assert codes == [{"code": "socket_drops", "count": k["drops"], "address": name,
+                      "rcvbuf": k["rcvbuf"]}], doc["warning_codes"]
+    said = [w for w in doc["warnings"] if "dropped by the kernel" in w]
+    assert len(said) == 1 and name in said[0] and "raise --rcvbuf and net.core.rmem_max" \
+        in said[0] and said[0].startswith("{:,} export datagrams".format(k["drops"])), said
+
+    port, out = flooded_collect("text", sent)
+    name = "127.0.0.1:%d" % port
+    lines = out.splitlines()
+    flows = lines[lines.index("Flow exports"):]
+    head = next(i for i, l in enumerate(flows) if l.split()[:1] == ["socket"])
+    assert flows[head].split() == ["socket", "datagrams", "octets", "kernel", "drops",
+                                   "rcvbuf"], flows[head]
+    row = flows[head + 1].split()
+    assert row[0] == name, row
+    got, drops = int(row[1].replace(",", "")), int(row[4].replace(",", ""))
+    assert drops > 0 and got + drops == sent, row
+    assert re.fullmatch(r"\d+(\.\d)? (B|KiB)", " ".join(row[5:])), row
+    warned = [l for l in lines if "dropped by the kernel on " + name in l]
+    assert len(warned) == 1 and warned[0].strip().startswith("{:,} ".format(drops)), warned
+
+
+def test_collect_receive_buffer_note():
+    """A receive buffer above net.core.rmem_max without CAP_NET_ADMIN is
+    cut by the kernel: the report warns and says what to raise; a socket
+    that received nothing still has its row."""
+    try:
+        with open("/proc/sys/net/core/rmem_max") as f:
+            rmem_max = int(f.read())
+    except (OSError, ValueError):
+        print("SKIP test_collect_receive_buffer_note: net.core.rmem_max unreadable")
+        return
+    if rmem_max > 1 << 28:
+        print("SKIP test_collect_receive_buffer_note: net.core.rmem_max is %d, above "
+              "what --rcvbuf can ask beyond" % rmem_max)
+        return
+    # without CAP_NET_ADMIN (as root, setpriv takes it away) SO_RCVBUFFORCE
+    # is refused and the kernel caps the buffer at rmem_max
+    prefix = []
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            print("SKIP test_collect_receive_buffer_note: root, and no setpriv to drop "
+                  "CAP_NET_ADMIN")
+            return
+        prefix = ["setpriv", "--bounding-set=-net_admin"]
+    port = free_udp_port()
+    p = subprocess.Popen(prefix + [BIN, "collect", "--listen", "127.0.0.1:%d" % port,
+                                   "--rcvbuf", str(rmem_max * 4), "--format", "json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_bound(p, port)
+        out, err = collect_stop(p)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    doc = json.loads(out)
+    name = "127.0.0.1:%d" % port
+    k = doc["flows"]["sockets"]
+    assert len(k) == 1 and k[0]["address"] == name and k[0]["datagrams"] == 0, k
+    assert 0 < k[0]["rcvbuf"] < rmem_max * 4, k
+    codes = [w for w in doc["warning_codes"] if w["code"] == "receive_buffer"]
+    assert len(codes) == 1, doc["warning_codes"]
+    said = [w for w in doc["warnings"] if "net.core.rmem_max" in w]
+    assert len(said) == 1 and said[0].startswith(name + ": the kernel gave"), doc["warnings"]
 
 
 if __name__ == "__main__":
