@@ -529,8 +529,29 @@ static void test_partq(void)
 	dr_partq_fini(&q);
 }
 
+/* A second resting on fewer than four sampled packets proves nothing: a
+ * source sampled 1 in 1,000 three times a second "is" 3,000 packets a
+ * second, over flood's 2,000, but raises nothing; four times a second it
+ * does. */
+static void test_min_samples(void)
+{
+	struct dr_engine e;
+	for (unsigned k = 3; k <= 4; k++) {
+		start(&e, 0, NULL);
+		for (int sec = 0; sec < 6; sec++) {
+			struct dr_record r;
+			flow_record(&r, 1000 + sec, 1000 + sec + 0.5, k * 1000, 1000);
+			dr_engine_record(&e, &r);
+		}
+		dr_engine_finish(&e);
+		CHECK_EQ(LOG.n, k == 3 ? 0 : 1);
+		dr_engine_fini(&e);
+	}
+}
+
 int main(void)
 {
+	RUN(test_min_samples);
 	RUN(test_partq);
 	RUN(test_flow_fragments);
 	RUN(test_flow_spread);
