@@ -6,7 +6,9 @@ set -eu
 PKGS="build-essential dpkg-dev binutils cmake pkg-config clang libclang-rt-14-dev \
 libpcap-dev libpsl-dev publicsuffix libxxhash-dev libmaxminddb-dev zlib1g-dev libzstd-dev \
 tshark tcpdump python3 gzip zstd bind9 dnsperf \
-softflowd pmacct nfdump tcpreplay iproute2"
+softflowd pmacct nfdump tcpreplay iproute2 \
+libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev libsystemd-dev libcap-ng-dev \
+fail2ban"
 
 missing=""
 for p in $PKGS; do

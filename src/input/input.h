@@ -15,6 +15,7 @@
 #define DR_INPUT_BATCH 64	/* packets a reader asks for at once */
 #define DR_INPUT_END (-1)	/* read_batch: no more input, ever */
 #define DR_LISTEN_MAX 16	/* flow export sockets one input listens on */
+#define DR_IFACES_MAX 16	/* interfaces one live input captures on */
 
 /* What the caller wants read; the table's first kind that matches reads
  * it. All of it is borrowed for the life of the input. */
@@ -29,6 +30,24 @@ struct dr_input_spec {
 	char *const *listen;
 	unsigned nlisten;
 	int rcvbuf;		/* receive buffer asked for, octets; 0: 32 MiB */
+	/* or live capture on network interfaces (live.c), with the sockets
+	 * above, if any, read by the same input */
+	char *const *ifaces;
+	unsigned nifaces;
+	int snaplen;		/* octets kept of a packet; 0: 65535 */
+	int capture_buffer;	/* the kernel's ring per interface, octets;
+				 * 0: 64 MiB */
+};
+
+/* One interface of a live input, as the report and the metrics show it:
+ * the kernel's own counts (pcap_stats), since the capture opened. */
+struct dr_input_iface {
+	char name[32];
+	uint64_t received;	/* packets handed to us */
+	uint64_t kernel_drops;	/* dropped because the ring was full */
+	uint64_t if_drops;	/* dropped by the interface or its driver */
+	int linktype;		/* DLT_ */
+	int buffer;		/* the ring's size, octets */
 };
 
 /* One socket of a flow export input, as the report shows it. */
@@ -86,6 +105,9 @@ struct dr_input {
 	/* flow export sockets (udp.c), in the order named */
 	struct dr_input_socket sockets[DR_LISTEN_MAX];
 	unsigned nsockets;
+	/* live capture interfaces (live.c), in the order named */
+	struct dr_input_iface ifaces[DR_IFACES_MAX];
+	unsigned nifaces;
 	/* empty, or why the sockets may lose datagrams, for the report
 	 * ("... raise net.core.rmem_max") */
 	char note[256];
@@ -93,7 +115,8 @@ struct dr_input {
 
 /* The kinds, in the order they are asked; NULL-terminated. */
 extern const struct dr_input_ops *const dr_input_kinds[];
-extern const struct dr_input_ops dr_input_memory, dr_input_stdin, dr_input_udp, dr_input_files;
+extern const struct dr_input_ops dr_input_memory, dr_input_stdin, dr_input_udp, dr_input_files,
+	dr_input_live;
 
 /* Set by a signal handler to its signal's number (and never cleared): the
  * reader stops at the next batch, and a read blocked on a pipe or terminal
