@@ -312,6 +312,12 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 		goto out;
 	}
 	p->decode_mem = dr_decoder_mem_budget(&dec) + (flow ? dr_flow_mem(flow) : 0);
+	if (p->opened_fn && p->opened_fn(p->opened_ctx, p->error, sizeof(p->error)) != 0) {
+		dr_decoder_fini(&dec);
+		dr_input_close(&in);
+		ret = -1;
+		goto out;
+	}
 	start_thread(&rc, &ring, &tid);
 	read_all(&rc, &in, &dec);
 	p->interrupted = dr_input_interrupt;

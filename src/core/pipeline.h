@@ -3,6 +3,7 @@
 #ifndef DR_CORE_PIPELINE_H
 #define DR_CORE_PIPELINE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "decode/flow.h"
@@ -42,6 +43,12 @@ struct dr_pipeline {
 	 * replayed archive keeps its own clock and quiet seconds are judged */
 	void (*idle_fn)(void *ctx, int64_t now);
 	void *idle_ctx;
+	/* optional: called once the input is open and before anything is
+	 * read, on the calling thread and before the pipeline starts a
+	 * thread of its own: a service drops root here. Non-zero stops the
+	 * run, which returns -1 with the message the hook put in error. */
+	int (*opened_fn)(void *ctx, char *error, size_t errlen);
+	void *opened_ctx;
 	/* optional: sees every message before --where, in order */
 	void (*every_fn)(void *ctx, struct dr_record *r);
 	void *every_ctx;
