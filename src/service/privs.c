@@ -1,0 +1,83 @@
+/* Dropping root and capabilities with libcap-ng, once everything that
+ * needs them is open. */
+#include "service/privs.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cap-ng.h>
+
+int dr_privs_prepare(struct dr_privs *p, const char *user, char *errbuf, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	p->uid = p->gid = -1;
+	const char *want = user ? user : DR_DEFAULT_USER;
+	errno = 0;
+	struct passwd *pw = getpwnam(want);
+	if (!pw) {
+		if (!user)	/* no default user here: stay as we are */
+			return 0;
+		snprintf(errbuf, errlen, "user '%s': %s", want,
+			 errno ? strerror(errno) : "no such user (create it, or give --user)");
+		return -1;
+	}
+	if (pw->pw_uid == geteuid())
+		return 0;
+	if (geteuid() != 0) {
+		if (!user)
+			return 0;
+		snprintf(errbuf, errlen, "user '%s': becoming another user needs root", want);
+		return -1;
+	}
+	snprintf(p->user, sizeof(p->user), "%s", want);
+	p->uid = (int)pw->pw_uid;
+	p->gid = (int)pw->pw_gid;
+	return 0;
+}
+
+int dr_privs_give_store(const struct dr_privs *p, const char *path, char *errbuf, size_t errlen)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	if (p->uid < 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		char name[4096];
+		snprintf(name, sizeof(name), "%s%s", path, suffix[i]);
+		if (chown(name, (uid_t)p->uid, (gid_t)p->gid) < 0 && !(i && errno == ENOENT)) {
+			snprintf(errbuf, errlen, "%s: cannot give it to user '%s': %s", name, p->user,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int dr_privs_drop(struct dr_privs *p, char *errbuf, size_t errlen)
+{
+	capng_get_caps_process();
+	int had = capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE;
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (p->uid >= 0) {
+		int rc = capng_change_id(p->uid, p->gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+		if (rc < 0) {
+			snprintf(errbuf, errlen, "user '%s': cannot become it (libcap-ng error %d)",
+				 p->user, rc);
+			return -1;
+		}
+		p->dropped = 1;
+	} else if (had && geteuid() != 0) {
+		/* started with capabilities only: give them up */
+		if (capng_apply(CAPNG_SELECT_BOTH) < 0) {
+			snprintf(errbuf, errlen, "cannot drop capabilities");
+			return -1;
+		}
+	}
+#ifdef PR_CAP_AMBIENT
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+#endif
+	return 0;
+}
