@@ -81,7 +81,7 @@ def test_check_config_lists_every_mistake():
     assert lines == ["4", "5", "6", "8", "9", "10"], err
     assert any("flood.source_pps = fast" in l for l in err), err
     assert any("no setting 'colour'" in l for l in err), err
-    assert err[-1] == "%s: 6 mistakes" % path, err
+    assert err[-1] == "%s: 8 mistakes" % path, err  # and http, store
 
 
 def test_check_config_whole_file_checks():
