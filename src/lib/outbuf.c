@@ -11,12 +11,49 @@ int dr_out_init(struct dr_out *o, FILE *fp, size_t cap)
 	o->len = 0;
 	o->cap = cap;
 	o->fp = fp;
+	o->max = cap;
 	o->err = 0;
 	return o->buf ? 0 : -1;
 }
 
+int dr_out_init_mem(struct dr_out *o, size_t cap, size_t max)
+{
+	if (cap < 2 * DR_OUT_SLACK)
+		cap = 2 * DR_OUT_SLACK;
+	if (max < cap)
+		max = cap;
+	int rc = dr_out_init(o, NULL, cap);
+	o->max = max;
+	return rc;
+}
+
+void dr_out_room(struct dr_out *o, size_t n)
+{
+	if (o->fp) {
+		dr_out_flush(o);
+		return;
+	}
+	if (o->cap - o->len >= n)
+		return;
+	size_t want = o->len + n + DR_OUT_SLACK, cap = o->cap * 2;
+	if (cap < want)
+		cap = want;
+	if (cap > o->max)
+		cap = o->max;
+	char *nb = cap >= want ? realloc(o->buf, cap) : NULL;
+	if (!nb) {
+		o->err = 1;	/* over the cap or out of memory: drop, say so */
+		o->len = 0;
+		return;
+	}
+	o->buf = nb;
+	o->cap = cap;
+}
+
 int dr_out_flush(struct dr_out *o)
 {
+	if (!o->fp)
+		return o->err ? -1 : 0;
 	if (o->len && !o->err && fwrite(o->buf, 1, o->len, o->fp) != o->len)
 		o->err = 1;
 	o->len = 0;

@@ -1,5 +1,7 @@
 /* A large output buffer written with one fwrite() per flush: the records
- * and report writers append to it without stdio's per-call locking. */
+ * and report writers append to it without stdio's per-call locking. In
+ * memory mode (dr_out_init_mem) it grows instead, up to a cap, so that an
+ * HTTP response or a test is built with the same writers. */
 #ifndef DR_LIB_OUTBUF_H
 #define DR_LIB_OUTBUF_H
 
@@ -13,32 +15,45 @@
 struct dr_out {
 	char *buf;
 	size_t len, cap;
-	FILE *fp;
-	int err;		/* a write failed (EPIPE, disk full) */
+	FILE *fp;		/* NULL: memory mode */
+	size_t max;		/* memory mode: the most buf may grow to */
+	int err;		/* a write failed (EPIPE, disk full), or a memory
+				 * buffer went over max (what it held is dropped) */
 };
 
 /* cap is the buffer size; the buffer is allocated here. 0 or -1. */
 int dr_out_init(struct dr_out *o, FILE *fp, size_t cap);
+/* Memory mode: buf starts at cap bytes and grows up to max; over max,
+ * err is set and the contents are dropped (never a silent cut: callers
+ * check err). dr_out_flush does nothing; buf[0..len) is the text, the
+ * caller may take buf (setting it NULL) before dr_out_fini. 0 or -1. */
+int dr_out_init_mem(struct dr_out *o, size_t cap, size_t max);
 /* Writes what is buffered; returns 0 or -1 (o->err set). */
 int dr_out_flush(struct dr_out *o);
 void dr_out_fini(struct dr_out *o);
+
+/* Makes room for n bytes: flushes a file buffer, grows a memory one (see
+ * dr_out_init_mem for what happens over its cap). */
+void dr_out_room(struct dr_out *o, size_t n);
 
 /* Ensures n bytes fit, flushing if need be (n must be < cap). */
 static inline void dr_out_need(struct dr_out *o, size_t n)
 {
 	if (o->cap - o->len < n)
-		dr_out_flush(o);
+		dr_out_room(o, n);
 }
 
 static inline void dr_out_mem(struct dr_out *o, const void *p, size_t n)
 {
-	if (n >= o->cap - DR_OUT_SLACK) {
+	if (o->fp && n >= o->cap - DR_OUT_SLACK) {
 		dr_out_flush(o);
 		if (fwrite(p, 1, n, o->fp) != n)
 			o->err = 1;
 		return;
 	}
 	dr_out_need(o, n);
+	if (o->cap - o->len < n)
+		return;		/* a memory buffer over its cap: err is set */
 	memcpy(o->buf + o->len, p, n);
 	o->len += n;
 }
