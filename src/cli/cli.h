@@ -15,6 +15,8 @@ struct dr_command {
 extern const struct dr_command dr_cmd_records;
 extern const struct dr_command dr_cmd_analyze;
 extern const struct dr_command dr_cmd_collect;
+extern const struct dr_command dr_cmd_top;
+extern const struct dr_command dr_cmd_alerts;
 
 /* Exit statuses. */
 enum { DR_EXIT_OK = 0, DR_EXIT_FAIL = 1, DR_EXIT_USAGE = 2 };

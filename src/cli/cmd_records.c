@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/drill.h"
+#include "decode/dns.h"
 #include "lib/outbuf.h"
+#include "lib/when.h"
 
 #define OUT_BUF (1u << 20)
 
@@ -181,8 +184,101 @@ static void usage(FILE *out)
 		"\n"
 		DR_COMMON_HELP
 		"\n"
-		"Example: all messages from one source, as jq sees them\n"
-		"  dnsradar records --where src=192.0.2.1 capture.pcap | jq .qname\n");
+		"From the store of 'dnsradar run' (no FILE): the records it kept, in time\n"
+		"order (the last 10 minutes unless given; at most 31 days), as JSON lines\n"
+		"(no frame; kind, zone, packets, bytes, country, asn, why and weight as\n"
+		"well) or with --format text a table of time, src, sport, dst, dport, qr,\n"
+		"qname, qtype, rcode and len:\n"
+		DR_DRILL_HELP
+		"                        (default 1000)\n"
+		"\n"
+		"Examples: all messages from one source, as jq sees them; one IP's\n"
+		"packet sequence from the store\n"
+		"  dnsradar records --where src=192.0.2.1 capture.pcap | jq .qname\n"
+		"  dnsradar records --store store.db --where src=192.0.2.1 --since 10m \\\n"
+		"      --format text\n");
+}
+
+static int record_row(void *arg, const struct dr_query_record *r)
+{
+	struct dr_table *t = ((void **)arg)[0];
+	const int *utc = ((void **)arg)[1];
+	char when[DR_WHEN_TEXT_MAX], sport[8], dport[8], len[16], qtype[16], rcode[16];
+	const char *qt = NULL, *rc = NULL;
+	dr_when_format(r->ts, *utc, 1, when);
+	snprintf(sport, sizeof(sport), "%d", r->sport);
+	snprintf(dport, sizeof(dport), "%d", r->dport);
+	snprintf(len, sizeof(len), "%d", r->len);
+	if (r->qname && !(qt = dr_qtype_name((unsigned)r->qtype))) {
+		snprintf(qtype, sizeof(qtype), "TYPE%d", r->qtype);
+		qt = qtype;
+	}
+	if (r->has_dns && !(rc = dr_rcode_name((unsigned)r->rcode))) {
+		snprintf(rcode, sizeof(rcode), "%d", r->rcode);
+		rc = rcode;
+	}
+	const char *cells[] = {when, r->src, sport, r->dst, dport,
+			       !r->has_dns ? r->kind : r->qr ? "R" : "Q",
+			       r->qname ? r->qname : "-", qt ? qt : "-", rc ? rc : "-", len};
+	dr_table_row(t, cells);
+	return t->err;
+}
+
+/* records --store: the kept records of a range, JSON lines or a table. */
+static int run_store(struct dr_drill *d, const struct dr_where *where)
+{
+	struct dr_query *q = NULL;
+	struct dr_query_params p = {.where = where};
+	struct dr_out o = {.buf = NULL};
+	char err[768];
+	int ret = dr_drill_open(d, "records", "records", 600, &p, &q);
+	if (ret != 0)
+		return ret;
+	ret = DR_EXIT_USAGE;
+	if (!d->format_set || d->json) {
+		if (dr_out_init(&o, stdout, OUT_BUF) < 0)
+			goto oom;
+		if (dr_query_records_json(q, &p, 1, &o, err, sizeof(err)) < 0) {
+			dr_cli_error("records: %s", err);
+			goto out;
+		}
+		dr_out_flush(&o);
+		ret = o.err ? DR_EXIT_FAIL : DR_EXIT_OK;
+		goto out;
+	}
+	struct dr_table t;
+	static const char *const head[] = {"time", "src", "sport", "dst", "dport", "qr", "qname",
+					   "qtype", "rcode", "len"};
+	static const int right[] = {0, 0, 1, 0, 1, 0, 0, 0, 0, 1};
+	dr_table_init(&t, 10, head, right);
+	void *args[] = {&t, &d->utc};
+	struct dr_query_result res;
+	int rc = dr_query_records(q, &p, record_row, args, &res, err, sizeof(err));
+	if (rc < 0 || t.err) {
+		dr_table_free(&t);
+		if (rc < 0) {
+			dr_cli_error("records: %s", err);
+			goto out;
+		}
+		goto oom;
+	}
+	if (res.rows)
+		dr_table_print(&t, stdout);
+	else
+		printf("no records kept in this range\n");
+	if (res.truncated)
+		printf("  (more than --limit %u: narrow the range or raise --limit)\n", p.limit);
+	dr_table_free(&t);
+	ret = fflush(stdout) == 0 ? DR_EXIT_OK : DR_EXIT_FAIL;
+	goto out;
+oom:
+	dr_cli_error("out of memory");
+	ret = DR_EXIT_FAIL;
+out:
+	if (o.buf)
+		dr_out_fini(&o);
+	dr_query_close(q);
+	return ret;
 }
 
 static int run(int argc, char **argv)
@@ -190,10 +286,12 @@ static int run(int argc, char **argv)
 	enum { OPT_FLOWS = 0x200 };
 	static const struct option longopts[] = {
 		DR_COMMON_LONGOPTS,
+		DR_DRILL_LONGOPTS,
 		{"flows", no_argument, NULL, OPT_FLOWS},
 		{NULL, 0, NULL, 0},
 	};
 	struct dr_pipeline *p = calloc(1, sizeof(*p));
+	struct dr_drill drill = {.store = NULL};
 	struct records_ctx ctx = {.flows = 0};
 	int opt, ret = DR_EXIT_USAGE;
 
@@ -213,11 +311,38 @@ static int run(int argc, char **argv)
 			ctx.flows = 1;
 			continue;
 		}
+		if (opt != DR_OPT_WHERE) {
+			int drc = dr_drill_option(&drill, "records", opt, optarg);
+			if (drc < 0)
+				goto out;
+			if (drc == 0)
+				continue;
+		}
 		int rc = dr_cli_common(p, opt, optarg);
 		if (rc != 0) {
 			dr_cli_usage_hint("records");
 			goto out;
 		}
+	}
+	if (drill.store) {
+		if (optind < argc) {
+			dr_cli_error("records: give capture files or --store, not both");
+			dr_cli_usage_hint("records");
+			goto out;
+		}
+		if (ctx.flows || p->bpf) {
+			dr_cli_error("records: --%s reads capture files, not the store",
+				     ctx.flows ? "flows" : "bpf");
+			goto out;
+		}
+		ret = run_store(&drill, &p->where);
+		goto out;
+	}
+	if (drill.since || drill.from || drill.to || drill.format_set || drill.limit) {
+		dr_cli_error("records: --since, --from, --to, --format and --limit read the "
+			     "store: give --store FILE");
+		dr_cli_usage_hint("records");
+		goto out;
 	}
 	if (optind >= argc) {
 		dr_cli_error("records: no capture file given");
