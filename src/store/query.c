@@ -16,7 +16,7 @@
 
 #define BUSY_TIMEOUT_MS 2000
 #define PROGRESS_EVERY 1000	/* VM steps between progress callbacks */
-#define SQL_MAX 4096
+#define SQL_MAX 8192
 
 struct dr_query {
 	sqlite3 *db;
@@ -178,6 +178,7 @@ struct sql {
 	uint8_t blobs[DR_WHERE_MAX * 2][17];
 	char names[DR_WHERE_MAX][DR_NAME_TEXT_MAX + 1];
 	unsigned nblobs, nnames;
+	int overflow;		/* a fragment did not fit: never run a cut query */
 };
 
 static void sql_add(struct sql *s, const char *frag)
@@ -186,6 +187,8 @@ static void sql_add(struct sql *s, const char *frag)
 	if (s->len + n < sizeof(s->text)) {
 		memcpy(s->text + s->len, frag, n + 1);
 		s->len += n;
+	} else {
+		s->overflow = 1;
 	}
 }
 
@@ -309,7 +312,8 @@ static void sql_number(struct sql *s)
 	char out[SQL_MAX + 256];
 	size_t o = 0;
 	unsigned next = 0;
-	for (size_t i = 0; i < s->len && o + 8 < sizeof(out); i++) {
+	size_t i;
+	for (i = 0; i < s->len && o + 8 < sizeof(out); i++) {
 		if (s->text[i] != '?') {
 			out[o++] = s->text[i];
 			continue;
@@ -327,6 +331,8 @@ static void sql_number(struct sql *s)
 		}
 		o += (size_t)snprintf(out + o, sizeof(out) - o, "?%u", ++next);
 	}
+	if (i < s->len || o >= sizeof(s->text))
+		s->overflow = 1;
 	out[o] = 0;
 	memcpy(s->text, out, o + 1 < sizeof(s->text) ? o + 1 : sizeof(s->text));
 	s->text[sizeof(s->text) - 1] = 0;
@@ -337,6 +343,10 @@ static int sql_prepare(struct dr_query *q, struct sql *s, sqlite3_stmt **st, cha
 		       size_t errlen)
 {
 	sql_number(s);
+	if (s->overflow) {
+		snprintf(errbuf, errlen, "too many conditions for one query");
+		return -1;
+	}
 	if (sqlite3_prepare_v2(q->db, s->text, -1, st, NULL) != SQLITE_OK) {
 		snprintf(errbuf, errlen, "%s: %s", q->path, sqlite3_errmsg(q->db));
 		return -1;

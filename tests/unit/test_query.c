@@ -216,6 +216,14 @@ static void test_where_names(void)
 	dr_where_add(&w, "malformed=any", err, sizeof(err));
 	dr_query_records(q, &p, on_record, &c, &res, err, sizeof(err));
 	CHECK_EQ(c.n, 2);
+	/* the most conditions there may be, each of the longest SQL: the
+	 * statement is built whole and runs */
+	w.n = 0;
+	for (int i = 0; i < DR_WHERE_MAX; i++)
+		CHECK_EQ(dr_where_add(&w, "qname=*.example.com", err, sizeof(err)), 0);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(dr_query_records(q, &p, on_record, &c, &res, err, sizeof(err)), 0);
+	CHECK_EQ(c.n, 4);
 	dr_query_close(q);
 }
 
