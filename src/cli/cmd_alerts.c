@@ -16,7 +16,7 @@ static void usage(FILE *out)
 		"                       [--state S] [--type T] [--format text|json]\n"
 		"\n"
 		"List the alerts whose span meets the range (the last day unless given;\n"
-		"at most 400 days), oldest first. --format json prints {\"alerts\": [...]}\n"
+		"any range), oldest first. --format json prints {\"alerts\": [...]}\n"
 		"with the alert objects of 'dnsradar analyze --format json'.\n"
 		"\n"
 		"  --state S             open, closed, interrupted (open when the service\n"

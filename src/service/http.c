@@ -455,6 +455,12 @@ send:
 	free(ps);
 	if (a.status >= 400)
 		atomic_fetch_add(&h->errors, 1);
+	if (h->board) {	/* the publisher carries these over (service.c) */
+		pthread_mutex_lock(&h->board->lock);
+		h->board->m.http_requests = atomic_load(&h->requests);
+		h->board->m.http_errors = atomic_load(&h->errors);
+		pthread_mutex_unlock(&h->board->lock);
+	}
 	struct MHD_Response *r = MHD_create_response_from_buffer(a.out.len, a.out.buf,
 								 MHD_RESPMEM_MUST_FREE);
 	if (!r) {

@@ -133,12 +133,12 @@ int dr_query_check(const char *what, struct dr_query_params *p, const char *pref
 		   char *errbuf, size_t errlen)
 {
 	int alerts = strcmp(what, "alerts") == 0, records = strcmp(what, "records") == 0;
-	double max = alerts ? DR_QUERY_ALERTS_RANGE_MAX : DR_QUERY_RANGE_MAX;
+	double max = DR_QUERY_RANGE_MAX;
 	if (!isfinite(p->from) || !isfinite(p->to) || p->from > p->to) {
 		snprintf(errbuf, errlen, "%s: the range is empty or backwards", what);
 		return -1;
 	}
-	if (p->to - p->from > max) {
+	if (!alerts && p->to - p->from > max) {
 		snprintf(errbuf, errlen, "%s: a range of %.0f days is longer than the %.0f days "
 			 "%s may cover; narrow %ssince or %sfrom/%sto", what,
 			 (p->to - p->from) / 86400.0, max / 86400.0, what, prefix, prefix, prefix);

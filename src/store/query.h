@@ -15,8 +15,10 @@
 #define DR_QUERY_LIMIT_MAX 100000
 #define DR_QUERY_ALERTS_LIMIT 100	/* default rows of alerts, top, series */
 #define DR_QUERY_RECORDS_LIMIT 1000	/* default records */
-#define DR_QUERY_RANGE_MAX (31 * 86400.0)	/* top, series, records */
-#define DR_QUERY_ALERTS_RANGE_MAX (400 * 86400.0)
+/* The longest range of top, series and records. Alerts have none: the
+ * table holds one row per alert, kept no longer than the retention, and
+ * the row limit bounds the answer ("--from 2000-01-01" is fine). */
+#define DR_QUERY_RANGE_MAX (31 * 86400.0)
 /* SQLite steps one query may take before it is stopped: a last bound on
  * what a request may cost, whatever the range and the indexes. */
 #define DR_QUERY_STEPS_MAX 200000000u

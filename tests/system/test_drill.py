@@ -116,6 +116,9 @@ def test_alerts_json():
         for field in ("type", "key", "start", "end", "severity", "packets", "bytes",
                       "peak_pps", "peak_bps", "evidence", "detected"):
             assert field in a, (field, a)
+    # as far back as one likes: alerts are bounded by the row limit, not a range
+    rc, out, err = run("alerts", "--store", store(), "--from", "2000-01-01", "--format", "json")
+    assert rc == 0 and len(json.loads(out)["alerts"]) == 2, (out, err)
     rc, out, err = run("alerts", "--store", store(), "--since", "1h", "--state", "open",
                        "--format", "json")
     assert rc == 0, err
