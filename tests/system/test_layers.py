@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Dependencies run one way: lib <- decode <- input <- core <- detect <-
-report <- cli (STYLE.md). Every #include "DIR/..." in src/ must name its own
-directory or one below it; any other is an arrow running back up, printed
-with its file and line.
+report <- store <- service <- cli (STYLE.md; store/ is the history, service/
+the long-running service's parts). Every #include "DIR/..." in src/ must
+name its own directory or one below it; any other is an arrow running back
+up, printed with its file and line.
 
 usage: test_layers.py [SOURCE_DIR]
 """
@@ -10,7 +11,7 @@ import os
 import re
 import sys
 
-LAYERS = ["lib", "decode", "input", "core", "detect", "report", "cli"]
+LAYERS = ["lib", "decode", "input", "core", "detect", "report", "store", "service", "cli"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z]+)/')
 
 
