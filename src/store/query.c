@@ -240,12 +240,18 @@ static void where_sql(struct sql *s, const struct dr_where *w)
 		const struct dr_where_cond *c = &w->cond[i];
 		switch (c->field) {
 		case DR_W_SRC:
-			sql_add(s, " AND src_bin BETWEEN ? AND ?");
-			cidr_bounds(s, c);
-			break;
 		case DR_W_DST:
-			sql_add(s, " AND dst_bin BETWEEN ? AND ?");
-			cidr_bounds(s, c);
+			/* one address is an equality, so that the (src_bin, ts)
+			 * index gives the rows in time order; a prefix a range */
+			if (c->prefix == (c->family == 4 ? 32 : 128)) {
+				sql_add(s, c->field == DR_W_SRC ? " AND src_bin = ?" : " AND dst_bin = ?");
+				cidr_bounds(s, c);
+				s->n--;	/* lo and hi are the same: bind one */
+			} else {
+				sql_add(s, c->field == DR_W_SRC ? " AND src_bin BETWEEN ? AND ?"
+					   : " AND dst_bin BETWEEN ? AND ?");
+				cidr_bounds(s, c);
+			}
 			break;
 		case DR_W_SPORT:
 			sql_add(s, " AND sport = ?");
