@@ -178,6 +178,7 @@ struct sql {
 	uint8_t blobs[DR_WHERE_MAX * 2][17];
 	char names[DR_WHERE_MAX][DR_NAME_TEXT_MAX + 1];
 	unsigned nblobs, nnames;
+	int by_address;		/* a narrow src/dst condition: use its index */
 	int overflow;		/* a fragment did not fit: never run a cut query */
 };
 
@@ -243,6 +244,8 @@ static void where_sql(struct sql *s, const struct dr_where *w)
 		case DR_W_DST:
 			/* one address is an equality, so that the (src_bin, ts)
 			 * index gives the rows in time order; a prefix a range */
+			if (c->prefix >= (c->family == 4 ? 16 : 48))
+				s->by_address = 1;
 			if (c->prefix == (c->family == 4 ? 32 : 128)) {
 				sql_add(s, c->field == DR_W_SRC ? " AND src_bin = ?" : " AND dst_bin = ?");
 				cidr_bounds(s, c);
@@ -309,6 +312,17 @@ static void where_sql(struct sql *s, const struct dr_where *w)
 			break;
 		}
 	}
+}
+
+/* " AND ts >= ? AND ts < ?" after the --where conditions. With a narrow
+ * address condition, "+ts" keeps SQLite (which has no statistics on a
+ * read-only file) from walking the time index over the whole range and
+ * has it take the address index, then sort the few rows it finds. */
+static void ts_range_sql(struct sql *s, const struct dr_query_params *p)
+{
+	sql_add(s, s->by_address ? " AND +ts >= ? AND +ts < ?" : " AND ts >= ? AND ts < ?");
+	bind_d(s, p->from);
+	bind_d(s, p->to);
 }
 
 /* Numbers every bare "?" in the order the values were bound; "?N" (a
@@ -540,20 +554,18 @@ int dr_query_top(struct dr_query *q, const struct dr_query_params *p, dr_query_c
 		const char *col = record_columns[p->dim];
 		res->sampled = 1;
 		sql_add(s, "SELECT sum(weight), sum(packets * weight), sum(bytes * weight) FROM records"
-			   " WHERE ts >= ? AND ts < ?");
-		bind_d(s, p->from);
-		bind_d(s, p->to);
+			   " WHERE 1");
 		where_sql(s, p->where);
+		ts_range_sql(s, p);
 		if (totals(q, s, res, errbuf, errlen) < 0)
 			goto out;
 		memset(s, 0, sizeof(*s));
 		sql_add(s, "SELECT ");
 		sql_add(s, col);
 		sql_add(s, ", sum(weight), sum(packets * weight), sum(bytes * weight) FROM records"
-			   " WHERE ts >= ? AND ts < ?");
-		bind_d(s, p->from);
-		bind_d(s, p->to);
+			   " WHERE 1");
 		where_sql(s, p->where);
+		ts_range_sql(s, p);
 		sql_add(s, " AND ");
 		sql_add(s, col);
 		sql_add(s, " IS NOT NULL GROUP BY 1 ORDER BY 3 DESC, 2 DESC, 1 LIMIT ?");
@@ -629,10 +641,9 @@ int dr_query_records(struct dr_query *q, const struct dr_query_params *p,
 	}
 	sql_add(s, "SELECT ts, kind, src, sport, dst, dport, proto, id, qr, opcode, rcode, aa, tc,"
 		   " rd, ra, qname, zone, qtype, qclass, an, ns, ar, len, edns_udp, do, malformed,"
-		   " packets, bytes, country, asn, why, weight FROM records WHERE ts >= ? AND ts < ?");
-	bind_d(s, p->from);
-	bind_d(s, p->to);
+		   " packets, bytes, country, asn, why, weight FROM records WHERE 1");
 	where_sql(s, p->where);
+	ts_range_sql(s, p);
 	sql_add(s, " ORDER BY ts LIMIT ?");
 	bind_i(s, (int64_t)p->limit + 1);
 	if (sql_prepare(q, s, &st, errbuf, errlen) < 0)

@@ -243,6 +243,15 @@ static void test_records(void)
 	CHECK_STR(c.text, "1.5 192.0.2.1>203.0.113.53 x.example.com;"
 		  "2.0 192.0.2.1>203.0.113.53 WWW.Example.COM;"
 		  "4000.0 192.0.2.1>203.0.113.53 late.example.com;");
+	/* a prefix: found by the address index, still in time order */
+	w.n = 0;
+	memset(&c, 0, sizeof(c));
+	dr_where_add(&w, "src=192.0.2.0/24", err, sizeof(err));
+	dr_query_records(q, &p, on_record, &c, &res, err, sizeof(err));
+	CHECK_STR(c.text, "1.5 192.0.2.1>203.0.113.53 x.example.com;"
+		  "2.0 192.0.2.1>203.0.113.53 WWW.Example.COM;"
+		  "3.0 192.0.2.77>203.0.113.53 badexample.com;"
+		  "4000.0 192.0.2.1>203.0.113.53 late.example.com;");
 	/* a /0 of one family does not reach the other's keys */
 	w.n = 0;
 	memset(&c, 0, sizeof(c));
