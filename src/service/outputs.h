@@ -23,6 +23,8 @@ struct dr_output_config {
 	double webhook_timeout;		/* seconds per attempt (default 5) */
 	unsigned webhook_queue;		/* events waiting at most (default 1024) */
 	unsigned webhook_retries;	/* attempts after the first (default 5) */
+	double webhook_backoff;		/* seconds before the first retry, doubling up
+					 * to 60 with jitter (default 1) */
 	const char *exec;		/* a command run by /bin/sh -c per event; NULL: none */
 	double exec_timeout;		/* seconds before it is killed (default 10) */
 };
@@ -52,6 +54,12 @@ int dr_outputs_reopen(struct dr_outputs *o, char *errbuf, size_t errlen);
 
 /* The outputs' counts, up to max; returns how many. Safe from any thread. */
 unsigned dr_outputs_stats(struct dr_outputs *o, struct dr_output_stats *st, unsigned max);
+
+/* The human part of an event's syslog line, without the JSON that
+ * follows it: "open flood 192.0.2.7 severity=high pps=... bps=...: <the
+ * summary sentence>". 0, or -1 when it had to be cut to fit len. */
+int dr_outputs_human_line(enum dr_alert_event event, const struct dr_alert *a, char *buf,
+			  size_t len);
 
 /* Delivers what is queued, waiting up to `deadline` seconds for the
  * webhook, then closes; what is left is counted as dropped. */
