@@ -33,7 +33,8 @@ struct dr_exec {
 	double timeout;
 	unsigned max, running;
 	struct hook hook[DR_EXEC_MAX];
-	pthread_mutex_t lock;		/* st, read by any thread */
+	pthread_mutex_t lock;		/* all of it: events, polls and stats may
+					 * come from different threads */
 	struct dr_output_stats st;
 };
 
@@ -66,12 +67,11 @@ int dr_exec_open(struct dr_exec **out, const char *cmd, double timeout, unsigned
 	return 0;
 }
 
+/* With the lock held. */
 static void count(struct dr_exec *x, uint64_t *counter)
 {
-	pthread_mutex_lock(&x->lock);
 	(*counter)++;
 	x->st.queue_depth = x->running;
-	pthread_mutex_unlock(&x->lock);
 }
 
 /* The environment of a hook: ours without any DNSRADAR_EVENT, _TYPE or
@@ -144,11 +144,13 @@ void dr_exec_event(struct dr_exec *x, const char *event, const char *type, const
 		   const char *json, size_t len)
 {
 	struct hook *h = NULL;
+	pthread_mutex_lock(&x->lock);
 	for (unsigned i = 0; i < x->max && !h; i++)
 		if (!x->hook[i].pid)
 			h = &x->hook[i];
 	if (!h) {
 		count(x, &x->st.dropped);
+		pthread_mutex_unlock(&x->lock);
 		return;
 	}
 	int sv[2] = {-1, -1};
@@ -200,13 +202,12 @@ void dr_exec_event(struct dr_exec *x, const char *event, const char *type, const
 	h->rest_off = 0;
 	rest = NULL;
 	x->running++;
-	feed(h);
-	pthread_mutex_lock(&x->lock);
 	x->st.queue_depth = x->running;
-	pthread_mutex_unlock(&x->lock);
+	feed(h);
 out:
 	if (!spawned)
 		count(x, &x->st.failed);
+	pthread_mutex_unlock(&x->lock);
 	if (have_fa)
 		posix_spawn_file_actions_destroy(&fa);
 	if (have_attr)
@@ -236,6 +237,7 @@ static void reaped(struct dr_exec *x, struct hook *h, int status)
 void dr_exec_poll(struct dr_exec *x)
 {
 	double now = dr_outputs_mono();
+	pthread_mutex_lock(&x->lock);
 	for (unsigned i = 0; i < DR_EXEC_MAX; i++) {
 		struct hook *h = &x->hook[i];
 		if (!h->pid)
@@ -255,6 +257,7 @@ void dr_exec_poll(struct dr_exec *x)
 			kill(-h->pid, SIGKILL);
 		}
 	}
+	pthread_mutex_unlock(&x->lock);
 }
 
 void dr_exec_stats(struct dr_exec *x, struct dr_output_stats *st)
@@ -274,6 +277,7 @@ void dr_exec_close(struct dr_exec *x, double deadline)
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
+	pthread_mutex_lock(&x->lock);
 	for (unsigned i = 0; i < DR_EXEC_MAX; i++) {
 		struct hook *h = &x->hook[i];
 		if (!h->pid)
@@ -285,6 +289,7 @@ void dr_exec_close(struct dr_exec *x, double deadline)
 		h->termed = h->termed ? h->termed : 1;	/* counted as failed */
 		reaped(x, h, status);
 	}
+	pthread_mutex_unlock(&x->lock);
 	pthread_mutex_destroy(&x->lock);
 	free(x->cmd);
 	free(x);

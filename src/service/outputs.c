@@ -25,6 +25,8 @@ struct dr_outputs {
 	int syslog;
 	struct dr_webhook *webhook;
 	struct dr_exec *exec;
+	pthread_mutex_t log_lock;	/* log_fd: events and a reopen may come
+					 * from different threads */
 	pthread_mutex_t lock;		/* the counts below, read by any thread */
 	struct dr_output_stats log_st, syslog_st;
 };
@@ -97,6 +99,7 @@ int dr_outputs_open(struct dr_outputs **out, const struct dr_output_config *c, i
 	o->uid = uid;
 	o->gid = gid;
 	pthread_mutex_init(&o->lock, NULL);
+	pthread_mutex_init(&o->log_lock, NULL);
 	snprintf(o->log_st.name, sizeof(o->log_st.name), "log");
 	snprintf(o->syslog_st.name, sizeof(o->syslog_st.name), "syslog");
 	if (c->syslog && c->syslog_facility && (facility = facility_of(c->syslog_facility)) < 0) {
@@ -217,7 +220,9 @@ void dr_outputs_event(void *ctx, enum dr_alert_event event, const struct dr_aler
 	if (o->log_fd >= 0) {
 		/* One write(2) per line on an O_APPEND descriptor: the line
 		 * is on disk as a whole, or counted as failed. */
+		pthread_mutex_lock(&o->log_lock);
 		int bad = write_all(o->log_fd, json, len) != 0;
+		pthread_mutex_unlock(&o->log_lock);
 		pthread_mutex_lock(&o->lock);
 		if (bad)
 			o->log_st.failed++;
@@ -256,8 +261,11 @@ int dr_outputs_reopen(struct dr_outputs *o, char *errbuf, size_t errlen)
 	int fd = open_log(o->log_path, o->uid, o->gid, errbuf, errlen);
 	if (fd < 0)
 		return -1;
-	close(o->log_fd);
+	pthread_mutex_lock(&o->log_lock);
+	int old = o->log_fd;
 	o->log_fd = fd;
+	pthread_mutex_unlock(&o->log_lock);
+	close(old);
 	return 0;
 }
 
@@ -295,6 +303,7 @@ void dr_outputs_close(struct dr_outputs *o, double deadline)
 	if (o->syslog)
 		closelog();
 	pthread_mutex_destroy(&o->lock);
+	pthread_mutex_destroy(&o->log_lock);
 	free(o->log_path);
 	free(o);
 }

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,7 +408,7 @@ static void test_syslog_line(void)
 struct receiver {
 	int fd, port;
 	pthread_t thread;
-	volatile int stop;
+	atomic_int stop;
 	int script[RECV_MAX];
 	unsigned nscript;
 	pthread_mutex_t lock;
@@ -466,7 +467,7 @@ static void serve_one(struct receiver *r, int c)
 static void *receiver_thread(void *arg)
 {
 	struct receiver *r = arg;
-	while (!r->stop) {
+	while (!atomic_load(&r->stop)) {
 		struct pollfd p = {r->fd, POLLIN, 0};
 		if (poll(&p, 1, 50) <= 0)
 			continue;
@@ -498,7 +499,7 @@ static int receiver_start(struct receiver *r, const int *script, unsigned nscrip
 
 static void receiver_stop(struct receiver *r)
 {
-	r->stop = 1;
+	atomic_store(&r->stop, 1);
 	pthread_join(r->thread, NULL);
 	close(r->fd);
 	for (unsigned i = 0; i < RECV_MAX; i++)
