@@ -49,7 +49,8 @@ void dr_outputs_event(void *o, enum dr_alert_event event, const struct dr_alert 
 /* Once a second: reaps exec hooks, kills those past their timeout. */
 void dr_outputs_poll(struct dr_outputs *o);
 
-/* SIGHUP: reopens the log (after rotation). 0 or -1 with why. */
+/* SIGHUP: reopens the log (after rotation), safe while events arrive on
+ * another thread; on failure the old file stays in use. 0 or -1 with why. */
 int dr_outputs_reopen(struct dr_outputs *o, char *errbuf, size_t errlen);
 
 /* The outputs' counts, up to max; returns how many. Safe from any thread. */
@@ -61,8 +62,10 @@ unsigned dr_outputs_stats(struct dr_outputs *o, struct dr_output_stats *st, unsi
 int dr_outputs_human_line(enum dr_alert_event event, const struct dr_alert *a, char *buf,
 			  size_t len);
 
-/* Delivers what is queued, waiting up to `deadline` seconds for the
- * webhook, then closes; what is left is counted as dropped. */
+/* Delivers what is queued, waiting up to `deadline` seconds in all for
+ * the webhook and then the exec hooks still running (killed after it),
+ * then closes; what is left is counted as dropped. No event may arrive
+ * during or after the call. */
 void dr_outputs_close(struct dr_outputs *o, double deadline);
 
 #endif
