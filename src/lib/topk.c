@@ -64,6 +64,19 @@ void dr_topk_fini(struct dr_topk *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void dr_topk_clear(struct dr_topk *t)
+{
+	/* the heap and the entries are rewritten as entries are created */
+	memset(t->slots, 0, ((size_t)t->slots_mask + 1) * sizeof(*t->slots));
+	memset(t->door, 0, ((size_t)t->door_mask + 1) / 8);
+	t->door_set = 0;
+	t->used = 0;
+	t->evictions = 0;
+	t->total = 0;
+	t->refused = 0;
+	t->refused_total = 0;
+}
+
 size_t dr_topk_mem(const struct dr_topk *t)
 {
 	return (size_t)t->capacity * (t->key_size + t->extra_size + 8 + 8 + 4 + 2 +

@@ -58,6 +58,11 @@ int dr_topk_init(struct dr_topk *t, uint32_t capacity, uint32_t key_size,
 		 uint32_t extra_size);
 void dr_topk_fini(struct dr_topk *t);
 
+/* Empties the table (entries, counters, doorkeeper) for reuse, as if just
+ * initialised, without allocating: for tables that count one period at a
+ * time. */
+void dr_topk_clear(struct dr_topk *t);
+
 /* Lazy mode, for tables that need bounded memory more than Space-Saving's
  * error bound: counts are not kept in order; a full table evicts the entry
  * `victim` picks among 8 sampled ones. Call right after init. */

@@ -44,6 +44,33 @@ static void test_topk_exact(void)
 	dr_topk_fini(&t);
 }
 
+/* A cleared table counts afresh: no key, count or doorkeeper bit of the
+ * previous period survives, and it fills to its capacity again. */
+static void test_topk_clear(void)
+{
+	struct dr_topk t;
+	CHECK_EQ(dr_topk_init(&t, 16, 4, 8), 0);
+	for (uint32_t k = 0; k < 1000; k++)
+		add_u32(&t, k, 1);
+	CHECK(t.evictions + t.refused > 0);
+	dr_topk_clear(&t);
+	CHECK_EQ(t.used, 0);
+	CHECK_EQ(t.total, 0);
+	CHECK(dr_topk_exact(&t));
+	uint32_t k5 = 5;
+	CHECK_EQ(dr_topk_find(&t, &k5, 4, (uint32_t)XXH3_64bits(&k5, 4)), -1);
+	for (uint32_t k = 2000; k < 2016; k++)
+		add_u32(&t, k, k - 1999);
+	CHECK_EQ(t.used, 16);
+	CHECK(dr_topk_exact(&t));
+	uint32_t top[1];
+	CHECK_EQ(dr_topk_top(&t, top, 1), 1);
+	CHECK_EQ(t.count[top[0]], 16);
+	/* a key never seen since the clearing is refused by the doorkeeper */
+	CHECK_EQ(add_u32(&t, 999, 1), DR_TOPK_REFUSED);
+	dr_topk_fini(&t);
+}
+
 /* Heavy keys among a flood of one-off keys survive, with counts no lower
  * than the truth and no higher than truth + error. */
 static void test_topk_flood(void)
@@ -242,6 +269,7 @@ int main(void)
 {
 	RUN(test_topk_exact);
 	RUN(test_topk_flood);
+	RUN(test_topk_clear);
 	RUN(test_topk_index);
 	RUN(test_hll);
 	RUN(test_outbuf);
