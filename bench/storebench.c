@@ -6,6 +6,7 @@
  *     [flood|mixed] [alerts]
  * (instructions inside them, per record, are the detection thread's cost;
  * "alerts" opens eight host alerts and two zone alerts first). */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ static void make(struct dr_record *r, int flood)
 	uint32_t client = flood ? next() : 0x0a000000u | (x >> 8) % 5000;
 	uint32_t server = 0xc0000235u;
 	int qr = !flood && (x >> 4) & 1;
-	uint32_t src = qr ? server : client, dst = qr ? client : server;
+	uint32_t src = htonl(qr ? server : client), dst = htonl(qr ? client : server);
 	memcpy(r->src, &src, 4);
 	memcpy(r->dst, &dst, 4);
 	r->sport = qr ? 53 : (uint16_t)(1024 + next() % 60000);

@@ -4,7 +4,7 @@
  * own; a minute is the epoch second its minute starts at. Addresses are
  * kept twice: as text for people, and as a key for prefix matches (`*_bin`:
  * the family, 4 or 6, then the 4 or 16 octets of the address, so that a
- * CIDR is a range of BLOBs). docs/service.md explains every column. */
+ * CIDR is a range of BLOBs). docs/store.md explains every column. */
 #ifndef DR_STORE_SCHEMA_H
 #define DR_STORE_SCHEMA_H
 
