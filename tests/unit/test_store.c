@@ -17,6 +17,7 @@
 #include "core/keys.h"
 #include "harness.h"
 #include "lib/cidr.h"
+#include "lib/geo.h"
 #include "store/store.h"
 
 static char dir[] = "/tmp/dr_store_XXXXXX";
@@ -539,6 +540,54 @@ static void test_queue_overflow(void)
 	sqlite3_close(db);
 }
 
+/* Country and AS of the sources, from MaxMind's test databases: the
+ * country and asn dimensions and the records' columns. */
+static void test_geo(void)
+{
+	const char *shared = getenv("DR_SHARED");
+	char cpath[512], apath[512], err[512];
+	snprintf(cpath, sizeof(cpath), "%s/data/maxmind-db/GeoIP2-Country-Test.mmdb",
+		 shared ? shared : "../shared");
+	snprintf(apath, sizeof(apath), "%s/data/maxmind-db/GeoLite2-ASN-Test.mmdb",
+		 shared ? shared : "../shared");
+	struct dr_geo geo = {0};
+	if (access(cpath, R_OK) != 0 || access(apath, R_OK) != 0) {
+		printf("SKIP test_geo: %s or %s is absent\n", cpath, apath);
+		return;
+	}
+	CHECK_EQ(dr_geo_open(&geo, "country", cpath, err, sizeof(err)), 0);
+	CHECK_EQ(dr_geo_open(&geo, "asn", apath, err, sizeof(err)), 0);
+	struct dr_store_config c;
+	dr_store_config_defaults(&c);
+	c.geo = &geo;
+	fresh_path("geo.db");
+	struct dr_store *s = open_store(&c);
+	static const struct { const char *src; int n; } from[] = {
+		{"81.2.69.150", 30},	/* GB */
+		{"89.160.20.135", 20},	/* SE */
+		{"1.0.0.5", 10},	/* AS15169 */
+		{"10.0.0.1", 5},	/* in neither */
+	};
+	struct dr_record r;
+	double ts = (double)T0;
+	for (unsigned f = 0; f < sizeof(from) / sizeof(from[0]); f++)
+		for (int i = 0; i < from[f].n; i++) {
+			dns_record(&r, ts += 0.1, from[f].src, "192.0.2.53", 1234, 53, "a.test", 1, 0, 0, 40);
+			dr_store_record(s, &r);
+		}
+	dr_store_close(s, "stopped");
+	dr_geo_close(&geo);
+	sqlite3 *db = reader();
+	CHECK_EQ(q_int(db, "SELECT messages FROM agg WHERE dim = 'country' AND key = 'GB'"), 30);
+	CHECK_EQ(q_int(db, "SELECT messages FROM agg WHERE dim = 'country' AND key = 'SE'"), 20);
+	CHECK_EQ(q_int(db, "SELECT messages FROM agg WHERE dim = 'asn' AND key = '15169'"), 10);
+	CHECK(q_int(db, "SELECT messages FROM agg WHERE dim = 'asn' AND key = '(none)'") >= 5);
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM records WHERE country = 'GB' AND src = '81.2.69.150'"), 30);
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM records WHERE asn = 15169"), 10);
+	CHECK_EQ(check_sums(db), 1);
+	sqlite3_close(db);
+}
+
 /* Reloaded caps apply from the next minute; the minute under way keeps
  * the old ones. */
 static void test_reconfigure(void)
@@ -739,6 +788,7 @@ int main(void)
 	RUN(test_size_cap);
 	RUN(test_queue_overflow);
 	RUN(test_reconfigure);
+	RUN(test_geo);
 	RUN(test_crash);
 	cleanup();
 	TEST_MAIN_END();
