@@ -1030,6 +1030,10 @@ int dr_store_open(struct dr_store **out, const struct dr_store_config *c, char *
 		  size_t errlen)
 {
 	*out = NULL;
+	if (!c->path || !*c->path) {
+		fmt_err(errbuf, errlen, "store: no file given");
+		return -1;
+	}
 	struct dr_store *s = calloc(1, sizeof(*s));
 	if (!s) {
 		fmt_err(errbuf, errlen, "%s: out of memory", c->path);
@@ -1057,7 +1061,7 @@ int dr_store_open(struct dr_store **out, const struct dr_store_config *c, char *
 	}
 	/* One service per file: a second would mark the first's open alerts
 	 * interrupted. The lock goes with the process, kill -9 included. */
-	s->lock_fd = open(c->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	s->lock_fd = open(c->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (s->lock_fd < 0) {
 		fmt_err(errbuf, errlen, "%s: %s", c->path, strerror(errno));
 		goto fail;
