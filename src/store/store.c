@@ -863,12 +863,10 @@ void dr_store_event(void *ctx, enum dr_alert_event event, const struct dr_alert 
 int dr_store_reconfigure(struct dr_store *s, const double values[DR_STORE_NPARAMS],
 			 char *errbuf, size_t errlen)
 {
-	if (values[DR_STORE_QUEUE] != s->values[DR_STORE_QUEUE]) {
-		fmt_err(errbuf, errlen, "store.queue: takes effect at a restart only (now %.0f)",
-			s->values[DR_STORE_QUEUE]);
-		return -1;
-	}
+	/* the queue is allocated once; the rest applies even when it changed */
+	double queue = s->values[DR_STORE_QUEUE];
 	memcpy(s->pending, values, sizeof(s->pending));
+	s->pending[DR_STORE_QUEUE] = queue;
 	s->have_pending = 1;
 	if (!s->m.active)
 		apply_pending(s);
@@ -876,6 +874,11 @@ int dr_store_reconfigure(struct dr_store *s, const double values[DR_STORE_NPARAM
 	s->retention_days = values[DR_STORE_RETENTION];
 	s->max_mib = values[DR_STORE_MAX_SIZE];
 	pthread_mutex_unlock(&s->lock);
+	if (values[DR_STORE_QUEUE] != queue) {
+		fmt_err(errbuf, errlen, "store.queue: takes effect at a restart (%.0f until then);"
+			" the other store settings are applied", queue);
+		return -1;
+	}
 	return 0;
 }
 

@@ -65,7 +65,9 @@ int dr_store_open(struct dr_store **s, const struct dr_store_config *c, char *er
 int dr_store_start(struct dr_store *s, char *errbuf, size_t errlen);
 
 /* An alert sink (dr_engine_subscribe): the event is queued and committed
- * within a second; alerts under an open alert have their records kept. */
+ * within a second; hosts and zones under an open alert have their records
+ * kept. Call on the thread that calls dr_store_record (the engine's
+ * sinks run there). */
 void dr_store_event(void *s, enum dr_alert_event event, const struct dr_alert *a);
 
 /* Counts one record (its keys filled) into the minute it falls in, and
@@ -77,7 +79,9 @@ void dr_store_record(struct dr_store *s, const struct dr_record *r);
 void dr_store_advance(struct dr_store *s, int64_t now);
 
 /* Reloaded settings: caps and retention take effect from the next
- * minute. 0, or -1 with the reason (a setting that needs a restart). */
+ * minute. Call on the thread that calls dr_store_record. 0, or -1 with
+ * the reason when a setting needs a restart (store.queue), the others
+ * being applied all the same. */
 int dr_store_reconfigure(struct dr_store *s, const double values[DR_STORE_NPARAMS],
 			 char *errbuf, size_t errlen);
 

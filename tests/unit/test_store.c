@@ -533,6 +533,13 @@ static void test_queue_overflow(void)
 	char err[256] = "";
 	CHECK_EQ(dr_store_reconfigure(s, v, err, sizeof(err)), -1);
 	CHECK(strstr(err, "store.queue") != NULL);
+	/* the queue stays as it was, and still full */
+	dns_record(&r, (double)T0 + 70, "10.0.0.1", "192.0.2.9", 5000, 53, "a.test", 1, 0, 0, 40);
+	dr_store_record(s, &r);
+	dr_store_advance(s, T0 + 120);
+	dr_store_stats(s, &st);
+	CHECK_EQ(st.queue_cap, 2);
+	CHECK_EQ(st.dropped_batches, 5);
 	dr_store_close(s, "stopped");
 	sqlite3 *db = reader();
 	CHECK_EQ(q_int(db, "SELECT count(*) FROM events"), 2);
