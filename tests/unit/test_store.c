@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -595,6 +596,83 @@ static void test_geo(void)
 	sqlite3_close(db);
 }
 
+/* A full disk, as a file size limit (RLIMIT_FSIZE) in a child: the
+ * transactions that do not fit fail and are counted with the reason, the
+ * service goes on, and the file stays sound. */
+static void test_disk_full(void)
+{
+	fresh_path("full.db");
+	int p[2];
+	if (pipe(p) < 0) {
+		CHECK(0);
+		return;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		struct dr_store_config c;
+		dr_store_config_defaults(&c);
+		c.values[DR_STORE_SAMPLE] = 5000;
+		struct dr_store *s = open_store(&c);
+		char err[256];
+		if (!s || dr_store_start(s, err, sizeof(err)) < 0)
+			_exit(3);
+		signal(SIGXFSZ, SIG_IGN);
+		struct rlimit lim = {256 * 1024, 256 * 1024};
+		setrlimit(RLIMIT_FSIZE, &lim);
+		struct dr_record r;
+		for (int m = 0; m < 10; m++) {
+			for (int i = 0; i < 5000; i++) {
+				char name[96];
+				snprintf(name, sizeof(name), "label-%d-%d.padding-padding.example", m, i);
+				dns_record(&r, (double)(T0 + m * 60) + i * 0.01, "10.0.0.1", "192.0.2.1",
+					   1024 + i, 53, name, 1, 0, 0, 60);
+				dr_store_record(s, &r);
+			}
+			dr_store_advance(s, T0 + m * 60 + 60);
+		}
+		struct dr_alert a = make_alert(1, "flood", "192.0.2.1", (double)T0, (double)T0);
+		dr_store_event(s, DR_EVENT_OPEN, &a);
+		struct dr_store_stats st;
+		for (int w = 0; w < 10000; w++) {
+			dr_store_stats(s, &st);
+			if (st.events + st.write_errors >= 11)	/* ten minutes and the event */
+				break;
+			usleep(1000);
+		}
+		char line[512];
+		int n = snprintf(line, sizeof(line), "%llu %llu %s\n",
+				 (unsigned long long)st.write_errors, (unsigned long long)st.minutes,
+				 st.last_error);
+		if (write(p[1], line, (size_t)n) != n)
+			_exit(4);
+		dr_store_close(s, "stopped");
+		_exit(0);
+	}
+	close(p[1]);
+	char buf[1024] = "";
+	ssize_t n = 0, got;
+	while ((size_t)n < sizeof(buf) - 1 && (got = read(p[0], buf + n, sizeof(buf) - 1 - (size_t)n)) > 0)
+		n += got;
+	close(p[0]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	unsigned long long errors = 0, minutes = 0;
+	CHECK(sscanf(buf, "%llu %llu", &errors, &minutes) == 2);
+	CHECK(errors > 0);
+	CHECK(minutes < 10);
+	CHECK(strstr(buf, path) != NULL);	/* last_error names the file */
+	if (getenv("DR_TEST_VERBOSE"))
+		fprintf(stderr, "disk full: %s", buf);
+	sqlite3 *db = reader();
+	CHECK_STR(q_text(db, "PRAGMA integrity_check"), "ok");
+	/* the small transaction after the failed ones went through */
+	CHECK_EQ(q_int(db, "SELECT count(*) FROM events"), 1);
+	sqlite3_close(db);
+}
+
 /* Reloaded caps apply from the next minute; the minute under way keeps
  * the old ones. */
 static void test_reconfigure(void)
@@ -796,6 +874,7 @@ int main(void)
 	RUN(test_queue_overflow);
 	RUN(test_reconfigure);
 	RUN(test_geo);
+	RUN(test_disk_full);
 	RUN(test_crash);
 	cleanup();
 	TEST_MAIN_END();
