@@ -362,6 +362,50 @@ static int rank_cmp(const void *pa, const void *pb)
 	return a->value < b->value ? -1 : a->value > b->value;
 }
 
+/* Whether a ranks after b (fewer messages, then the larger value). */
+static inline int rank_worse(const struct dr_store_rank *a, const struct dr_store_rank *b)
+{
+	return a->messages != b->messages ? a->messages < b->messages : a->value > b->value;
+}
+
+static void worst_sift(struct dr_store_rank *h, uint32_t n, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, w = i;
+		if (l < n && rank_worse(&h[l], &h[w]))
+			w = l;
+		if (l + 1 < n && rank_worse(&h[l + 1], &h[w]))
+			w = l + 1;
+		if (w == i)
+			return;
+		struct dr_store_rank t = h[i];
+		h[i] = h[w];
+		h[w] = t;
+		i = w;
+	}
+}
+
+/* Moves the best k of r[0..n) to its front, best first: a heap of the k
+ * best so far (its root the worst of them), not a sort of all n. */
+static uint32_t select_top(struct dr_store_rank *r, uint32_t n, uint32_t k)
+{
+	if (k > n)
+		k = n;
+	if (!k)
+		return 0;
+	for (uint32_t i = k / 2; i-- > 0;)
+		worst_sift(r, k, i);
+	for (uint32_t i = k; i < n; i++)
+		if (rank_worse(&r[0], &r[i])) {
+			struct dr_store_rank t = r[0];
+			r[0] = r[i];
+			r[i] = t;
+			worst_sift(r, k, 0);
+		}
+	qsort(r, k, sizeof(*r), rank_cmp);
+	return k;
+}
+
 /* The top values of a 16-bit field, and the array emptied for the next
  * minute (only the entries used are touched). */
 static int values_rows(struct dr_store_minute *b, struct dr_minute *m, unsigned dim,
@@ -373,10 +417,10 @@ static int values_rows(struct dr_store_minute *b, struct dr_minute *m, unsigned 
 			uint32_t value = w << 6 | (uint32_t)__builtin_ctzll(bits);
 			m->rank[n++] = (struct dr_store_rank){v->c[value].messages, value};
 		}
-	qsort(m->rank, n, sizeof(*m->rank), rank_cmp);
+	uint32_t top = select_top(m->rank, n, m->top);
 	struct dr_store_counts in_rows = {0};
 	int rc = 0;
-	for (uint32_t i = 0; i < n && i < m->top && rc == 0; i++) {
+	for (uint32_t i = 0; i < top && rc == 0; i++) {
 		unsigned value = m->rank[i].value;
 		const struct dr_store_counts *c = &v->c[value];
 		char text[32];

@@ -336,6 +336,10 @@ static void test_aggregates(void)
 	CHECK_EQ(q_int(db, "SELECT count(*) FROM agg WHERE dim = 'qname' AND key = '(none)'"
 		       " AND messages = 6000"), 2);	/* the flows' */
 	CHECK_EQ(q_int(db, "SELECT count(*) FROM agg WHERE dim = 'qtype' AND key = 'AAAA'"), 2);
+	/* the flows' port, then four of the ports tied at 20 messages: the lowest */
+	CHECK_STR(q_text(db, "SELECT group_concat(key) FROM (SELECT key FROM agg WHERE minute ="
+			 " 1700000040 AND dim = 'sport' AND key <> '(other)' ORDER BY CAST(key AS INTEGER))"),
+		  "1024,1025,1026,1027,40000");
 	CHECK_EQ(q_int(db, "SELECT messages FROM agg WHERE minute = 1700000040 AND dim = 'rcode'"
 		       " AND key = 'NXDOMAIN'"), 600);
 	CHECK_EQ(q_int(db, "SELECT count(*) FROM agg WHERE dim = 'zone' AND key LIKE 'zone_.example'"), 10);
