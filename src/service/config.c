@@ -15,7 +15,7 @@ const char dr_service_config_keys[] =
 	"interface, listen, bpf, snaplen, capture_buffer, rcvbuf, dns_port, flow_port, flows, "
 	"threads, store, store.NAME, http, http_token, geoip, asn, alert_log, syslog, "
 	"syslog_facility, webhook, webhook_header, webhook_timeout, webhook_queue, "
-	"webhook_retries, exec, exec_timeout, user, local, resolver, authoritative, "
+	"webhook_retries, webhook_backoff, exec, exec_timeout, user, local, resolver, authoritative, "
 	"DETECTOR.THRESHOLD, decode.NAME, flow.NAME";
 
 void dr_service_config_defaults(struct dr_service_config *c)
@@ -34,6 +34,7 @@ void dr_service_config_defaults(struct dr_service_config *c)
 	struct dr_output_config o;
 	dr_output_config_defaults(&o);
 	c->webhook_timeout = o.webhook_timeout;
+	c->webhook_backoff = o.webhook_backoff;
 	c->webhook_queue = o.webhook_queue;
 	c->webhook_retries = o.webhook_retries;
 	c->exec_timeout = o.exec_timeout;
@@ -291,6 +292,8 @@ int dr_service_config_set(struct dr_service_config *c, const char *key, const ch
 	}
 	if (!strcmp(key, "webhook_timeout"))
 		return seconds(value, 0.1, 300, &c->webhook_timeout, why, len);
+	if (!strcmp(key, "webhook_backoff"))
+		return seconds(value, 0.01, 60, &c->webhook_backoff, why, len);
 	if (!strcmp(key, "webhook_queue")) {
 		if (number(value, 1, 1000000, &v, why, len) < 0)
 			return -1;
@@ -439,6 +442,7 @@ void dr_service_output_config(const struct dr_service_config *c, struct dr_outpu
 	o->webhook = c->webhook[0] ? c->webhook : NULL;
 	o->webhook_header = c->webhook_header[0] ? c->webhook_header : NULL;
 	o->webhook_timeout = c->webhook_timeout;
+	o->webhook_backoff = c->webhook_backoff;
 	o->webhook_queue = c->webhook_queue;
 	o->webhook_retries = c->webhook_retries;
 	o->exec = c->exec[0] ? c->exec : NULL;

@@ -42,6 +42,7 @@ struct dr_service_config {
 	char webhook[DR_CONF_VALUE];
 	char webhook_header[DR_CONF_VALUE];
 	double webhook_timeout;
+	double webhook_backoff;		/* seconds before the first retry */
 	unsigned webhook_queue, webhook_retries;
 	char exec[DR_CONF_VALUE];
 	double exec_timeout;

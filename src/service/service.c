@@ -249,6 +249,7 @@ static int same_outputs(const struct dr_service_config *a, const struct dr_servi
 	       !strcmp(a->syslog_facility, b->syslog_facility) &&
 	       !strcmp(a->webhook, b->webhook) && !strcmp(a->webhook_header, b->webhook_header) &&
 	       a->webhook_timeout == b->webhook_timeout && a->webhook_queue == b->webhook_queue &&
+	       a->webhook_backoff == b->webhook_backoff &&
 	       a->webhook_retries == b->webhook_retries && !strcmp(a->exec, b->exec) &&
 	       a->exec_timeout == b->exec_timeout;
 }
@@ -330,6 +331,7 @@ static void reload(struct service *s)
 		memcpy(s->cfg->webhook, want->webhook, sizeof(want->webhook));
 		memcpy(s->cfg->webhook_header, want->webhook_header, sizeof(want->webhook_header));
 		s->cfg->webhook_timeout = want->webhook_timeout;
+		s->cfg->webhook_backoff = want->webhook_backoff;
 		s->cfg->webhook_queue = want->webhook_queue;
 		s->cfg->webhook_retries = want->webhook_retries;
 		memcpy(s->cfg->exec, want->exec, sizeof(want->exec));
