@@ -1,0 +1,204 @@
+/* Unit tests of live capture (input/live.c) and the pipeline's live clock
+ * (core/pipeline.c): DNS queries sent over loopback are captured on "lo"
+ * with a BPF filter; with one thread and with two, the ticks reach the
+ * thread that runs the consumers, after every record read before them,
+ * with the interface's counts; bad interfaces and filters give one line.
+ * Capturing needs root or CAP_NET_RAW: without it only the permission
+ * error is checked, and the rest says SKIP. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "core/pipeline.h"
+#include "input/input.h"
+
+static unsigned port;
+static volatile int stop_sending;
+
+static unsigned free_port(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	bind(s, (struct sockaddr *)&a, sizeof(a));
+	getsockname(s, (struct sockaddr *)&a, &len);
+	close(s);
+	return ntohs(a.sin_port);
+}
+
+/* A query for example.com A, every 5 ms, until told to stop. */
+static void *sender(void *arg)
+{
+	(void)arg;
+	static const uint8_t q[] = {
+		0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
+	};
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	for (int i = 0; i < 2000 && !stop_sending; i++) {
+		sendto(s, q, sizeof(q), 0, (struct sockaddr *)&a, sizeof(a));
+		struct timespec ms = {0, 5 * 1000 * 1000};
+		nanosleep(&ms, NULL);
+	}
+	close(s);
+	return NULL;
+}
+
+struct seen {
+	struct dr_pipeline *p;
+	pthread_t fn_thread;
+	int fn_thread_set;
+	uint64_t messages;
+	unsigned ticks, ticks_elsewhere, ticks_behind;
+	int64_t last_now;
+	uint64_t received_at_tick;
+};
+
+static void on_message(void *ctx, const struct dr_record *r)
+{
+	struct seen *s = ctx;
+	(void)r;
+	if (!s->fn_thread_set) {
+		s->fn_thread = pthread_self();
+		s->fn_thread_set = 1;
+	}
+	s->messages++;
+}
+
+static void on_tick(void *ctx, int64_t now)
+{
+	struct seen *s = ctx;
+	const struct dr_pipeline_counters *c = dr_pipeline_counters(s->p);
+	s->ticks++;
+	if (!s->fn_thread_set || !pthread_equal(s->fn_thread, pthread_self()))
+		s->ticks_elsewhere++;
+	/* every packet read before the tick is a query, and was consumed */
+	if (c->nifaces != 1 || c->ifaces[0].received != s->messages ||
+	    c->decode.dns_messages != s->messages)
+		s->ticks_behind++;
+	s->received_at_tick = c->nifaces ? c->ifaces[0].received : 0;
+	s->last_now = now;
+	if (s->ticks == 3) {
+		stop_sending = 1;
+		dr_input_interrupt = SIGINT;	/* ends the input at its next batch */
+	}
+}
+
+static int can_capture(void)
+{
+	char err[512], *ifaces[] = {"lo"};
+	struct dr_input_spec spec = {.ifaces = ifaces, .nifaces = 1, .capture_buffer = 1 << 20};
+	struct dr_input in;
+	if (dr_input_open(&in, &spec, err, sizeof(err)) == 0) {
+		CHECK_STR(in.ops->name, "live");
+		CHECK_STR(in.ifaces[0].name, "lo");
+		CHECK_EQ(in.ifaces[0].buffer, 1 << 20);
+		CHECK(in.ops->fd(&in) >= 0);
+		dr_input_close(&in);
+		return 1;
+	}
+	CHECK_STR(err, "lo: capturing needs root or CAP_NET_RAW");
+	printf("SKIP capture on lo: %s\n", err);
+	return 0;
+}
+
+static void run_ticks(unsigned threads)
+{
+	static struct dr_pipeline p;
+	struct seen s = {.p = &p};
+	char bpf[64], *ifaces[] = {"lo"};
+	port = free_port();
+	stop_sending = 0;
+	snprintf(bpf, sizeof(bpf), "udp dst port %u", port);
+	dr_pipeline_init(&p);
+	dr_port_set(p.dns_ports, (uint16_t)port);
+	p.ifaces = ifaces;
+	p.nifaces = 1;
+	p.capture_buffer = 1 << 20;
+	p.bpf = bpf;
+	p.threads = threads;
+	p.progress = 0;
+	p.catch_signals = 0;
+	p.idle_fn = on_tick;
+	p.idle_ctx = &s;
+	pthread_t tid;
+	CHECK_EQ(pthread_create(&tid, NULL, sender, NULL), 0);
+	int64_t before = time(NULL);
+	int rc = dr_pipeline_run(&p, on_message, &s);
+	stop_sending = 1;
+	pthread_join(tid, NULL);
+	dr_input_interrupt = 0;
+	CHECK_EQ(rc, 0);
+	if (rc)
+		fprintf(stderr, "%s\n", p.error);
+	CHECK_EQ(s.ticks, 3);
+	CHECK_EQ(s.ticks_elsewhere, 0);	/* on the consumers' thread */
+	CHECK_EQ(s.ticks_behind, 0);	/* after the records before them */
+	CHECK(s.received_at_tick > 0);
+	/* live packets carry the time they were captured */
+	CHECK(s.last_now >= before && s.last_now <= time(NULL) + 1);
+	if (threads == 1)
+		CHECK(pthread_equal(s.fn_thread, pthread_self()));
+	else
+		CHECK(!pthread_equal(s.fn_thread, pthread_self()));
+	CHECK_EQ(p.ncapture, 1);
+	CHECK_STR(p.capture[0].name, "lo");
+	CHECK_EQ(p.capture[0].received, s.messages);
+	CHECK_EQ(p.capture[0].kernel_drops, 0);
+	CHECK_EQ(p.capture[0].buffer, 1 << 20);
+	CHECK_EQ(dr_pipeline_counters(&p)->ifaces[0].received, s.messages);
+}
+
+static void test_ticks_one_thread(void)
+{
+	run_ticks(1);
+}
+
+static void test_ticks_two_threads(void)
+{
+	run_ticks(2);
+}
+
+static void expect_error(char **ifaces, unsigned n, const char *bpf, int snaplen,
+			 const char *want)
+{
+	char err[512] = "";
+	struct dr_input_spec spec = {.ifaces = ifaces, .nifaces = n, .bpf = bpf,
+				     .snaplen = snaplen, .capture_buffer = 1 << 20};
+	struct dr_input in;
+	CHECK_EQ(dr_input_open(&in, &spec, err, sizeof(err)), -1);
+	CHECK(strncmp(err, want, strlen(want)) == 0);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fprintf(stderr, "  got \"%s\", want \"%s...\"\n", err, want);
+	CHECK(!strchr(err, '\n'));
+}
+
+static void test_errors(void)
+{
+	char *none[] = {"nosuch0"}, *lo[] = {"lo"}, *twice[] = {"lo", "lo"};
+	expect_error(none, 1, NULL, 0, "nosuch0: no such interface");
+	expect_error(lo, 1, "udp prt 53", 0, "--bpf 'udp prt 53': ");
+	expect_error(twice, 2, NULL, 0, "-i lo: named twice");
+	expect_error(lo, 1, NULL, 10, "--snaplen 10: give octets from 64 to 262144");
+}
+
+int main(void)
+{
+	if (can_capture()) {
+		RUN(test_ticks_one_thread);
+		RUN(test_ticks_two_threads);
+		RUN(test_errors);
+	}
+	TEST_MAIN_END();
+}
