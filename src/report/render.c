@@ -418,10 +418,13 @@ void dr_render_text(struct dr_out *o, const struct dr_report *r)
 {
 	char a[64];
 	fmt_count(a, sizeof(a), r->decode->frames);
-	if (r->command && r->nifaces)
+	if (r->command && r->nifaces && r->nsockets)
 		line(o, "dnsradar %s: %u interface%s, %u socket%s, %s packets and datagrams\n\n",
 		     r->command, r->nifaces, r->nifaces == 1 ? "" : "s", r->nsockets,
 		     r->nsockets == 1 ? "" : "s", a);
+	else if (r->command && r->nifaces)
+		line(o, "dnsradar %s: %u interface%s, %s packets\n\n", r->command, r->nifaces,
+		     r->nifaces == 1 ? "" : "s", a);
 	else if (r->command)
 		line(o, "dnsradar %s: %u socket%s, %s datagrams\n\n", r->command, r->nfiles,
 		     r->nfiles == 1 ? "" : "s", a);
