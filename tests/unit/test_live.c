@@ -20,6 +20,7 @@
 #include "harness.h"
 #include "core/pipeline.h"
 #include "input/input.h"
+#include "report/report.h"
 
 static unsigned port;
 static volatile int stop_sending;
@@ -193,8 +194,45 @@ static void test_errors(void)
 	expect_error(lo, 1, NULL, 10, "--snaplen 10: give octets from 64 to 262144");
 }
 
+/* The report's warning for kernel drops: which interface, how many, the
+ * ring's size, what to do; none when nothing was dropped. */
+static void test_drop_warning(void)
+{
+	struct dr_decode_stats decode = {0};
+	struct dr_input_iface ifs[2] = {
+		{.name = "eth0", .received = 1000, .buffer = 64 << 20},
+		{.name = "eth1", .received = 900, .kernel_drops = 12345, .if_drops = 7,
+		 .buffer = 64 << 20},
+	};
+	struct dr_report r = {.decode = &decode, .ifaces = ifs, .nifaces = 2};
+	struct dr_warnings ws;
+	dr_report_warnings(&ws, &r);
+	unsigned found = 0;
+	char text[512] = "";
+	for (unsigned i = 0; i < ws.n; i++)
+		if (ws.w[i].code == DR_WARN_CAPTURE_DROPS) {
+			found++;
+			CHECK_STR(ws.w[i].subject, "eth1");
+			CHECK_EQ(ws.w[i].count, 12345);
+			dr_warning_text(&ws.w[i], &r, text, sizeof(text));
+		}
+	CHECK_EQ(found, 1);
+	CHECK_STR(dr_warning_name(DR_WARN_CAPTURE_DROPS), "capture_drops");
+	CHECK(strstr(text, "12,345 packets dropped by the kernel on eth1") != NULL);
+	CHECK(strstr(text, "(64 MiB)") != NULL);
+	CHECK(strstr(text, "raise --buffer") != NULL);
+	CHECK(strstr(text, "the interface itself dropped 7 more") != NULL);
+	if (!strstr(text, "raise --buffer"))
+		fprintf(stderr, "  got \"%s\"\n", text);
+	ifs[1].kernel_drops = 0;
+	dr_report_warnings(&ws, &r);
+	for (unsigned i = 0; i < ws.n; i++)
+		CHECK(ws.w[i].code != DR_WARN_CAPTURE_DROPS);
+}
+
 int main(void)
 {
+	RUN(test_drop_warning);
 	if (can_capture()) {
 		RUN(test_ticks_one_thread);
 		RUN(test_ticks_two_threads);
