@@ -3,8 +3,10 @@
  * with a BPF filter; with one thread and with two, the ticks reach the
  * thread that runs the consumers, after every record read before them,
  * with the interface's counts; bad interfaces and filters give one line.
- * Capturing needs root or CAP_NET_RAW: without it only the permission
- * error is checked, and the rest says SKIP. */
+ * Under a stream that never pauses (a capture in memory, a slow consumer)
+ * the clock still ticks about once a second. The drop warning is built
+ * from a report's interface counts. Capturing needs root or CAP_NET_RAW:
+ * without it the capture tests check the permission message and say SKIP. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -171,6 +173,97 @@ static void test_ticks_two_threads(void)
 	run_ticks(2);
 }
 
+/* ---- ticks under a stream that never pauses ------------------------------ */
+
+/* A pcap image of n DNS queries over Ethernet/IPv4/UDP to port 53, a
+ * millisecond apart from 1700000000. */
+static uint8_t *queries_image(unsigned n, size_t *len)
+{
+	static const uint8_t frame[] = {
+		0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6, 0x08, 0x00,
+		0x45, 0, 0, 57, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 198, 51, 100, 53,
+		0x9c, 0x40, 0, 53, 0, 37, 0, 0,
+		0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
+	};
+	size_t rec = 16 + sizeof(frame);
+	uint8_t *img = malloc(24 + (size_t)n * rec), *q = img;
+	uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+	memcpy(q, hdr, 24);
+	q += 24;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t h[4] = {1700000000u + i / 1000, (i % 1000) * 1000, sizeof(frame),
+				 sizeof(frame)};
+		memcpy(q, h, 16);
+		memcpy(q + 16, frame, sizeof(frame));
+		q += rec;
+	}
+	*len = 24 + (size_t)n * rec;
+	return img;
+}
+
+struct slow {
+	unsigned messages, ticks, ticks_elsewhere;
+	pthread_t fn_thread;
+	int64_t first_now;
+};
+
+/* Every message costs a millisecond: the reader never finds the input
+ * empty, so only the ticks under a steady stream can move the clock. */
+static void slow_message(void *ctx, const struct dr_record *r)
+{
+	struct slow *s = ctx;
+	(void)r;
+	s->fn_thread = pthread_self();
+	s->messages++;
+	struct timespec ms = {0, 1000 * 1000};
+	nanosleep(&ms, NULL);
+}
+
+static void slow_tick(void *ctx, int64_t now)
+{
+	struct slow *s = ctx;
+	if (!s->ticks++)
+		s->first_now = now;
+	if (!pthread_equal(s->fn_thread, pthread_self()))
+		s->ticks_elsewhere++;
+}
+
+static void run_steady(unsigned threads)
+{
+	static struct dr_pipeline p;
+	struct slow s = {0};
+	size_t len;
+	/* 4 s of messages at 1 ms; with two threads the reader is done when
+	 * the last 16 batches are in the ring, a second before the consumer */
+	uint8_t *img = queries_image(4000, &len);
+	dr_pipeline_init(&p);
+	p.mem = img;
+	p.mem_len = len;
+	p.threads = threads;
+	p.progress = 0;
+	p.catch_signals = 0;
+	p.idle_fn = slow_tick;
+	p.idle_ctx = &s;
+	CHECK_EQ(dr_pipeline_run(&p, slow_message, &s), 0);
+	CHECK_EQ(s.messages, 4000);
+	/* a tick at least once a second of the reading (at a batch's end) */
+	CHECK(s.ticks >= 2);
+	CHECK_EQ(s.ticks_elsewhere, 0);
+	CHECK(s.first_now >= 1700000000 && s.first_now <= 1700000010);
+	free(img);
+}
+
+static void test_steady_one_thread(void)
+{
+	run_steady(1);
+}
+
+static void test_steady_two_threads(void)
+{
+	run_steady(2);
+}
+
 static void expect_error(char **ifaces, unsigned n, const char *bpf, int snaplen,
 			 const char *want)
 {
@@ -233,6 +326,8 @@ static void test_drop_warning(void)
 int main(void)
 {
 	RUN(test_drop_warning);
+	RUN(test_steady_one_thread);
+	RUN(test_steady_two_threads);
 	if (can_capture()) {
 		RUN(test_ticks_one_thread);
 		RUN(test_ticks_two_threads);
