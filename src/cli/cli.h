@@ -61,6 +61,10 @@ enum { DR_OPT_BPF = 0x100, DR_OPT_DNS_PORT, DR_OPT_WHERE, DR_OPT_NO_PROGRESS,
  * error, 1 when opt is not a common option. */
 int dr_cli_common(struct dr_pipeline *p, int opt, const char *arg);
 
+/* Parses a size in octets, "65536", "512K", "64M", "1G" (powers of 1024),
+ * from 1 MiB to 1 GiB. Returns 0, or -1 when it is not one. */
+int dr_cli_size(const char *arg, int *out);
+
 /* Prints "dnsradar: MESSAGE" on stderr. */
 void dr_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

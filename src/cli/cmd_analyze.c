@@ -19,7 +19,7 @@
 
 enum { OPT_FORMAT = 0x200, OPT_TOP, OPT_LOCAL, OPT_RESOLVER, OPT_AUTHORITATIVE, OPT_CONFIG,
        OPT_SET, OPT_STATS, OPT_THRESHOLDS, OPT_GEOIP, OPT_ASN, OPT_THREADS, OPT_LISTEN,
-       OPT_RCVBUF };
+       OPT_RCVBUF, OPT_SNAPLEN, OPT_BUFFER };
 
 #define DETECTION_HELP \
 		"Detection (alerts come first in the report):\n" \
@@ -90,19 +90,31 @@ static void usage(FILE *out)
 static void collect_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: dnsradar collect --listen ADDR:PORT [OPTIONS]\n"
+		"Usage: dnsradar collect -i IFACE... | --listen ADDR:PORT... [OPTIONS]\n"
 		"\n"
-		"Receive flow exports live (NetFlow v5 and v9, IPFIX, sFlow v5, told\n"
-		"apart by their version) and run the detectors of analyze on them.\n"
+		"Capture packets live on network interfaces, or receive flow exports\n"
+		"live (NetFlow v5 and v9, IPFIX, sFlow v5, told apart by their\n"
+		"version), or both, and run the detectors of analyze on them.\n"
 		"Alert events are printed on standard output as they happen, one JSON\n"
 		"object per line: {\"event\": \"open\"|\"update\"|\"close\", \"alert\": {...}}.\n"
 		"On SIGINT or SIGTERM the open alerts close (close events) and the\n"
 		"report of analyze follows, with the exporters, their sampling and\n"
-		"every loss counted (sequence gaps, data before its template, socket\n"
-		"drops). Flow records count in the seconds their packets were seen,\n"
-		"held flow.lateness seconds (120) for exporters' active timeouts.\n"
+		"every loss counted (packets the kernel dropped, sequence gaps, data\n"
+		"before its template, socket drops). Flow records count in the\n"
+		"seconds their packets were seen, held flow.lateness seconds (120)\n"
+		"for exporters' active timeouts.\n"
 		"\n"
 		"Input:\n"
+		"  -i, --interface IFACE capture on a network interface (needs root or\n"
+		"                        CAP_NET_RAW); repeatable; 'any' is all of them\n"
+		"  --snaplen OCTETS      octets kept of each packet (default 65535)\n"
+		"  --buffer SIZE         each interface's capture ring, e.g. 256M\n"
+		"                        (default 64M); raise it when the report\n"
+		"                        shows kernel drops\n"
+		"  --bpf EXPR            capture only packets matching a BPF filter,\n"
+		"                        run by the kernel, e.g. --bpf 'udp port 53'\n"
+		"  --threads 1|2         2 (the default on two or more CPUs): the\n"
+		"                        detectors run beside the capture\n"
 		"  --listen ADDR:PORT    a UDP socket to receive exports on, IPv4\n"
 		"                        (0.0.0.0:2055) or IPv6 ([::]:6343); repeatable\n"
 		"  --rcvbuf OCTETS       each socket's receive buffer (default 32 MiB;\n"
@@ -116,6 +128,8 @@ static void collect_usage(FILE *out)
 		"\n"
 		"Example: a router exporting NetFlow v9 to port 2055, the ISP's space\n"
 		"  dnsradar collect --listen 0.0.0.0:2055 --local 198.51.100.0/22\n"
+		"Example: DNS traffic on eth0 (docs/capture.md)\n"
+		"  dnsradar collect -i eth0 --bpf 'port 53 or ip[6:2] & 0x1fff != 0'\n"
 		"Archives: nfreplay -r nfcapd.202612010000 -H 127.0.0.1 -p 2055 (docs/flows.md)\n",
 		DEFAULT_TOP);
 }
@@ -194,6 +208,9 @@ static int run_mode(int argc, char **argv, int collect)
 		DR_COMMON_LONGOPTS,
 		{"listen", required_argument, NULL, OPT_LISTEN},
 		{"rcvbuf", required_argument, NULL, OPT_RCVBUF},
+		{"interface", required_argument, NULL, 'i'},
+		{"snaplen", required_argument, NULL, OPT_SNAPLEN},
+		{"buffer", required_argument, NULL, OPT_BUFFER},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"top", required_argument, NULL, OPT_TOP},
 		{"local", required_argument, NULL, OPT_LOCAL},
@@ -220,9 +237,10 @@ static int run_mode(int argc, char **argv, int collect)
 	int json = 0, opt, ret = DR_EXIT_USAGE, have_stats = 0;
 	long top = DEFAULT_TOP;
 	char **listen = calloc((size_t)argc + 1, sizeof(*listen));
+	char **ifaces = calloc((size_t)argc + 1, sizeof(*ifaces));
 	struct dr_out events = {0};
 
-	if (!p || !stats || !where || !engine || !listen) {
+	if (!p || !stats || !where || !engine || !listen || !ifaces) {
 		dr_cli_error("out of memory");
 		ret = DR_EXIT_FAIL;
 		goto out;
@@ -231,7 +249,7 @@ static int run_mode(int argc, char **argv, int collect)
 	p->threads = sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
 	dr_engine_defaults(engine);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, collect ? "hi:" : "h", longopts, NULL)) != -1) {
 		char *end;
 		switch (opt) {
 		case 'h':
@@ -241,6 +259,37 @@ static int run_mode(int argc, char **argv, int collect)
 				usage(stdout);
 			ret = DR_EXIT_OK;
 			goto out;
+		case 'i':
+			if (!collect) {
+				dr_cli_error("--interface is for dnsradar collect");
+				dr_cli_usage_hint(cmd);
+				goto out;
+			}
+			p->ifaces = ifaces;
+			ifaces[p->nifaces++] = optarg;
+			break;
+		case OPT_SNAPLEN:
+		case OPT_BUFFER:
+			if (!collect) {
+				dr_cli_error("--%s is for dnsradar collect", opt == OPT_SNAPLEN ? "snaplen"
+					     : "buffer");
+				dr_cli_usage_hint(cmd);
+				goto out;
+			}
+			if (opt == OPT_SNAPLEN) {
+				long v = strtol(optarg, &end, 10);
+				if (*end || end == optarg || v < 64 || v > 262144) {
+					dr_cli_error("--snaplen '%s': give octets from 64 to 262144",
+						     optarg);
+					goto out;
+				}
+				p->snaplen = (int)v;
+			} else if (dr_cli_size(optarg, &p->capture_buffer) < 0) {
+				dr_cli_error("--buffer '%s': give a size from 1M to 1G, e.g. 256M "
+					     "(K, M, G: powers of 1024)", optarg);
+				goto out;
+			}
+			break;
 		case OPT_LISTEN:
 		case OPT_RCVBUF:
 			if (!collect) {
@@ -340,12 +389,12 @@ static int run_mode(int argc, char **argv, int collect)
 		ret = DR_EXIT_OK;
 		goto out;
 	}
-	if (collect && (optind < argc || !p->nlisten)) {
+	if (collect && (optind < argc || (!p->nlisten && !p->nifaces))) {
 		if (optind < argc)
-			dr_cli_error("collect: '%s': collect reads sockets only (--listen); "
-				     "dnsradar analyze reads captures", argv[optind]);
+			dr_cli_error("collect: '%s': collect reads interfaces (-i) and sockets "
+				     "(--listen) only; dnsradar analyze reads captures", argv[optind]);
 		else
-			dr_cli_error("collect: no --listen ADDR:PORT given");
+			dr_cli_error("collect: no -i IFACE or --listen ADDR:PORT given");
 		dr_cli_usage_hint(cmd);
 		goto out;
 	}
@@ -355,11 +404,12 @@ static int run_mode(int argc, char **argv, int collect)
 		goto out;
 	}
 	if (collect) {
-		/* one thread: the engine's clock is ticked between reads */
-		p->threads = 1;
+		/* the engine's clock is ticked on the thread that runs it: the
+		 * pipeline's ticks travel behind the records (core/pipeline.h) */
 		p->progress = 0;
-		p->files = listen;
-		p->nfiles = p->nlisten;
+		/* a failed interface is reported by its index, as a file is */
+		p->files = p->nifaces ? ifaces : listen;
+		p->nfiles = p->nifaces ? p->nifaces : p->nlisten;
 		if (dr_out_init(&events, stdout, 1u << 16) < 0 ||
 		    dr_engine_subscribe(engine, print_event, &events) < 0) {
 			dr_cli_error("out of memory");
@@ -430,6 +480,7 @@ static int run_mode(int argc, char **argv, int collect)
 		.flows = &p->flow_stats, .exporters = p->flow_exporters,
 		.nexporters = p->nflow_exporters,
 		.sockets = p->sockets, .nsockets = p->nsockets, .listen_note = p->listen_note,
+		.ifaces = p->capture, .nifaces = p->ncapture,
 	};
 	struct dr_out o;
 	if (dr_out_init(&o, stdout, 1u << 16) < 0) {
@@ -457,6 +508,7 @@ out:
 	if (events.buf)
 		dr_out_fini(&events);
 	free(listen);
+	free(ifaces);
 	dr_alert_log_fini(&alerts);
 	dr_geo_close(&geo);
 	if (have_engine)

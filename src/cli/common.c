@@ -33,6 +33,27 @@ void dr_cli_usage_hint(const char *command)
 	fprintf(stderr, "Try 'dnsradar %s --help' for more information.\n", command);
 }
 
+int dr_cli_size(const char *arg, int *out)
+{
+	char *end;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (end == arg || *arg == '-')
+		return -1;
+	unsigned shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (1ull << 30) || (v << shift) > (1ull << 30) || (v << shift) < (1ull << 20))
+		return -1;
+	*out = (int)(v << shift);
+	return 0;
+}
+
 static int add_ports(uint8_t *bitmap, const char *flag, const char *arg)
 {
 	char buf[256];

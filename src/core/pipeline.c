@@ -26,6 +26,12 @@ _Static_assert(BATCH_ARENA % 8 == 0 && DR_PAYLOAD_KEPT % 8 == 0,
 struct batch {
 	uint32_t n;
 	uint32_t arena_used;
+	/* after the records: a tick of the live clock (idle_fn), with the
+	 * input's counters as the reader saw them then */
+	int has_tick;
+	int tick_clock;		/* a record has been seen: tick is a time */
+	int64_t tick;
+	struct dr_pipeline_counters counters;
 	struct dr_record rec[BATCH_RECORDS];
 	uint8_t arena[BATCH_ARENA];
 };
@@ -52,6 +58,10 @@ struct run_ctx {
 	struct batch *batch;	/* being filled */
 	int64_t latest;		/* the latest time a record stood for */
 	double latest_mono;	/* when it came, by the monotonic clock */
+	double last_tick;	/* the latest tick, by the monotonic clock */
+	uint64_t ticks;
+	struct dr_input *in;	/* for the counters a tick carries */
+	struct dr_decoder *dec;
 };
 
 static double mono_now(void);
@@ -69,6 +79,17 @@ static void consume(struct run_ctx *rc, struct dr_record *r)
 	rc->fn(rc->ctx, r);
 }
 
+/* A tick, on the consumers' thread: the counters become the ones
+ * dr_pipeline_counters gives, then the live clock moves on. */
+static void take_tick(struct dr_pipeline *p, const struct dr_pipeline_counters *c, int clock,
+		      int64_t now)
+{
+	if (c != &p->live)
+		p->live = *c;
+	if (clock)
+		p->idle_fn(p->idle_ctx, now);
+}
+
 static void *consumer_thread(void *arg)
 {
 	struct run_ctx *rc = arg;
@@ -76,9 +97,19 @@ static void *consumer_thread(void *arg)
 	while ((b = dr_ring_consume(rc->ring)) != NULL) {
 		for (uint32_t i = 0; i < b->n; i++)
 			consume(rc, &b->rec[i]);
+		if (b->has_tick)
+			take_tick(rc->p, &b->counters, b->tick_clock, b->tick);
 		dr_ring_release(rc->ring);
 	}
 	return NULL;
+}
+
+static struct batch *new_batch(struct run_ctx *rc)
+{
+	struct batch *b = rc->batch = dr_ring_produce(rc->ring);
+	b->n = b->arena_used = 0;
+	b->has_tick = 0;
+	return b;
 }
 
 static void hand_off(struct run_ctx *rc, const struct dr_record *r)
@@ -88,10 +119,8 @@ static void hand_off(struct run_ctx *rc, const struct dr_record *r)
 		dr_ring_publish(rc->ring);
 		b = NULL;
 	}
-	if (!b) {
-		b = rc->batch = dr_ring_produce(rc->ring);
-		b->n = b->arena_used = 0;
-	}
+	if (!b)
+		b = new_batch(rc);
 	dr_record_copy(&b->rec[b->n++], r, b->arena + b->arena_used);
 	b->arena_used += (dr_record_copy_len(r) + 7) & ~7u;
 }
@@ -205,18 +234,67 @@ static void restore_signals(const struct sigaction old[2])
 	sigaction(SIGTERM, &old[1], NULL);
 }
 
-/* Nothing is ready: waits up to a second for the input, then tells the
- * consumer what time the input's clock says it is. */
+static void copy_counters(struct dr_pipeline_counters *c, const struct dr_input *in,
+			  const struct dr_decoder *dec, uint64_t ticks)
+{
+	memcpy(c->ifaces, in->ifaces, sizeof(c->ifaces));
+	c->nifaces = in->nifaces;
+	memcpy(c->sockets, in->sockets, sizeof(c->sockets));
+	c->nsockets = in->nsockets;
+	c->decode = dec->stats;
+	c->ticks = ticks;
+}
+
+/* Tells the consumers what time the input's clock says it is (once a
+ * record has come), with the input's counters: inline with one thread,
+ * else behind the records already in the ring, in a batch published at
+ * once so the tick is not held back by a batch not yet full. */
+static void tick(struct run_ctx *rc, double mono)
+{
+	struct dr_pipeline *p = rc->p;
+	int clock = rc->latest_mono > 0;
+	int64_t now = rc->latest + (int64_t)(mono - rc->latest_mono);
+	rc->last_tick = mono;
+	rc->ticks++;
+	if (!rc->ring) {
+		copy_counters(&p->live, rc->in, rc->dec, rc->ticks);
+		take_tick(p, &p->live, clock, now);
+		return;
+	}
+	struct batch *b = rc->batch ? rc->batch : new_batch(rc);
+	b->has_tick = 1;
+	b->tick_clock = clock;
+	b->tick = now;
+	copy_counters(&b->counters, rc->in, rc->dec, rc->ticks);
+	dr_ring_publish(rc->ring);
+	rc->batch = NULL;
+}
+
+/* A second or more since the last tick: tick now. */
+static void maybe_tick(struct run_ctx *rc)
+{
+	double mono = mono_now();
+	if (mono - rc->last_tick >= 1.0)
+		tick(rc, mono);
+}
+
+/* Nothing is ready: waits for the input until the next tick is due (a
+ * second at most), then ticks if it is. */
 static void wait_input(struct run_ctx *rc, struct dr_input *in)
 {
 	struct dr_pipeline *p = rc->p;
 	int fd = in->ops->fd(in);
-	if (fd >= 0) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		poll(&pfd, 1, 1000);	/* a signal ends it early: EINTR */
+	int ms = 1000;
+	if (p->idle_fn) {
+		double left = rc->last_tick + 1.0 - mono_now();
+		ms = left <= 0 ? 0 : left >= 1.0 ? 1000 : (int)(left * 1000) + 1;
 	}
-	if (p->idle_fn && rc->latest_mono > 0)
-		p->idle_fn(p->idle_ctx, rc->latest + (int64_t)(mono_now() - rc->latest_mono));
+	if (fd >= 0 && ms > 0) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		poll(&pfd, 1, ms);	/* a signal ends it early: EINTR */
+	}
+	if (p->idle_fn)
+		maybe_tick(rc);
 }
 
 /* Reads the input to its end, or until a signal, a batch at a time: one
@@ -241,6 +319,8 @@ static void read_all(struct run_ctx *rc, struct dr_input *in, struct dr_decoder 
 		}
 		for (int i = 0; i < n; i++)
 			dr_decoder_packet(dec, &pkts[i]);
+		if (p->idle_fn)
+			maybe_tick(rc);	/* the clock moves on under a steady stream */
 		if (show && dec->stats.frames - last_frames >= 0x4000) {
 			last_frames = dec->stats.frames;
 			double now = mono_now();
@@ -261,7 +341,7 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	struct dr_input in;
 	struct dr_decoder dec;
 	struct dr_flow_decoder *flow = NULL;
-	struct run_ctx rc = {p, fn, ctx, NULL, NULL, 0, 0};
+	struct run_ctx rc = {.p = p, .fn = fn, .ctx = ctx, .in = &in, .dec = &dec};
 	struct dr_ring ring;
 	struct sigaction old_sig[2];
 	pthread_t tid = 0;
@@ -269,6 +349,8 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	struct dr_input_spec spec = {
 		.paths = p->files, .npaths = p->nfiles, .mem = p->mem, .mem_len = p->mem_len,
 		.bpf = p->bpf, .listen = p->listen, .nlisten = p->nlisten, .rcvbuf = p->rcvbuf,
+		.ifaces = p->ifaces, .nifaces = p->nifaces, .snaplen = p->snaplen,
+		.capture_buffer = p->capture_buffer,
 	};
 
 	p->decode.dns_ports = p->dns_ports;
@@ -318,7 +400,9 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 		ret = -1;
 		goto out;
 	}
+	memset(&p->live, 0, sizeof(p->live));
 	start_thread(&rc, &ring, &tid);
+	rc.last_tick = mono_now();
 	read_all(&rc, &in, &dec);
 	p->interrupted = dr_input_interrupt;
 	dr_decoder_fini(&dec);
@@ -331,12 +415,16 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 		p->flow_stats = flow->stats;
 		p->nflow_exporters = dr_flow_busiest(flow, p->flow_exporters, DR_FLOW_EXPORTERS_KEPT);
 	}
+	dr_input_refresh(&in);	/* the kernel's counts up to the end */
 	p->filtered = in.filtered;
 	p->filtered_fragments = in.filtered_fragments;
 	p->filtered_vlan = in.filtered_vlan;
 	p->nsockets = in.nsockets;
 	memcpy(p->sockets, in.sockets, sizeof(p->sockets));
 	memcpy(p->listen_note, in.note, sizeof(p->listen_note));
+	p->ncapture = in.nifaces;
+	memcpy(p->capture, in.ifaces, sizeof(p->capture));
+	copy_counters(&p->live, &in, &dec, rc.ticks);
 	if (in.failed) {
 		p->cut_short = 1;
 		p->cut_file = in.failed_file;
@@ -355,4 +443,9 @@ out:
 	if (p->catch_signals)
 		restore_signals(old_sig);
 	return ret;
+}
+
+const struct dr_pipeline_counters *dr_pipeline_counters(const struct dr_pipeline *p)
+{
+	return &p->live;
 }

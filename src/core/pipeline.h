@@ -13,6 +13,18 @@
 
 struct dr_regdom;
 
+/* What a live input has counted so far, as the service publishes it once
+ * a second (/metrics): its interfaces, its sockets, and the decoder's
+ * counts. A copy taken by the reading thread at a tick. */
+struct dr_pipeline_counters {
+	struct dr_input_iface ifaces[DR_IFACES_MAX];
+	unsigned nifaces;
+	struct dr_input_socket sockets[DR_LISTEN_MAX];
+	unsigned nsockets;
+	struct dr_decode_stats decode;
+	uint64_t ticks;			/* ticks so far, this one included */
+};
+
 struct dr_pipeline {
 	/* set by the caller: files, or a capture image in memory */
 	char *const *files;
@@ -23,6 +35,12 @@ struct dr_pipeline {
 	char *const *listen;
 	unsigned nlisten;
 	int rcvbuf;			/* octets; 0: the input's default */
+	/* or live capture on network interfaces (input/live.c), with the
+	 * sockets above, if any, read by the same input */
+	char *const *ifaces;
+	unsigned nifaces;
+	int snaplen;			/* octets kept of a packet; 0: 65535 */
+	int capture_buffer;		/* each interface's ring, octets; 0: 64 MiB */
 	/* 1 (the default): SIGINT and SIGTERM stop the reading, and the run
 	 * returns what was read with `interrupted` set; a second signal
 	 * has its default effect */
@@ -37,10 +55,15 @@ struct dr_pipeline {
 	struct dr_flow_config flow_config;	/* the flow decoder's tables */
 	struct dr_where where;
 	int progress;			/* 1: draw on stderr if it is a terminal */
-	/* optional, for live inputs (one thread): called at least once a
-	 * second while the input is quiet, with the input's clock: the
-	 * latest record's time plus the time since it came, so that a
-	 * replayed archive keeps its own clock and quiet seconds are judged */
+	/* optional, for live inputs: called about once a second, whether
+	 * packets keep coming or the input is quiet, with the input's clock:
+	 * the latest record's time plus the time since it came, so that a
+	 * replayed archive keeps its own clock and quiet seconds are judged.
+	 * It is called on the thread that runs the consumers (with threads
+	 * = 2 the reader puts the tick into the ring behind the records read
+	 * before it), after every record read before it, so it may tick
+	 * what every_fn and fn feed. Not called before the first record;
+	 * dr_pipeline_counters() gives the input's counts as of the tick. */
 	void (*idle_fn)(void *ctx, int64_t now);
 	void *idle_ctx;
 	/* optional: called once the input is open and before anything is
@@ -85,7 +108,14 @@ struct dr_pipeline {
 	struct dr_input_socket sockets[DR_LISTEN_MAX];
 	unsigned nsockets;
 	char listen_note[256];
+	/* the capture interfaces' counts (received, kernel and interface
+	 * drops), in the order named */
+	struct dr_input_iface capture[DR_IFACES_MAX];
+	unsigned ncapture;
 	char error[1024];
+	/* the counters as of the latest tick, written on the consumers'
+	 * thread (read them with dr_pipeline_counters) */
+	struct dr_pipeline_counters live;
 };
 
 /* The UDP ports flow exports are looked for at by default. */
@@ -102,5 +132,10 @@ void dr_pipeline_init(struct dr_pipeline *p);
  * it was delivered), or -1 when input could not be opened (p->error says
  * which and why). */
 int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx);
+
+/* The live input's counters as of the latest tick: call it from idle_fn
+ * (the consumers' thread) for a snapshot to publish, or after the run for
+ * the final counts. The pointer stays valid for the pipeline's life. */
+const struct dr_pipeline_counters *dr_pipeline_counters(const struct dr_pipeline *p);
 
 #endif

@@ -9,6 +9,8 @@
 volatile sig_atomic_t dr_input_interrupt;
 
 const struct dr_input_ops *const dr_input_kinds[] = {
+	/* first: interfaces named are captured on, with any sockets named */
+	&dr_input_live,
 	&dr_input_memory,
 	/* before the files: sockets named are read even if paths are given
 	 * too, and a socket named "-" is never taken for standard input */

@@ -40,10 +40,11 @@ struct dr_input_spec {
 };
 
 /* One interface of a live input, as the report and the metrics show it:
- * the kernel's own counts (pcap_stats), since the capture opened. */
+ * what was read from it, and the kernel's own counts (pcap_stats) since
+ * the capture opened, refreshed about once a second. */
 struct dr_input_iface {
 	char name[32];
-	uint64_t received;	/* packets handed to us */
+	uint64_t received;	/* packets handed to us (read from the ring) */
 	uint64_t kernel_drops;	/* dropped because the ring was full */
 	uint64_t if_drops;	/* dropped by the interface or its driver */
 	int linktype;		/* DLT_ */
@@ -83,6 +84,9 @@ struct dr_input_ops {
 	int (*fd)(const struct dr_input *in);
 	/* Bytes consumed so far, and in all (0 when unknown), for progress. */
 	void (*progress)(const struct dr_input *in, uint64_t *done, uint64_t *total);
+	/* Optional: brings ifaces[] and sockets[] up to the kernel's counts
+	 * now (a kind refreshes them by itself about once a second). */
+	void (*refresh)(struct dr_input *in);
 	void (*close)(struct dr_input *in);
 };
 
@@ -131,6 +135,12 @@ int dr_input_open(struct dr_input *in, const struct dr_input_spec *spec,
 static inline int dr_input_read(struct dr_input *in, struct dr_packet *pkts, unsigned max)
 {
 	return in->ops->read_batch(in, pkts, max);
+}
+
+static inline void dr_input_refresh(struct dr_input *in)
+{
+	if (in->ops->refresh)
+		in->ops->refresh(in);
 }
 
 void dr_input_close(struct dr_input *in);

@@ -157,6 +157,26 @@ static void text_sockets(struct dr_out *o, const struct dr_report *r)
 	}
 }
 
+/* collect's interfaces: what each handed over, and what the kernel
+ * (ring full) and the interface dropped before dnsradar could read it. */
+static void text_capture(struct dr_out *o, const struct dr_report *r)
+{
+	char a[64], b[64], c[64], e[64];
+	if (!r->nifaces)
+		return;
+	line(o, "\nCapture\n");
+	line(o, "  %-20s %14s %14s %14s %10s\n", "interface", "received", "kernel drops",
+	     "iface drops", "ring");
+	for (unsigned i = 0; i < r->nifaces; i++) {
+		const struct dr_input_iface *f = &r->ifaces[i];
+		fmt_count(a, sizeof(a), f->received);
+		fmt_count(b, sizeof(b), f->kernel_drops);
+		fmt_count(c, sizeof(c), f->if_drops);
+		dr_fmt_ibytes(e, sizeof(e), f->buffer > 0 ? (uint64_t)f->buffer : 0);
+		line(o, "  %-20s %14s %14s %14s %10s\n", f->name, a, b, c, e);
+	}
+}
+
 /* Flow exports: what they stood for, and who sent them. */
 static void text_flows(struct dr_out *o, const struct dr_report *r)
 {
@@ -398,7 +418,14 @@ void dr_render_text(struct dr_out *o, const struct dr_report *r)
 {
 	char a[64];
 	fmt_count(a, sizeof(a), r->decode->frames);
-	if (r->command)
+	if (r->command && r->nifaces && r->nsockets)
+		line(o, "dnsradar %s: %u interface%s, %u socket%s, %s packets and datagrams\n\n",
+		     r->command, r->nifaces, r->nifaces == 1 ? "" : "s", r->nsockets,
+		     r->nsockets == 1 ? "" : "s", a);
+	else if (r->command && r->nifaces)
+		line(o, "dnsradar %s: %u interface%s, %s packets\n\n", r->command, r->nifaces,
+		     r->nifaces == 1 ? "" : "s", a);
+	else if (r->command)
 		line(o, "dnsradar %s: %u socket%s, %s datagrams\n\n", r->command, r->nfiles,
 		     r->nfiles == 1 ? "" : "s", a);
 	else
@@ -408,6 +435,7 @@ void dr_render_text(struct dr_out *o, const struct dr_report *r)
 	dr_report_warnings(&ws, r);
 	text_warnings(o, r, &ws);
 	text_summary(o, r);
+	text_capture(o, r);
 	text_flows(o, r);
 	text_alerts(o, r);
 	if (r->show_stats)
@@ -615,6 +643,26 @@ static void json_memory(struct dr_out *o, const struct dr_report *r)
 	dr_out_str(o, "}}");
 }
 
+static void json_capture(struct dr_out *o, const struct dr_report *r)
+{
+	if (!r->nifaces)
+		return;
+	dr_out_str(o, ",\"capture\":{\"interfaces\":[");
+	for (unsigned i = 0; i < r->nifaces; i++) {
+		const struct dr_input_iface *f = &r->ifaces[i];
+		int h = 1;
+		dr_out_str(o, i ? ",{" : "{");
+		dr_out_js(o, "name", f->name, &h);
+		json_u(o, "received", f->received, &h);
+		json_u(o, "kernel_drops", f->kernel_drops, &h);
+		json_u(o, "if_drops", f->if_drops, &h);
+		json_u(o, "linktype", f->linktype > 0 ? (uint64_t)f->linktype : 0, &h);
+		json_u(o, "buffer", f->buffer > 0 ? (uint64_t)f->buffer : 0, &h);
+		dr_out_char(o, '}');
+	}
+	dr_out_str(o, "]}");
+}
+
 static void json_flows(struct dr_out *o, const struct dr_report *r)
 {
 	const struct dr_flow_stats *f = r->flows;
@@ -680,6 +728,7 @@ void dr_render_json(struct dr_out *o, const struct dr_report *r)
 	json_summary(o, r);
 	dr_out_str(o, ",\"decode\":");
 	json_decode(o, r);
+	json_capture(o, r);
 	json_flows(o, r);
 	dr_out_str(o, ",\"top\":{");
 	int f = 1;

@@ -51,6 +51,10 @@ struct dr_report {
 	const struct dr_input_socket *sockets;
 	unsigned nsockets;
 	const char *listen_note;
+	/* collect's capture interfaces: what each received and what the
+	 * kernel and the interface dropped (a "Capture" section) */
+	const struct dr_input_iface *ifaces;
+	unsigned nifaces;
 };
 
 #define DR_TOP_OTHER_PORTS 5	/* ports named when a capture holds no DNS */

@@ -119,6 +119,16 @@ void dr_report_warnings(struct dr_warnings *out, const struct dr_report *r)
 		dr_warnings_add(out, DR_WARN_EARLY, lost.early);
 	if (lost.unjudged)
 		dr_warnings_add(out, DR_WARN_UNJUDGED, lost.unjudged);
+	/* collect's interfaces: packets lost before any decoder saw them */
+	for (unsigned i = 0; r->ifaces && i < r->nifaces; i++) {
+		const struct dr_input_iface *f = &r->ifaces[i];
+		if (f->kernel_drops && (w = dr_warnings_add(out, DR_WARN_CAPTURE_DROPS,
+							    f->kernel_drops))) {
+			w->value = f->buffer > 0 ? (uint64_t)f->buffer : 0;
+			w->value2 = f->if_drops;
+			w->subject = f->name;
+		}
+	}
 	/* collect's sockets: datagrams lost before any decoder saw them */
 	for (unsigned i = 0; r->sockets && i < r->nsockets; i++) {
 		if (r->sockets[i].drops &&
@@ -314,6 +324,17 @@ void dr_warning_text(const struct dr_warning *w, const struct dr_report *r, char
 		snprintf(buf, len, "%s export datagrams dropped by the kernel on %s: the receive "
 			 "buffer (%s) was full: raise --rcvbuf and net.core.rmem_max", n, w->subject,
 			 buf_size);
+		break;
+	}
+	case DR_WARN_CAPTURE_DROPS: {
+		char ring[32];
+		dr_fmt_ibytes(ring, sizeof(ring), w->value);
+		snprintf(buf, len, "%s packets dropped by the kernel on %s: the capture ring (%s) "
+			 "was full: raise --buffer (e.g. --buffer %uM), run with --threads 2, or "
+			 "narrow --bpf to DNS%s%s%s", n, w->subject, ring,
+			 w->value >= (256u << 20) ? 1024u : 256u,
+			 w->value2 ? " (the interface itself dropped " : "", w->value2 ? v2 : "",
+			 w->value2 ? " more)" : "");
 		break;
 	}
 	case DR_WARN_RECEIVE_BUFFER:

@@ -29,6 +29,7 @@
 	X(DR_WARN_EARLY,            "early_records") \
 	X(DR_WARN_UNJUDGED,         "windows_unjudged") \
 	X(DR_WARN_SOCKET_DROPS,     "socket_drops") \
+	X(DR_WARN_CAPTURE_DROPS,    "capture_drops") \
 	X(DR_WARN_RECEIVE_BUFFER,   "receive_buffer") \
 	X(DR_WARN_FLOW_LATE,        "flow_late") \
 	X(DR_WARN_FLOW,             "flow_loss")
@@ -52,6 +53,9 @@ enum dr_warning_code {
  *   alerts_lost      value: firing seconds lost
  *   socket_drops     count: datagrams the kernel dropped, value: the
  *                    socket's receive buffer (octets), subject: its address
+ *   capture_drops    count: packets the kernel dropped (ring full),
+ *                    value: the ring's size (octets), value2: packets
+ *                    the interface dropped, subject: the interface
  *   receive_buffer   detail: the input's note (which socket, what it got)
  *   interrupted      subject: the signal's name */
 struct dr_warning {
