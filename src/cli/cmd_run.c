@@ -247,7 +247,7 @@ static void check_mistake(void *ctx, const char *file, unsigned line, const char
  * databases open, the store's folder can be written. */
 static void check_world(struct check *k, const struct dr_service_config *c)
 {
-	char why[1024];
+	char why[1100];
 	for (unsigned i = 0; i < c->nifaces; i++)
 		if (!if_nametoindex(c->ifaces[i])) {
 			snprintf(why, sizeof(why), "interface = %s: no such interface here",
@@ -260,7 +260,7 @@ static void check_world(struct check *k, const struct dr_service_config *c)
 		if (!db[i][0])
 			continue;
 		if (dr_geo_open(&g, kind[i], db[i], why, sizeof(why)) < 0) {
-			char line[1100];
+			char line[1200];
 			snprintf(line, sizeof(line), "%s = %s", i ? "asn" : "geoip", why);
 			check_mistake(k, k->file, 0, line);
 		}
@@ -275,7 +275,7 @@ static void check_world(struct check *k, const struct dr_service_config *c)
 		else
 			snprintf(dir, sizeof(dir), ".");
 		if (access(c->store, F_OK) != 0 && access(dir, W_OK) != 0) {
-			snprintf(why, sizeof(why), "store = %s: its folder %s cannot be written",
+			snprintf(why, sizeof(why), "store = %.480s: its folder %.480s cannot be written",
 				 c->store, dir);
 			check_mistake(k, k->file, 0, why);
 		}

@@ -13,6 +13,8 @@ static const struct dr_command *const commands[] = {
 	&dr_cmd_analyze,
 	&dr_cmd_records,
 	&dr_cmd_collect,
+	&dr_cmd_run,
+	&dr_cmd_check_config,
 	&dr_cmd_top,
 	&dr_cmd_alerts,
 };

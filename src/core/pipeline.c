@@ -62,6 +62,7 @@ struct run_ctx {
 	uint64_t ticks;
 	struct dr_input *in;	/* for the counters a tick carries */
 	struct dr_decoder *dec;
+	const struct dr_flow_decoder *flow;	/* NULL: none */
 };
 
 static double mono_now(void);
@@ -88,6 +89,8 @@ static void take_tick(struct dr_pipeline *p, const struct dr_pipeline_counters *
 		p->live = *c;
 	if (clock)
 		p->idle_fn(p->idle_ctx, now);
+	else if (p->tick_unclocked)
+		p->idle_fn(p->idle_ctx, DR_PIPELINE_NO_CLOCK);
 }
 
 static void *consumer_thread(void *arg)
@@ -235,8 +238,11 @@ static void restore_signals(const struct sigaction old[2])
 }
 
 static void copy_counters(struct dr_pipeline_counters *c, const struct dr_input *in,
-			  const struct dr_decoder *dec, uint64_t ticks)
+			  const struct dr_decoder *dec, const struct dr_flow_decoder *flow,
+			  uint64_t ticks)
 {
+	if (flow)
+		c->flows = flow->stats;
 	memcpy(c->ifaces, in->ifaces, sizeof(c->ifaces));
 	c->nifaces = in->nifaces;
 	memcpy(c->sockets, in->sockets, sizeof(c->sockets));
@@ -257,7 +263,7 @@ static void tick(struct run_ctx *rc, double mono)
 	rc->last_tick = mono;
 	rc->ticks++;
 	if (!rc->ring) {
-		copy_counters(&p->live, rc->in, rc->dec, rc->ticks);
+		copy_counters(&p->live, rc->in, rc->dec, rc->flow, rc->ticks);
 		take_tick(p, &p->live, clock, now);
 		return;
 	}
@@ -265,7 +271,7 @@ static void tick(struct run_ctx *rc, double mono)
 	b->has_tick = 1;
 	b->tick_clock = clock;
 	b->tick = now;
-	copy_counters(&b->counters, rc->in, rc->dec, rc->ticks);
+	copy_counters(&b->counters, rc->in, rc->dec, rc->flow, rc->ticks);
 	dr_ring_publish(rc->ring);
 	rc->batch = NULL;
 }
@@ -401,6 +407,7 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 		goto out;
 	}
 	memset(&p->live, 0, sizeof(p->live));
+	rc.flow = flow;
 	start_thread(&rc, &ring, &tid);
 	rc.last_tick = mono_now();
 	read_all(&rc, &in, &dec);
@@ -424,7 +431,7 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	memcpy(p->listen_note, in.note, sizeof(p->listen_note));
 	p->ncapture = in.nifaces;
 	memcpy(p->capture, in.ifaces, sizeof(p->capture));
-	copy_counters(&p->live, &in, &dec, rc.ticks);
+	copy_counters(&p->live, &in, &dec, flow, rc.ticks);
 	if (in.failed) {
 		p->cut_short = 1;
 		p->cut_file = in.failed_file;

@@ -22,6 +22,7 @@ struct dr_pipeline_counters {
 	struct dr_input_socket sockets[DR_LISTEN_MAX];
 	unsigned nsockets;
 	struct dr_decode_stats decode;
+	struct dr_flow_stats flows;	/* the flow decoder's */
 	uint64_t ticks;			/* ticks so far, this one included */
 };
 
@@ -66,6 +67,9 @@ struct dr_pipeline {
 	 * dr_pipeline_counters() gives the input's counts as of the tick. */
 	void (*idle_fn)(void *ctx, int64_t now);
 	void *idle_ctx;
+	/* 1: idle_fn is called before the first record too, with now =
+	 * DR_PIPELINE_NO_CLOCK (a service keeps house on a quiet link) */
+	int tick_unclocked;
 	/* optional: called once the input is open and before anything is
 	 * read, on the calling thread and before the pipeline starts a
 	 * thread of its own: a service drops root here. Non-zero stops the
@@ -117,6 +121,9 @@ struct dr_pipeline {
 	 * thread (read them with dr_pipeline_counters) */
 	struct dr_pipeline_counters live;
 };
+
+/* idle_fn's now before any record has given the input a clock. */
+#define DR_PIPELINE_NO_CLOCK INT64_MIN
 
 /* The UDP ports flow exports are looked for at by default. */
 #define DR_FLOW_PORTS_DEFAULT {2055, 4739, 6343, 9995, 9996}

@@ -167,9 +167,14 @@ static void publish_metrics(struct service *s, int64_t now)
 	memset(m, 0, sizeof(*m));
 	m->started = s->started;
 	m->now = wall_now();
-	m->engine_clock = now;
-	dr_pipeline_snapshot(s->p, m->ifaces, &m->nifaces, m->sockets, &m->nsockets, &m->decode,
-			     &m->flows);
+	m->engine_clock = now == DR_PIPELINE_NO_CLOCK ? 0 : now;
+	const struct dr_pipeline_counters *pc = dr_pipeline_counters(s->p);
+	memcpy(m->ifaces, pc->ifaces, sizeof(m->ifaces));
+	m->nifaces = pc->nifaces;
+	memcpy(m->sockets, pc->sockets, sizeof(m->sockets));
+	m->nsockets = pc->nsockets;
+	m->decode = pc->decode;
+	m->flows = pc->flows;
 	m->records[0] = s->engine->records[0];
 	m->records[1] = s->engine->records[1];
 	m->losses = dr_engine_losses(s->engine);
@@ -349,10 +354,10 @@ done:
 static void on_tick(void *ctx, int64_t now)
 {
 	struct service *s = ctx;
-	dr_engine_advance(s->engine, now);
-	if (s->store) {
-		int64_t hold = s->engine->clock.lateness;
-		dr_store_advance(s->store, now - hold);
+	if (now != DR_PIPELINE_NO_CLOCK) {	/* no record yet: no clock to move */
+		dr_engine_advance(s->engine, now);
+		if (s->store)
+			dr_store_advance(s->store, now - s->engine->clock.lateness);
 	}
 	if (s->outputs)
 		dr_outputs_poll(s->outputs);
@@ -472,6 +477,7 @@ static void set_up_pipeline(struct service *s)
 	p->regdom = s->engine->regdom;
 	p->idle_fn = on_tick;
 	p->idle_ctx = s;
+	p->tick_unclocked = 1;
 	p->opened_fn = on_opened;
 	p->opened_ctx = s;
 	dr_decode_config_apply(&p->decode, s->engine->decode_values);

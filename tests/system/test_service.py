@@ -324,7 +324,7 @@ def test_kill9_then_restart():
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     runs = conn.execute("SELECT id, how FROM runs ORDER BY id").fetchall()
-    assert len(runs) == 2 and runs[0][1] is None and "SIGTERM" in runs[1][1], runs
+    assert len(runs) == 2 and runs[0][1] == "interrupted" and "SIGTERM" in runs[1][1], runs
     conn.close()
 
 
