@@ -37,8 +37,6 @@
 	"CREATE TABLE IF NOT EXISTS agg(minute INTEGER NOT NULL, dim TEXT NOT NULL," \
 	" key TEXT NOT NULL, messages INTEGER NOT NULL, packets INTEGER NOT NULL," \
 	" bytes INTEGER NOT NULL, PRIMARY KEY(minute, dim, key)) WITHOUT ROWID;\n" \
-	/* top and series over a long range read one dimension's rows only */ \
-	"CREATE INDEX IF NOT EXISTS agg_dim ON agg(dim, minute);\n" \
 	/* records kept for drill-down: why is 'alert' (every record of a host \
 	 * or zone under an open alert, up to a cap a minute) or 'sample' (a \
 	 * fixed-size sample of the rest of the minute); weight is how many \

@@ -192,6 +192,19 @@ def api(path, port=8053):
     return json.loads(sh(*in_b(sys.executable, "-c", code)).stdout)
 
 
+def metrics(port=8053):
+    """GET /metrics from inside NS_B: {(name, labels): value}."""
+    code = ("import urllib.request;"
+            "print(urllib.request.urlopen('http://127.0.0.1:%d/metrics', timeout=10)"
+            ".read().decode())" % port)
+    out = {}
+    for line in sh(*in_b(sys.executable, "-c", code)).stdout.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
 def store_alerts(db):
     out = sh(BIN, "alerts", "--store", db, "--from", "2000-01-01", "--format", "json")
     return json.loads(out.stdout)["alerts"]
@@ -244,6 +257,15 @@ def test_live_flood_everywhere():
             wait_for("the open alert in GET /api/alerts",
                      lambda: [a for a in api("/api/alerts?state=open")["alerts"]
                               if a["type"] == want["type"] and a["key"] == want["key"]])
+            # /metrics sees the capture, the alert and the webhook's delivery
+            wait_for("the webhook's delivery in /metrics", lambda: metrics().get(
+                'dnsradar_output_events_sent_total{output="webhook"}', 0) >= 1)
+            m = metrics()
+            assert m['dnsradar_capture_packets_total{interface="drB"}'] > 1000, m
+            assert m['dnsradar_capture_kernel_drops_total{interface="drB"}'] == 0, m
+            assert m['dnsradar_alerts_opened_total{type="flood"}'] == 1, m
+            assert m['dnsradar_alerts_open{type="flood"}'] == 1, m
+            assert m["dnsradar_store_events_total"] >= 1, m
             wait_for("the alert in dnsradar alerts",
                      lambda: [a for a in store_alerts(db)
                               if a["type"] == want["type"] and a["key"] == want["key"]])
