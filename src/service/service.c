@@ -322,8 +322,11 @@ static void reload(struct service *s)
 		note_restart("geoip or asn");
 	apply_engine(s, &want->engine);
 	if (s->store && memcmp(c->store_values, want->store_values, sizeof(c->store_values)) &&
-	    dr_store_reconfigure(s->store, want->store_values, why, sizeof(why)) < 0)
+	    dr_store_reconfigure(s->store, want->store_values, why, sizeof(why)) < 0) {
 		say("reload: %s", why);
+		/* the rest took effect; the queue's size waits for a restart */
+		want->store_values[DR_STORE_QUEUE] = c->store_values[DR_STORE_QUEUE];
+	}
 	apply_outputs(s, want);
 	/* what is in force now: the new file, but for what waits */
 	memcpy(s->cfg->store_values, want->store_values, sizeof(want->store_values));
