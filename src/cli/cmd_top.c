@@ -23,6 +23,13 @@ static void usage(FILE *out)
 		"weighted by the records it stands for: an estimate from a sample, and\n"
 		"said so. The range is the last hour unless given; at most 31 days.\n"
 		"\n"
+		"With --where, each key also shows the distinct sources, source prefixes\n"
+		"(/24 for IPv4, /48 for IPv6) and ASNs of its kept records: exact for what\n"
+		"was kept, and every record of a host or zone under an open alert is kept\n"
+		"(up to store.alert_records a minute), so under an alert they are the\n"
+		"traffic's own. --by country with --where 'qname=*.ZONE' is the\n"
+		"random-subdomain break-down: country, prefixes, ASNs, share of traffic.\n"
+		"\n"
 		"  --by DIM              src, dst, sport, dport, qname, zone, qtype, rcode,\n"
 		"                        country or asn (default src)\n"
 		"  --top N               the N heaviest keys (default 10; --limit too)\n"
@@ -34,26 +41,32 @@ static void usage(FILE *out)
 		"\n"
 		"Examples:\n"
 		"  dnsradar top --store /var/lib/dnsradar/store.db --since 1h --by src\n"
-		"  dnsradar top --store store.db --since 10m --by dport --where src=192.0.2.1\n");
+		"  dnsradar top --store store.db --since 10m --by dport --where src=192.0.2.1\n"
+		"  dnsradar top --store store.db --since 1h --by country \\\n"
+		"               --where 'qname=*.victim.example'\n");
 }
 
 struct top_ctx {
 	struct dr_table table;
-	const struct dr_query_result *res;
 	unsigned rank;
 };
 
 static int add_row(void *arg, const struct dr_query_count *k)
 {
 	struct top_ctx *c = arg;
-	char rank[16], packets[32], share[16], messages[32], bytes[32];
+	char rank[16], packets[32], share[16], messages[32], bytes[32], sources[32], prefixes[32],
+		asns[32];
 	snprintf(rank, sizeof(rank), "%u", ++c->rank);
 	dr_fmt_count(packets, sizeof(packets), (uint64_t)(k->packets + 0.5));
 	dr_fmt_count(messages, sizeof(messages), (uint64_t)(k->messages + 0.5));
 	dr_fmt_bytes(bytes, sizeof(bytes), (uint64_t)(k->bytes + 0.5));
-	double total = c->res->total_packets;
-	snprintf(share, sizeof(share), "%.1f%%", total > 0 ? 100.0 * k->packets / total : 0.0);
-	const char *cells[] = {rank, k->key, packets, share, messages, bytes};
+	snprintf(share, sizeof(share), "%.1f%%", 100.0 * k->share);
+	snprintf(sources, sizeof(sources), "%llu", (unsigned long long)k->sources);
+	snprintf(prefixes, sizeof(prefixes), "%llu", (unsigned long long)k->prefixes);
+	snprintf(asns, sizeof(asns), "%llu", (unsigned long long)k->asns);
+	/* the table has the last three columns only when counted from records */
+	const char *cells[] = {rank, k->key, packets, share, messages, bytes, sources, prefixes,
+			       asns};
 	dr_table_row(&c->table, cells);
 	return c->table.err;
 }
@@ -129,13 +142,15 @@ static int run(int argc, char **argv)
 		goto out;
 	}
 	struct dr_query_result res;
-	struct top_ctx c = {.res = &res};
-	static const char *const head[] = {"#", NULL, "packets", "share", "messages", "bytes"};
-	static const int right[] = {1, 0, 1, 1, 1, 1};
-	const char *h[6];
+	struct top_ctx c = {.rank = 0};
+	static const char *const head[] = {"#", NULL, "packets", "share", "messages", "bytes",
+					   "sources", "prefixes", "ASNs"};
+	static const int right[] = {1, 0, 1, 1, 1, 1, 1, 1, 1};
+	const char *h[9];
 	memcpy(h, head, sizeof(h));
 	h[1] = dr_query_dim_names[p.dim];
-	dr_table_init(&c.table, 6, h, right);
+	/* the aggregates do not know distinct sources: those columns need --where */
+	dr_table_init(&c.table, p.where->n ? 9 : 6, h, right);
 	int rc = dr_query_top(q, &p, add_row, &c, &res, err, sizeof(err));
 	if (rc < 0 || c.table.err) {
 		dr_table_free(&c.table);
@@ -149,8 +164,14 @@ static int run(int argc, char **argv)
 	dr_when_format(p.from, d->utc, 0, from);
 	dr_when_format(p.to, d->utc, 0, to);
 	dr_fmt_count(total, sizeof(total), (uint64_t)(res.total_packets + 0.5));
-	printf("Top %s from %s to %s (%s packets%s)\n", dr_query_dim_names[p.dim], from, to,
-	       total, res.sampled ? " matching, estimated" : "");
+	if (res.sampled)
+		printf("Top %s from %s to %s (%s packets matching, estimated; %llu sources, "
+		       "%llu prefixes, %llu ASNs kept)\n", dr_query_dim_names[p.dim], from, to, total,
+		       (unsigned long long)res.total_sources, (unsigned long long)res.total_prefixes,
+		       (unsigned long long)res.total_asns);
+	else
+		printf("Top %s from %s to %s (%s packets)\n", dr_query_dim_names[p.dim], from, to,
+		       total);
 	if (res.rows)
 		dr_table_print(&c.table, stdout);
 	else

@@ -487,9 +487,18 @@ static const char *key_shown(enum dr_query_dim dim, const char *key, char *buf, 
 	return buf;
 }
 
-/* Runs a totals statement: one row of three sums. */
-static int totals(struct dr_query *q, struct sql *s, struct dr_query_result *res, char *errbuf,
-		  size_t errlen)
+/* The distinct sources, source prefixes and ASNs of kept records, after
+ * their three sums. A prefix is the start of src_bin: the family byte and
+ * three octets of IPv4 (a /24, 5 bytes in all) or six of IPv6 (a /48). An
+ * ASN of NULL (no database, or not found) or 0 is none. */
+#define DISTINCT_SQL ", count(DISTINCT src_bin), count(DISTINCT substr(src_bin, 1," \
+	" CASE WHEN length(src_bin) = 5 THEN 4 ELSE 7 END))," \
+	" count(DISTINCT CASE WHEN asn <> 0 THEN asn END)"
+
+/* Runs a totals statement: one row of three sums (and with distinct, the
+ * three counts of DISTINCT_SQL). */
+static int totals(struct dr_query *q, struct sql *s, int distinct, struct dr_query_result *res,
+		  char *errbuf, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	if (sql_prepare(q, s, &st, errbuf, errlen) < 0)
@@ -499,6 +508,11 @@ static int totals(struct dr_query *q, struct sql *s, struct dr_query_result *res
 		res->total_messages = sqlite3_column_double(st, 0);
 		res->total_packets = sqlite3_column_double(st, 1);
 		res->total_bytes = sqlite3_column_double(st, 2);
+		if (distinct) {
+			res->total_sources = (uint64_t)sqlite3_column_int64(st, 3);
+			res->total_prefixes = (uint64_t)sqlite3_column_int64(st, 4);
+			res->total_asns = (uint64_t)sqlite3_column_int64(st, 5);
+		}
 	}
 	rc = step_error(q, rc, errbuf, errlen);
 	sqlite3_finalize(st);
@@ -506,7 +520,7 @@ static int totals(struct dr_query *q, struct sql *s, struct dr_query_result *res
 }
 
 /* Steps through count rows (key, messages, packets, bytes; or minute
- * first for series). */
+ * first for series; top from records: the counts of DISTINCT_SQL after). */
 static int count_rows(struct dr_query *q, struct sql *s, const struct dr_query_params *p,
 		      int series, dr_query_count_fn fn, void *ctx, struct dr_query_result *res,
 		      char *errbuf, size_t errlen)
@@ -526,10 +540,18 @@ static int count_rows(struct dr_query *q, struct sql *s, const struct dr_query_p
 			.packets = sqlite3_column_double(st, 2),
 			.bytes = sqlite3_column_double(st, 3),
 		};
-		if (series)
+		if (series) {
 			c.minute = sqlite3_column_int64(st, 0);
-		else
+		} else {
 			c.key = key_shown(p->dim, col_text0(st, 0), buf, sizeof(buf));
+			c.share = res->total_packets > 0 ? c.packets / res->total_packets : 0;
+		}
+		if (!series && res->sampled) {
+			c.has_distinct = 1;
+			c.sources = (uint64_t)sqlite3_column_int64(st, 4);
+			c.prefixes = (uint64_t)sqlite3_column_int64(st, 5);
+			c.asns = (uint64_t)sqlite3_column_int64(st, 6);
+		}
 		res->rows++;
 		if (fn(ctx, &c))
 			break;
@@ -553,29 +575,32 @@ int dr_query_top(struct dr_query *q, const struct dr_query_params *p, dr_query_c
 		/* The column name comes from the fixed table, never the user. */
 		const char *col = record_columns[p->dim];
 		res->sampled = 1;
-		sql_add(s, "SELECT sum(weight), sum(packets * weight), sum(bytes * weight) FROM records"
-			   " WHERE 1");
+		sql_add(s, "SELECT sum(weight), sum(packets * weight), sum(bytes * weight)"
+			   DISTINCT_SQL " FROM records WHERE 1");
 		where_sql(s, p->where);
 		ts_range_sql(s, p);
-		if (totals(q, s, res, errbuf, errlen) < 0)
+		if (totals(q, s, 1, res, errbuf, errlen) < 0)
 			goto out;
 		memset(s, 0, sizeof(*s));
 		sql_add(s, "SELECT ");
 		sql_add(s, col);
-		sql_add(s, ", sum(weight), sum(packets * weight), sum(bytes * weight) FROM records"
-			   " WHERE 1");
+		sql_add(s, ", sum(weight), sum(packets * weight), sum(bytes * weight)" DISTINCT_SQL
+			   " FROM records WHERE 1");
 		where_sql(s, p->where);
 		ts_range_sql(s, p);
 		sql_add(s, " AND ");
 		sql_add(s, col);
-		sql_add(s, " IS NOT NULL GROUP BY 1 ORDER BY 3 DESC, 2 DESC, 1 LIMIT ?");
+		sql_add(s, " IS NOT NULL");
+		if (p->dim == DR_QD_ASN)
+			sql_add(s, " AND asn <> 0");	/* AS 0 is no AS, as in the distinct count */
+		sql_add(s, " GROUP BY 1 ORDER BY 3 DESC, 2 DESC, 1 LIMIT ?");
 	} else {
 		/* Every minute that meets the range counts whole. */
 		sql_add(s, "SELECT sum(messages), sum(packets), sum(bytes) FROM agg"
 			   " WHERE dim = 'total' AND minute > ? AND minute < ?");
 		bind_d(s, p->from - 60);
 		bind_d(s, p->to);
-		if (totals(q, s, res, errbuf, errlen) < 0)
+		if (totals(q, s, 0, res, errbuf, errlen) < 0)
 			goto out;
 		memset(s, 0, sizeof(*s));
 		sql_add(s, "SELECT key, sum(messages), sum(packets), sum(bytes) FROM agg"
@@ -702,7 +727,6 @@ struct json_ctx {
 	struct dr_out *o;
 	int first;
 	int lines;
-	const struct dr_query_result *res;	/* top: its totals */
 };
 
 static void json_str_or_null(struct dr_out *o, const char *key, const char *v, int *first)
@@ -736,6 +760,22 @@ int dr_query_alerts_json(struct dr_query *q, const struct dr_query_params *p, st
 	return 0;
 }
 
+/* "sources", "prefixes", "asns": null when top came from the aggregates,
+ * which do not know them. */
+static void distinct_json(struct dr_out *o, int have, uint64_t sources, uint64_t prefixes,
+			  uint64_t asns, int *first)
+{
+	static const char *const keys[] = {"sources", "prefixes", "asns"};
+	const uint64_t v[] = {sources, prefixes, asns};
+	for (unsigned i = 0; i < 3; i++) {
+		dr_out_jkey(o, keys[i], first);
+		if (have)
+			dr_out_u64(o, v[i]);
+		else
+			dr_out_str(o, "null");
+	}
+}
+
 static int count_json(void *arg, const struct dr_query_count *k)
 {
 	struct json_ctx *c = arg;
@@ -747,14 +787,15 @@ static int count_json(void *arg, const struct dr_query_count *k)
 	dr_out_char(o, '{');
 	if (k->key) {
 		dr_out_js(o, "key", k->key, &first);
-		double total = c->res ? c->res->total_packets : 0;
-		dr_out_jd(o, "share", total > 0 ? k->packets / total : 0, 4, &first);
+		dr_out_jd(o, "share", k->share, 4, &first);
 	} else {
 		dr_out_ju(o, "minute", (uint64_t)k->minute, &first);
 	}
 	dr_out_jd(o, "messages", k->messages, 0, &first);
 	dr_out_jd(o, "packets", k->packets, 0, &first);
 	dr_out_jd(o, "bytes", k->bytes, 0, &first);
+	if (k->key)
+		distinct_json(o, k->has_distinct, k->sources, k->prefixes, k->asns, &first);
 	dr_out_char(o, '}');
 	return o->err;
 }
@@ -770,14 +811,13 @@ int dr_query_top_json(struct dr_query *q, const struct dr_query_params *p, struc
 		      char *errbuf, size_t errlen)
 {
 	struct dr_query_result res;
-	struct json_ctx c = {.o = o, .first = 1, .res = &res};
+	struct json_ctx c = {.o = o, .first = 1};
 	int first = 1;
 	dr_out_char(o, '{');
 	dr_out_js(o, "by", dr_query_dim_names[p->dim], &first);
 	range_json(o, p, &first);
 	dr_out_jkey(o, "top", &first);
 	dr_out_char(o, '[');
-	/* dr_query_top fills the totals before the first row: shares use them */
 	if (dr_query_top(q, p, count_json, &c, &res, errbuf, errlen) < 0)
 		return -1;
 	dr_out_char(o, ']');
@@ -787,6 +827,7 @@ int dr_query_top_json(struct dr_query *q, const struct dr_query_params *p, struc
 	dr_out_jd(o, "messages", res.total_messages, 0, &f2);
 	dr_out_jd(o, "packets", res.total_packets, 0, &f2);
 	dr_out_jd(o, "bytes", res.total_bytes, 0, &f2);
+	distinct_json(o, res.sampled, res.total_sources, res.total_prefixes, res.total_asns, &f2);
 	dr_out_char(o, '}');
 	dr_out_js(o, "source", res.sampled ? "records" : "aggregates", &first);
 	dr_out_jb(o, "sampled", res.sampled, &first);

@@ -64,7 +64,8 @@ int dr_query_check(const char *what, struct dr_query_params *p, const char *pref
 /* What top says when it counted from the records rather than the
  * aggregates (the CLI prints it under the table, the API sends it). */
 #define DR_QUERY_SAMPLE_NOTE "counted from the kept sample of records, each weighted by " \
-	"the records it stands for: estimates"
+	"the records it stands for: estimates; sources, prefixes and ASNs are distinct counts " \
+	"of the kept records, exact for what was kept"
 
 struct dr_query_alert {
 	const char *type, *key, *state, *severity;
@@ -78,6 +79,14 @@ struct dr_query_count {
 	const char *key;		/* top: the key; series: NULL */
 	int64_t minute;			/* series: the minute's first second */
 	double messages, packets, bytes;	/* estimates when from records */
+	double share;			/* top: packets / the range's total packets */
+	/* top from records only (has_distinct): the distinct sources, source
+	 * prefixes (/24 IPv4, /48 IPv6) and ASNs (not 0) of the kept records
+	 * of the key. Exact for what was kept, not weighted: every record of
+	 * a zone or host under an alert is kept, up to store.alert_records a
+	 * minute, the rest is a sample. The aggregates do not know them. */
+	int has_distinct;
+	uint64_t sources, prefixes, asns;
 };
 
 /* A record as stored: a field is NULL (has_* 0 / pointer NULL) when the
@@ -97,6 +106,9 @@ struct dr_query_result {
 	int truncated;			/* the limit cut the result */
 	int sampled;			/* top: counted from the records' sample */
 	double total_messages, total_packets, total_bytes;	/* top: of the range */
+	/* top from records (sampled): the distinct counts of every matching
+	 * kept record, as in struct dr_query_count */
+	uint64_t total_sources, total_prefixes, total_asns;
 };
 
 /* Every row borrows the statement's memory for the call only. */

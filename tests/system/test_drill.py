@@ -85,8 +85,47 @@ def build_store(path):
                " 0, 0, 0, 1, 0, 'www.example.com', 'example.com', 1, 1, 0, 0, 1, 40, 1232, 1,"
                " NULL, 1, 68, 'NL', 64500, 'sample', 25)",
                (T0 + 30, addr_key("198.51.100.7"), addr_key("203.0.113.53")))
+    # a random-subdomain attack on victim.example through resolvers of known
+    # country and AS (as --geoip and --asn would have stored them)
+    for ts, src, country, asn, n in BREAKDOWN_RECORDS:
+        for i in range(n):
+            db.execute("INSERT INTO records(ts, kind, src, src_bin, sport, dst, dst_bin, dport,"
+                       " proto, id, qr, opcode, rcode, aa, tc, rd, ra, qname, zone, qtype,"
+                       " qclass, an, ns, ar, len, edns_udp, do, malformed, packets, bytes,"
+                       " country, asn, why, weight) VALUES(?, 'dns', ?, ?, 1234, '198.18.0.53',"
+                       " ?, 53, 17, 7, 0, 0, 0, 0, 0, 1, 0, ?, 'victim.example', 1, 1, 0, 0, 0,"
+                       " 45, NULL, 0, NULL, 1, 73, ?, ?, 'alert', 1)",
+                       (ts + i * 0.001, src, addr_key(src), addr_key("198.18.0.53"),
+                        "q%d.victim.example" % i, country, asn))
+    # the same resolvers asking for another zone: not in the break-down
+    db.execute("INSERT INTO records(ts, kind, src, src_bin, sport, dst, dst_bin, dport, proto,"
+               " id, qr, opcode, rcode, aa, tc, rd, ra, qname, zone, qtype, qclass, an, ns, ar,"
+               " len, edns_udp, do, malformed, packets, bytes, country, asn, why, weight)"
+               " VALUES(?, 'dns', '81.2.70.9', ?, 1234, '198.18.0.53', ?, 53, 17, 8, 0, 0,"
+               " 0, 0, 0, 1, 0, 'www.other.example', 'other.example', 1, 1, 0, 0, 0, 45, NULL,"
+               " 0, NULL, 1, 73, 'GB', 20712, 'sample', 40)",
+               (T0 + 20, addr_key("81.2.70.9"), addr_key("198.18.0.53")))
     db.commit()
     db.close()
+
+
+# (ts, source, country, asn, records): GB in two /24s of one AS; US in
+# three IPv4 /24s and two IPv6 /48s (2001:db8:1::/48 twice), its ASNs
+# 15169, 3356 and 36692 (the 0 of 2001:db8:2::1 is no AS); one source
+# with no country ('--') and no ASN
+BREAKDOWN_RECORDS = [
+    (T0 + 10, "81.2.69.144", "GB", 20712, 30),
+    (T0 + 11, "81.2.69.145", "GB", 20712, 30),
+    (T0 + 12, "81.2.69.146", "GB", 20712, 20),
+    (T0 + 13, "81.2.70.1", "GB", 20712, 10),
+    (T0 + 14, "8.8.8.8", "US", 15169, 40),
+    (T0 + 15, "4.2.2.2", "US", 3356, 20),
+    (T0 + 16, "64.6.64.6", "US", 36692, 10),
+    (T0 + 17, "2001:db8:1::1", "US", 15169, 5),
+    (T0 + 18, "2001:db8:1:ff::2", "US", 15169, 5),
+    (T0 + 19, "2001:db8:2::1", "US", 0, 10),
+    (T0 + 20, "100.64.0.1", "--", None, 20),
+]
 
 
 def run(*args):
@@ -170,6 +209,63 @@ def test_top_where_is_a_sample():
                        "src=192.0.2.1")
     assert rc == 0 and "Note: counted from the kept sample" in out, out
     assert "22772" not in out and re.search(r"^\s+1\s+53\s", out, re.M), out
+
+
+def breakdown(by):
+    rc, out, err = run("top", "--store", store(), "--since", "1h", "--by", by, "--where",
+                       "qname=*.victim.example", "--format", "json")
+    assert rc == 0, err
+    return json.loads(out)
+
+
+def test_top_breakdown_by_country():
+    """The random-subdomain break-down: per country the distinct sources,
+    /24 or /48 prefixes and ASNs of the kept records, and the share."""
+    doc = breakdown("country")
+    rows = {r["key"]: (r["packets"], r["sources"], r["prefixes"], r["asns"])
+            for r in doc["top"]}
+    assert rows == {"US": (90, 6, 5, 3), "GB": (90, 4, 2, 1), "--": (20, 1, 1, 0)}, doc
+    assert [r["key"] for r in doc["top"]][2] == "--", doc
+    assert abs(sum(r["share"] for r in doc["top"]) - 1.0) < 1e-3, doc
+    assert abs(doc["top"][0]["share"] - 0.45) < 1e-4, doc
+    assert doc["total"] == {"messages": 200, "packets": 200, "bytes": 200 * 73, "sources": 11,
+                            "prefixes": 8, "asns": 4}, doc["total"]
+    assert "exact for what was kept" in doc["note"], doc
+    # the text table: aligned columns, the three counts last
+    rc, out, err = run("top", "--store", store(), "--since", "1h", "--by", "country",
+                       "--where", "qname=*.victim.example")
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert "11 sources, 8 prefixes, 4 ASNs" in lines[0], out
+    assert lines[1].split() == ["#", "country", "packets", "share", "messages", "bytes",
+                                "sources", "prefixes", "ASNs"], out
+    cells = {l.split()[1]: l.split()[2:4] + l.split()[-3:] for l in lines[2:5]}
+    assert cells == {"US": ["90", "45.0%", "6", "5", "3"], "GB": ["90", "45.0%", "4", "2", "1"],
+                     "--": ["20", "10.0%", "1", "1", "0"]}, out
+    ends = {len(l) for l in lines[1:5]}
+    assert len(ends) == 1, out	# right-aligned: every line ends in the same column
+
+
+def test_top_breakdown_by_asn():
+    doc = breakdown("asn")
+    rows = {r["key"]: (r["packets"], r["sources"], r["prefixes"], r["asns"])
+            for r in doc["top"]}
+    # 2001:db8:2::1 (AS 0) and 100.64.0.1 (none) have no AS to rank by
+    assert rows == {"20712": (90, 4, 2, 1), "15169": (50, 3, 2, 1), "3356": (20, 1, 1, 1),
+                    "36692": (10, 1, 1, 1)}, doc
+    assert abs(doc["top"][0]["share"] - 0.45) < 1e-4, doc
+
+
+def test_top_aggregates_have_no_distinct_counts():
+    rc, out, err = run("top", "--store", store(), "--since", "1h", "--by", "src", "--format",
+                       "json")
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert all(r["sources"] is None and r["prefixes"] is None and r["asns"] is None
+               for r in doc["top"]), doc
+    assert doc["total"]["sources"] is None, doc
+    rc, out, err = run("top", "--store", store(), "--since", "1h", "--by", "src")
+    assert rc == 0 and "prefixes" not in out and "sources" not in out, out
 
 
 def test_records_store():

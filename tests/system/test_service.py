@@ -10,6 +10,10 @@ before the kill still there; a threshold changed in the config file takes
 effect on SIGHUP without losing an open alert; and the same service fed by
 softflowd's flow export on loopback.
 
+And the random-subdomain break-down (top --by country and --by asn with
+--where) of a live attack whose resolvers sit in the networks of MaxMind's
+test databases, read in place from ../shared/data/maxmind-db.
+
 Needs root (namespaces, capture); skipped, visibly, without it.
 
 usage: test_service.py PATH/TO/dnsradar
@@ -413,6 +417,119 @@ def test_flows_from_softflowd():
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM agg WHERE dim = 'exporter'").fetchone()[0] > 0
     conn.close()
+
+
+# The random-subdomain break-down live: resolvers in the networks of
+# MaxMind's test databases (../shared/data/maxmind-db, read in place) ->
+# (country, ASN or None, queries each per round). Country and ASN are the
+# databases' own for these addresses (test_geo checks the same lookups).
+SHARED = os.environ.get("DR_SHARED", os.path.join(SOURCE, "..", "shared"))
+MMDB = os.path.join(SHARED, "data", "maxmind-db")
+GEO_RESOLVERS = \
+    [("81.2.69.%d" % h, "GB", None, 2) for h in range(144, 164)] + \
+    [("2.125.160.%d" % h, "GB", None, 2) for h in (217, 218)] + \
+    [("75.209.24.0", "US", 6167, 3)] + \
+    [("149.101.100.%d" % h, "US", 6167, 3) for h in range(1, 5)] + \
+    [("216.160.83.%d" % h, "US", 209, 3) for h in range(56, 60)] + \
+    [("214.78.120.1", "US", 721, 3), ("214.78.121.1", "US", 721, 3)] + \
+    [("50.114.0.1", "US", None, 3)] + \
+    [("89.160.20.%d" % h, "SE", 29518, 2) for h in list(range(113, 119)) + list(range(130, 140))] + \
+    [("175.16.199.%d" % h, "CN", None, 2) for h in range(1, 11)] + \
+    [("67.43.156.%d" % h, "BT", 35908, 3) for h in (1, 65, 129, 193)] + \
+    [("1.0.0.%d" % h, "--", 15169, 2) for h in range(1, 6)] + \
+    [("1.128.0.1", "--", 1221, 2), ("1.129.0.1", "--", 1221, 2)]
+
+
+def geo_capture(path):
+    """Queries only (no answers, so no answers from the server in the
+    break-down) for random names under victim-example.com, the resolvers
+    in turn, about 400 a second for 12 seconds after 2 quiet ones."""
+    spec = importlib.util.spec_from_file_location("gencap", GENCAP)
+    gc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gc)
+    rng = random.Random(10)
+    out = gc.Pcap(path)
+    per_round = sum(n for _, _, _, n in GEO_RESOLVERS)
+    t, step = 1700000000.0, 1.0 / 400
+    out.add(t, gc.ether(gc.ipv4([10, 9, 9, 9], [192, 0, 2, 53], 17, gc.udp(999, 53, gc.dns_query(
+        1, "www.example.net", 1)))))
+    t += 2.0
+    for _ in range(int(12 * 400 / per_round)):
+        for src, _, _, n in GEO_RESOLVERS:
+            for _ in range(n):
+                t += step
+                q = gc.dns_query(rng.getrandbits(16), "%012x.victim-example.com" %
+                                 rng.getrandbits(48), 1)
+                out.add(t, gc.ether(gc.ipv4([int(x) for x in src.split(".")], [192, 0, 2, 53],
+                                            17, gc.udp(rng.randrange(1024, 65536), 53, q))))
+    out.close()
+
+
+def test_live_geo_breakdown():
+    """The table of seed 001 from a live capture: per country the
+    resolvers' prefixes and ASNs and the share of the attack, by country
+    and by AS, from the records kept under the random_subdomain alert."""
+    if not os.path.isdir(MMDB):
+        print("  SKIP test_live_geo_breakdown: %s is absent" % MMDB)
+        return
+    capture = os.path.join(TMP, "geo.pcap")
+    geo_capture(capture)
+    db, log = os.path.join(TMP, "geo.db"), os.path.join(TMP, "geo.json")
+    with Namespaces():
+        svc = Service(["-i", "drB", "--store", db, "--alert-log", log,
+                       "--geoip", os.path.join(MMDB, "GeoIP2-Country-Test.mmdb"),
+                       "--asn", os.path.join(MMDB, "GeoLite2-ASN-Test.mmdb")])
+        tr = replay(capture)
+        wait_for("the random_subdomain alert",
+                 lambda: opened(read_events(log), "random_subdomain", "victim-example.com"))
+        tr.wait(timeout=60)
+        assert svc.stop() == 0, svc.said()	# SIGTERM: the last minute is written
+
+    def top(by):
+        out = sh(BIN, "top", "--store", db, "--by", by, "--where", "qname=*.victim-example.com",
+                 "--since", "1h", "--format", "json").stdout
+        doc = json.loads(out)
+        assert doc["sampled"] is True and not doc["truncated"], doc
+        return doc
+
+    per_round = sum(n for _, _, _, n in GEO_RESOLVERS)
+    want = {}
+    for src, cc, asn, n in GEO_RESOLVERS:
+        w = want.setdefault(cc, [set(), set(), set(), 0])
+        w[0].add(src)
+        w[1].add(src.rsplit(".", 1)[0])
+        if asn:
+            w[2].add(asn)
+        w[3] += n
+    doc = top("country")
+    # every record has a country ("--": none in the database): shares sum to 1
+    assert abs(sum(r["share"] for r in doc["top"]) - 1.0) < 0.002, doc
+    got = {r["key"]: (r["sources"], r["prefixes"], r["asns"]) for r in doc["top"]}
+    assert got == {cc: (len(w[0]), len(w[1]), len(w[2])) for cc, w in want.items()}, \
+        (got, doc)
+    # the shares: those of the capture, but for the records sampled before
+    # the alert opened, which stand for more than one each
+    for r in doc["top"]:
+        assert abs(r["share"] - want[r["key"]][3] / per_round) < 0.03, (r, want[r["key"]])
+    assert [r["key"] for r in doc["top"]][:2] == ["GB", "US"], doc
+    assert doc["total"]["sources"] == len(GEO_RESOLVERS), doc["total"]
+    # by AS: every AS's resolvers; those without an AS are not a row
+    by_as = {}
+    for src, cc, asn, n in GEO_RESOLVERS:
+        if asn:
+            a = by_as.setdefault(str(asn), [set(), set()])
+            a[0].add(src)
+            a[1].add(src.rsplit(".", 1)[0])
+    doc = top("asn")
+    got = {r["key"]: (r["sources"], r["prefixes"], r["asns"]) for r in doc["top"]}
+    assert got == {k: (len(v[0]), len(v[1]), 1) for k, v in by_as.items()}, (got, doc)
+    no_as = sum(n for _, _, asn, n in GEO_RESOLVERS if not asn) / per_round
+    assert abs(sum(r["share"] for r in doc["top"]) - (1 - no_as)) < 0.03, doc
+    # and the text table, the view an operator reads
+    text = sh(BIN, "top", "--store", db, "--by", "country", "--where",
+              "qname=*.victim-example.com", "--since", "1h").stdout.decode()
+    assert text.splitlines()[1].split()[-3:] == ["sources", "prefixes", "ASNs"], text
+    print(text.rstrip())
 
 
 def main():

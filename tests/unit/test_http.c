@@ -121,11 +121,14 @@ static void test_endpoints(void)
 	CHECK_EQ(rep.status, 200);
 	CHECK(strstr(rep.body, "\"top\":[{\"key\":\"198.51.100.7\"") != NULL);
 	CHECK(strstr(rep.body, "\"sampled\":false") != NULL);
+	/* the aggregates do not know distinct sources */
+	CHECK(strstr(rep.body, "\"sources\":null,\"prefixes\":null,\"asns\":null}") != NULL);
 	get(port, NULL, "/api/top?by=src&where=dst%3D203.0.113.0%2F24&limit=1&" RANGE, NULL, &rep);
 	CHECK_EQ(rep.status, 200);
 	CHECK(strstr(rep.body, "\"top\":[{\"key\":\"192.0.2.77\"") != NULL);
 	CHECK(strstr(rep.body, "\"sampled\":true") != NULL);
 	CHECK(strstr(rep.body, "\"truncated\":true") != NULL);
+	CHECK(strstr(rep.body, "\"bytes\":880,\"sources\":1,\"prefixes\":1,\"asns\":1}") != NULL);
 
 	get(port, NULL, "/api/series?" RANGE, NULL, &rep);
 	CHECK_EQ(rep.status, 200);

@@ -172,7 +172,10 @@ static void test_top(void)
 	CHECK_EQ(dr_query_top_json(q, &p, &o, err, sizeof(err)), 0);
 	dr_out_char(&o, 0);
 	CHECK(strstr(o.buf, "\"top\":[{\"key\":\"192.0.2.77\",\"share\":0.8333,\"messages\":10,"
-		     "\"packets\":10,\"bytes\":880}") != NULL);
+		     "\"packets\":10,\"bytes\":880,\"sources\":1,\"prefixes\":1,\"asns\":1}") != NULL);
+	/* the distinct counts of all matching kept records, in the total */
+	CHECK(strstr(o.buf, "\"total\":{\"messages\":12,\"packets\":12,\"bytes\":1028,"
+		     "\"sources\":2,\"prefixes\":1,\"asns\":1}") != NULL);
 	CHECK(strstr(o.buf, "\"sampled\":true,\"note\":\"counted from the kept sample") != NULL);
 	dr_out_fini(&o);
 	dr_query_close(q);
