@@ -1,7 +1,8 @@
-/* The store's writer side: the SQLite file and its schema, the queue from
- * the detection thread to the writer thread, alert events, the keys under
- * open alerts whose records are all kept, retention and the size cap. */
-#include "store/store.h"
+/* The store's writer side, as the detection thread sees it: the SQLite
+ * file and its schema, opened and closed; what a record and an alert event
+ * hand over (the minute being gathered, the keys under open alerts whose
+ * records are all kept) to the writer thread's queue (writer.c). */
+#include "store/store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,80 +51,6 @@ void dr_store_config_defaults(struct dr_store_config *c)
 
 /* Records under an alert travel to the writer in chunks of this many, and
  * at least once a second (dr_store_advance). */
-#define CHUNK_ROWS 1024
-#define BUSY_TIMEOUT_MS 5000
-#define KEY_SLOTS 4096		/* > 2 * DR_ALERTS_MAX: probes stay short */
-
-enum batch_type { BATCH_EVENT, BATCH_MINUTE, BATCH_RECORDS };
-
-struct batch {
-	enum batch_type type;
-	/* BATCH_EVENT: the alert as it stood */
-	double ts;
-	const char *event, *severity;	/* static strings */
-	uint64_t id, packets, bytes;
-	double start, end, detected, peak_pps, peak_bps;
-	int closed;
-	char type_name[32];
-	char *key, *json;
-	/* BATCH_MINUTE */
-	struct dr_store_minute *minute;
-	/* BATCH_RECORDS */
-	struct dr_store_row *rows;
-	uint32_t nrows;
-};
-
-/* A host or zone under open alerts (refs of them). */
-struct addr_key {
-	uint8_t b[DR_AKEY];
-	uint32_t len;
-	uint64_t hash;
-	uint32_t refs;
-};
-
-struct zone_key {
-	uint8_t wire[DR_NAME_MAX + 1];	/* lower-cased */
-	uint32_t len;
-	uint32_t refs;
-};
-
-struct dr_store {
-	char *path;
-	sqlite3 *db;
-	int lock_fd;
-	int64_t run;
-	const struct dr_geo *geo;
-	char version[64];
-
-	/* the detection thread's */
-	double values[DR_STORE_NPARAMS];
-	double pending[DR_STORE_NPARAMS];
-	int have_pending;
-	struct dr_minute m;
-	uint64_t alert_kept;		/* this minute */
-	uint64_t skipped;		/* not yet in st */
-	struct dr_store_row *chunk;
-	uint32_t nchunk;
-	struct addr_key addrs[DR_ALERTS_MAX];
-	uint32_t naddrs;
-	uint16_t slots[KEY_SLOTS];	/* index into addrs + 1; 0: empty */
-	struct zone_key zones[DR_ALERTS_MAX];
-	uint32_t nzones;
-
-	/* shared, under lock */
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct batch **queue;
-	uint32_t qcap, qhead, qlen;
-	int stopping, started;
-	pthread_t thread;
-	double retention_days, max_mib;
-	struct dr_store_stats st;
-
-	/* the writer's (the caller's before start and after close's join) */
-	sqlite3_stmt *put_alert, *put_event, *put_agg, *put_record;
-};
-
 static double wall_now(void)
 {
 	struct timespec ts;
@@ -140,439 +67,6 @@ static void fmt_err(char *buf, size_t len, const char *fmt, ...)
 	if (buf && len)
 		vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
-}
-
-static void batch_free(struct batch *b)
-{
-	if (!b)
-		return;
-	free(b->key);
-	free(b->json);
-	dr_store_minute_free(b->minute);
-	free(b->rows);
-	free(b);
-}
-
-/* ------------------------------------------------------------------ */
-/* The writer's side: one transaction per batch */
-
-static void note_error(struct dr_store *s, const char *what)
-{
-	pthread_mutex_lock(&s->lock);
-	s->st.write_errors++;
-	snprintf(s->st.last_error, sizeof(s->st.last_error), "%s: %s: %s", s->path, what,
-		 sqlite3_errmsg(s->db));
-	pthread_mutex_unlock(&s->lock);
-}
-
-static int exec(struct dr_store *s, const char *sql)
-{
-	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-}
-
-/* Runs a prepared statement to its end and resets it. */
-static int step(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
-static int write_event(struct dr_store *s, const struct batch *b)
-{
-	sqlite3_stmt *a = s->put_alert, *e = s->put_event;
-	sqlite3_bind_int64(a, 1, s->run);
-	sqlite3_bind_int64(a, 2, (sqlite3_int64)b->id);
-	sqlite3_bind_text(a, 3, b->type_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(a, 4, b->key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(a, 5, b->closed ? "closed" : "open", -1, SQLITE_STATIC);
-	sqlite3_bind_double(a, 6, b->start);
-	sqlite3_bind_double(a, 7, b->end);
-	sqlite3_bind_double(a, 8, b->detected);
-	sqlite3_bind_text(a, 9, b->severity, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(a, 10, (sqlite3_int64)b->packets);
-	sqlite3_bind_int64(a, 11, (sqlite3_int64)b->bytes);
-	sqlite3_bind_double(a, 12, b->peak_pps);
-	sqlite3_bind_double(a, 13, b->peak_bps);
-	sqlite3_bind_double(a, 14, b->ts);
-	sqlite3_bind_text(a, 15, b->json, -1, SQLITE_STATIC);
-	if (step(a) < 0)
-		return -1;
-	sqlite3_bind_double(e, 1, b->ts);
-	sqlite3_bind_int64(e, 2, s->run);
-	sqlite3_bind_int64(e, 3, (sqlite3_int64)b->id);
-	sqlite3_bind_text(e, 4, b->event, -1, SQLITE_STATIC);
-	sqlite3_bind_text(e, 5, b->json, -1, SQLITE_STATIC);
-	return step(e);
-}
-
-static int put_agg(struct dr_store *s, int64_t minute, unsigned dim, const char *key,
-		   const struct dr_store_counts *c)
-{
-	sqlite3_stmt *st = s->put_agg;
-	sqlite3_bind_int64(st, 1, minute);
-	sqlite3_bind_text(st, 2, dr_store_dim_names[dim], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, key, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)c->messages);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)c->packets);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)c->bytes);
-	return step(st);
-}
-
-static int bind_addr(sqlite3_stmt *st, int col, int family, const uint8_t *addr)
-{
-	char text[64];
-	uint8_t bin[DR_AKEY];
-	size_t n = family == 4 ? 4 : 16;
-	dr_addr_text(family, addr, text);
-	bin[0] = (uint8_t)family;
-	memcpy(bin + 1, addr, n);
-	sqlite3_bind_text(st, col, text, -1, SQLITE_TRANSIENT);
-	return sqlite3_bind_blob(st, col + 1, bin, (int)n + 1, SQLITE_TRANSIENT);
-}
-
-static int put_record(struct dr_store *s, const struct dr_store_row *r, double weight)
-{
-	sqlite3_stmt *st = s->put_record;
-	char text[DR_NAME_TEXT_MAX];
-	int dns = r->kind == DR_KIND_DNS;
-	sqlite3_bind_double(st, 1, r->ts);
-	sqlite3_bind_text(st, 2, dns ? "dns" : "flow", -1, SQLITE_STATIC);
-	bind_addr(st, 3, r->family, r->src);
-	sqlite3_bind_int(st, 5, r->sport);
-	bind_addr(st, 6, r->family, r->dst);
-	sqlite3_bind_int(st, 8, r->dport);
-	sqlite3_bind_int(st, 9, r->proto);
-	if (dns) {
-		struct dr_dns d = {.flags = r->flags};
-		sqlite3_bind_int(st, 10, r->id);
-		sqlite3_bind_int(st, 11, (int)dr_dns_qr(&d));
-		sqlite3_bind_int(st, 12, (int)dr_dns_opcode(&d));
-		sqlite3_bind_int(st, 13, r->rcode);
-		sqlite3_bind_int(st, 14, (int)dr_dns_aa(&d));
-		sqlite3_bind_int(st, 15, (int)dr_dns_tc(&d));
-		sqlite3_bind_int(st, 16, (int)dr_dns_rd(&d));
-		sqlite3_bind_int(st, 17, (int)dr_dns_ra(&d));
-		if (r->qname_len) {
-			dr_name_to_text(r->qname, r->qname_len, text);
-			sqlite3_bind_text(st, 18, text, -1, SQLITE_TRANSIENT);
-			if (r->zone >= 0 && r->zone < r->qname_len) {
-				dr_name_to_text(r->qname_lc + r->zone,
-						(size_t)(r->qname_len - r->zone), text);
-				sqlite3_bind_text(st, 19, text, -1, SQLITE_TRANSIENT);
-			}
-			sqlite3_bind_int(st, 20, r->qtype);
-			sqlite3_bind_int(st, 21, r->qclass);
-		}
-		sqlite3_bind_int(st, 22, r->an);
-		sqlite3_bind_int(st, 23, r->ns);
-		sqlite3_bind_int(st, 24, r->ar);
-		if (r->edns) {
-			sqlite3_bind_int(st, 26, r->edns_udp);
-			sqlite3_bind_int(st, 27, r->edns_do);
-		}
-		if (r->malformed)
-			sqlite3_bind_text(st, 28, dr_malformed_name(r->malformed), -1, SQLITE_STATIC);
-	}
-	sqlite3_bind_int64(st, 25, r->len);
-	sqlite3_bind_int64(st, 29, (sqlite3_int64)r->packets);
-	sqlite3_bind_int64(st, 30, (sqlite3_int64)r->bytes);
-	if (s->geo && s->geo->country) {
-		char cc[3];
-		dr_geo_country(s->geo, r->family, r->src, cc);
-		sqlite3_bind_text(st, 31, cc, -1, SQLITE_TRANSIENT);
-	}
-	if (s->geo && s->geo->asn) {
-		uint32_t asn = dr_geo_asn(s->geo, r->family, r->src, NULL, 0);
-		if (asn)
-			sqlite3_bind_int64(st, 32, asn);
-	}
-	sqlite3_bind_text(st, 33, r->why == DR_WHY_ALERT ? "alert" : "sample", -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 34, weight);
-	return step(st);
-}
-
-struct geo_count {
-	char key[16];
-	struct dr_store_counts c;
-};
-
-static int geo_by_key(const void *pa, const void *pb)
-{
-	return strcmp(((const struct geo_count *)pa)->key, ((const struct geo_count *)pb)->key);
-}
-
-static int geo_by_count(const void *pa, const void *pb)
-{
-	const struct geo_count *a = pa, *b = pb;
-	if (a->c.messages != b->c.messages)
-		return a->c.messages > b->c.messages ? -1 : 1;
-	return strcmp(a->key, b->key);
-}
-
-/* The country or asn dimension from the minute's sources: each source the
- * src table held, looked up; what it did not hold is '(other)'. */
-static int geo_rows(struct dr_store *s, const struct dr_store_minute *b, unsigned dim,
-		    uint32_t top, uint32_t *rows)
-{
-	if (!b->nsrcs)
-		return 0;
-	struct geo_count *g = malloc((size_t)b->nsrcs * sizeof(*g));
-	if (!g)
-		return -1;
-	for (uint32_t i = 0; i < b->nsrcs; i++) {
-		const struct dr_store_addr *a = &b->srcs[i];
-		if (dim == DR_DIM_COUNTRY) {
-			dr_geo_country(s->geo, a->family, a->addr, g[i].key);
-			if (strcmp(g[i].key, "--") == 0)
-				strcpy(g[i].key, DR_STORE_KEY_NONE);
-		} else {
-			uint32_t asn = dr_geo_asn(s->geo, a->family, a->addr, NULL, 0);
-			if (asn)
-				snprintf(g[i].key, sizeof(g[i].key), "%u", asn);
-			else
-				strcpy(g[i].key, DR_STORE_KEY_NONE);
-		}
-		g[i].c = a->c;
-	}
-	qsort(g, b->nsrcs, sizeof(*g), geo_by_key);
-	uint32_t n = 0;
-	for (uint32_t i = 0; i < b->nsrcs; i++) {
-		if (n && strcmp(g[n - 1].key, g[i].key) == 0) {
-			g[n - 1].c.messages += g[i].c.messages;
-			g[n - 1].c.packets += g[i].c.packets;
-			g[n - 1].c.bytes += g[i].c.bytes;
-		} else {
-			g[n++] = g[i];
-		}
-	}
-	qsort(g, n, sizeof(*g), geo_by_count);
-	struct dr_store_counts other = b->total;
-	int rc = 0;
-	for (uint32_t i = 0; i < n && rc == 0; i++) {
-		other.messages -= other.messages >= g[i].c.messages ? g[i].c.messages : other.messages;
-		other.packets -= other.packets >= g[i].c.packets ? g[i].c.packets : other.packets;
-		other.bytes -= other.bytes >= g[i].c.bytes ? g[i].c.bytes : other.bytes;
-		if (i < top || strcmp(g[i].key, DR_STORE_KEY_NONE) == 0) {
-			rc = put_agg(s, b->minute, dim, g[i].key, &g[i].c);
-			++*rows;
-		} else {
-			/* below the top: back into the rest */
-			other.messages += g[i].c.messages;
-			other.packets += g[i].c.packets;
-			other.bytes += g[i].c.bytes;
-		}
-	}
-	if (rc == 0 && (other.messages || other.packets || other.bytes)) {
-		rc = put_agg(s, b->minute, dim, DR_STORE_KEY_OTHER, &other);
-		++*rows;
-	}
-	free(g);
-	return rc;
-}
-
-static int write_minute(struct dr_store *s, const struct dr_store_minute *b, uint32_t *rows)
-{
-	for (uint32_t i = 0; i < b->nrows; i++) {
-		const struct dr_store_agg *a = &b->rows[i];
-		if (put_agg(s, b->minute, a->dim, b->text + a->key, &a->c) < 0)
-			return -1;
-		++*rows;
-	}
-	if (s->geo && s->geo->country && geo_rows(s, b, DR_DIM_COUNTRY, b->top, rows) < 0)
-		return -1;
-	if (s->geo && s->geo->asn && geo_rows(s, b, DR_DIM_ASN, b->top, rows) < 0)
-		return -1;
-	for (uint32_t i = 0; i < b->nsamples; i++)
-		if (put_record(s, &b->samples[i], b->weight) < 0)
-			return -1;
-	return 0;
-}
-
-static int64_t query_int(struct dr_store *s, const char *sql, int *isnull)
-{
-	sqlite3_stmt *st;
-	int64_t v = 0;
-	*isnull = 1;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		v = sqlite3_column_int64(st, 0);
-		*isnull = 0;
-	}
-	sqlite3_finalize(st);
-	return v;
-}
-
-static int64_t used_bytes(struct dr_store *s)
-{
-	int isnull;
-	int64_t pages = query_int(s, "PRAGMA page_count", &isnull);
-	int64_t freel = query_int(s, "PRAGMA freelist_count", &isnull);
-	int64_t size = query_int(s, "PRAGMA page_size", &isnull);
-	return (pages - freel) * size;
-}
-
-static int delete_where(struct dr_store *s, const char *sql, double arg, uint64_t *deleted)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_double(st, 1, arg);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	*deleted += (uint64_t)sqlite3_changes(s->db);
-	return rc;
-}
-
-/* Once a minute of aggregates has been written (engine time `now`):
- * what is older than the retention goes, then the oldest minutes until the
- * file is back under 90% of its cap, records before aggregates; alerts
- * and their events stay for the retention, an open one for ever. */
-static void maintain(struct dr_store *s, int64_t now)
-{
-	pthread_mutex_lock(&s->lock);
-	double days = s->retention_days, mib = s->max_mib;
-	pthread_mutex_unlock(&s->lock);
-	double cutoff = (double)now - days * 86400.0;
-	uint64_t deleted = 0, alerts = 0;
-	int rc = exec(s, "BEGIN IMMEDIATE");
-	if (rc == 0)
-		rc = delete_where(s, "DELETE FROM agg WHERE minute < ?1", cutoff, &deleted);
-	if (rc == 0)
-		rc = delete_where(s, "DELETE FROM records WHERE ts < ?1", cutoff, &deleted);
-	if (rc == 0)
-		rc = delete_where(s, "DELETE FROM alerts WHERE state <> 'open' AND end < ?1",
-				  cutoff, &alerts);
-	if (rc == 0 && alerts) {
-		/* an alert's events go with it */
-		rc = exec(s, "DELETE FROM events WHERE NOT EXISTS (SELECT 1 FROM alerts"
-			  " WHERE alerts.run = events.run AND alerts.id = events.alert)");
-		deleted += (uint64_t)sqlite3_changes(s->db);
-	}
-	deleted += alerts;
-	double cap = mib * 1048576.0;
-	int shrunk = 0;
-	if (rc == 0 && (double)used_bytes(s) > cap) {
-		for (int i = 0; rc == 0 && i < 100000 && (double)used_bytes(s) > cap * 0.9; i++) {
-			int isnull;
-			int64_t oldest = query_int(s, "SELECT CAST(min(ts) AS INTEGER) FROM records",
-						   &isnull);
-			if (!isnull) {
-				rc = delete_where(s, "DELETE FROM records WHERE ts < ?1",
-						  (double)(oldest - oldest % 60 + 60), &deleted);
-				continue;
-			}
-			oldest = query_int(s, "SELECT min(minute) FROM agg", &isnull);
-			if (isnull)
-				break;	/* only alerts left: they are kept */
-			rc = delete_where(s, "DELETE FROM agg WHERE minute <= ?1", (double)oldest,
-					  &deleted);
-		}
-		shrunk = 1;
-	}
-	if (rc == 0)
-		rc = exec(s, "COMMIT");
-	if (rc < 0) {
-		note_error(s, "retention");
-		exec(s, "ROLLBACK");
-		return;
-	}
-	if (shrunk || deleted)
-		exec(s, "PRAGMA incremental_vacuum");
-	if (shrunk)
-		exec(s, "PRAGMA wal_checkpoint(TRUNCATE)");
-	int isnull;
-	int64_t bytes = query_int(s, "PRAGMA page_count", &isnull) *
-			query_int(s, "PRAGMA page_size", &isnull);
-	pthread_mutex_lock(&s->lock);
-	s->st.deleted_rows += deleted;
-	s->st.file_bytes = (uint64_t)bytes;
-	pthread_mutex_unlock(&s->lock);
-}
-
-static void process(struct dr_store *s, struct batch *b)
-{
-	uint32_t rows = 0;
-	int rc = exec(s, "BEGIN IMMEDIATE");
-	if (rc == 0) {
-		if (b->type == BATCH_EVENT)
-			rc = write_event(s, b);
-		else if (b->type == BATCH_MINUTE)
-			rc = write_minute(s, b->minute, &rows);
-		else
-			for (uint32_t i = 0; i < b->nrows && rc == 0; i++)
-				rc = put_record(s, &b->rows[i], 1.0);
-	}
-	if (rc == 0)
-		rc = exec(s, "COMMIT");
-	if (rc < 0) {
-		note_error(s, b->type == BATCH_EVENT ? "alert event" : b->type == BATCH_MINUTE
-			   ? "minute" : "records");
-		exec(s, "ROLLBACK");
-		return;
-	}
-	pthread_mutex_lock(&s->lock);
-	if (b->type == BATCH_EVENT) {
-		s->st.events++;
-	} else if (b->type == BATCH_MINUTE) {
-		s->st.minutes++;
-		s->st.agg_rows += rows;
-		s->st.records += b->minute->nsamples;
-	} else {
-		s->st.records += b->nrows;
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (b->type == BATCH_MINUTE)
-		maintain(s, b->minute->minute + 60);
-}
-
-static struct batch *pop(struct dr_store *s)
-{
-	struct batch *b = s->queue[s->qhead];
-	s->qhead = (s->qhead + 1) % s->qcap;
-	s->qlen--;
-	s->st.queue_depth = s->qlen;
-	return b;
-}
-
-static void *writer_main(void *arg)
-{
-	struct dr_store *s = arg;
-	for (;;) {
-		pthread_mutex_lock(&s->lock);
-		while (!s->qlen && !s->stopping)
-			pthread_cond_wait(&s->wake, &s->lock);
-		if (!s->qlen) {
-			pthread_mutex_unlock(&s->lock);
-			break;
-		}
-		struct batch *b = pop(s);
-		pthread_mutex_unlock(&s->lock);
-		process(s, b);
-		batch_free(b);
-	}
-	return NULL;
-}
-
-/* Hands b to the writer; a full queue drops it, counted. Never waits. */
-static void enqueue(struct dr_store *s, struct batch *b)
-{
-	pthread_mutex_lock(&s->lock);
-	if (s->qlen == s->qcap) {
-		s->st.dropped_batches++;
-		if (b->type == BATCH_EVENT)
-			s->st.dropped_events++;
-		pthread_mutex_unlock(&s->lock);
-		batch_free(b);
-		return;
-	}
-	s->queue[(s->qhead + s->qlen) % s->qcap] = b;
-	s->qlen++;
-	s->st.queue_depth = s->qlen;
-	pthread_cond_signal(&s->wake);
-	pthread_mutex_unlock(&s->lock);
 }
 
 /* ------------------------------------------------------------------ */
@@ -603,7 +97,7 @@ static void hand_chunk(struct dr_store *s)
 	b->nrows = s->nchunk;
 	s->chunk = NULL;
 	s->nchunk = 0;
-	enqueue(s, b);
+	dr_store_enqueue(s, b);
 }
 
 /* Settings reloaded since the last minute: the minute's tables are sized
@@ -649,7 +143,7 @@ static void hand_minute(struct dr_store *s)
 		b->type = BATCH_MINUTE;
 		b->minute = mb;
 		hand_chunk(s);	/* the minute's records go before its aggregates */
-		enqueue(s, b);
+		dr_store_enqueue(s, b);
 	}
 	apply_pending(s);
 }
@@ -853,11 +347,11 @@ void dr_store_event(void *ctx, enum dr_alert_event event, const struct dr_alert 
 	b->closed = event == DR_EVENT_CLOSE;
 	snprintf(b->type_name, sizeof(b->type_name), "%s", a->type ? a->type : "");
 	if (!b->json || !b->key || o.err) {
-		batch_free(b);
+		dr_store_batch_free(b);
 		count_dropped(s, 1);
 		return;
 	}
-	enqueue(s, b);
+	dr_store_enqueue(s, b);
 }
 
 int dr_store_reconfigure(struct dr_store *s, const double values[DR_STORE_NPARAMS],
@@ -904,7 +398,7 @@ static void store_free(struct dr_store *s)
 		close(s->lock_fd);
 	if (s->queue)
 		for (uint32_t i = 0; i < s->qlen; i++)
-			batch_free(s->queue[(s->qhead + i) % s->qcap]);
+			dr_store_batch_free(s->queue[(s->qhead + i) % s->qcap]);
 	free(s->queue);
 	free(s->chunk);
 	dr_minute_fini(&s->m);
@@ -925,14 +419,14 @@ static int journal_is_wal(void *ctx, int n, char **v, char **names)
 static int open_schema(struct dr_store *s, char *errbuf, size_t errlen)
 {
 	int isnull;
-	int64_t tables = query_int(s, "SELECT count(*) FROM sqlite_master", &isnull);
+	int64_t tables = dr_store_query_int(s, "SELECT count(*) FROM sqlite_master", &isnull);
 	if (tables < 0) {
 		fmt_err(errbuf, errlen, "%s: not a dnsradar store (%s)", s->path,
 			sqlite3_errmsg(s->db));
 		return -1;
 	}
 	if (tables > 0) {
-		int64_t version = query_int(s, "SELECT CAST(value AS INTEGER) FROM meta"
+		int64_t version = dr_store_query_int(s, "SELECT CAST(value AS INTEGER) FROM meta"
 					    " WHERE key = 'schema_version'", &isnull);
 		if (version < 0 || isnull) {
 			fmt_err(errbuf, errlen, "%s: not a dnsradar store (it has tables, but no"
@@ -945,7 +439,7 @@ static int open_schema(struct dr_store *s, char *errbuf, size_t errlen)
 				DR_STORE_SCHEMA_VERSION);
 			return -1;
 		}
-	} else if (exec(s, "PRAGMA auto_vacuum = INCREMENTAL") < 0) {
+	} else if (dr_store_exec(s, "PRAGMA auto_vacuum = INCREMENTAL") < 0) {
 		/* before the first table, or it cannot be changed without VACUUM */
 		goto sqlerr;
 	}
@@ -960,14 +454,14 @@ static int open_schema(struct dr_store *s, char *errbuf, size_t errlen)
 	char meta[128];
 	snprintf(meta, sizeof(meta), "INSERT OR IGNORE INTO meta(key, value)"
 		 " VALUES('schema_version', '%d');", DR_STORE_SCHEMA_VERSION);
-	if (exec(s, "PRAGMA synchronous = NORMAL") < 0 ||
-	    exec(s, "PRAGMA journal_size_limit = 4194304") < 0 ||
-	    exec(s, "BEGIN IMMEDIATE") < 0)
+	if (dr_store_exec(s, "PRAGMA synchronous = NORMAL") < 0 ||
+	    dr_store_exec(s, "PRAGMA journal_size_limit = 4194304") < 0 ||
+	    dr_store_exec(s, "BEGIN IMMEDIATE") < 0)
 		goto sqlerr;
-	if (exec(s, DR_STORE_SCHEMA) < 0 || exec(s, meta) < 0 ||
+	if (dr_store_exec(s, DR_STORE_SCHEMA) < 0 || dr_store_exec(s, meta) < 0 ||
 	    /* what a run that died left open or unfinished */
-	    exec(s, "UPDATE alerts SET state = 'interrupted' WHERE state = 'open'") < 0 ||
-	    exec(s, "UPDATE runs SET how = 'interrupted' WHERE stopped IS NULL AND how IS NULL") < 0)
+	    dr_store_exec(s, "UPDATE alerts SET state = 'interrupted' WHERE state = 'open'") < 0 ||
+	    dr_store_exec(s, "UPDATE runs SET how = 'interrupted' WHERE stopped IS NULL AND how IS NULL") < 0)
 		goto rollback;
 	sqlite3_stmt *st;
 	char host[256] = "";
@@ -984,12 +478,12 @@ static int open_schema(struct dr_store *s, char *errbuf, size_t errlen)
 	if (rc != SQLITE_DONE)
 		goto rollback;
 	s->run = sqlite3_last_insert_rowid(s->db);
-	if (exec(s, "COMMIT") < 0)
+	if (dr_store_exec(s, "COMMIT") < 0)
 		goto rollback;
 	return 0;
 rollback:
 	fmt_err(errbuf, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
-	exec(s, "ROLLBACK");
+	dr_store_exec(s, "ROLLBACK");
 	return -1;
 sqlerr:
 	fmt_err(errbuf, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
@@ -1063,7 +557,7 @@ int dr_store_open(struct dr_store **out, const struct dr_store_config *c, char *
 		goto fail;
 	}
 	/* One service per file: a second would mark the first's open alerts
-	 * interrupted. The lock goes with the process, kill -9 included. */
+	 * interrupted. The lock goes with the dr_store_process, kill -9 included. */
 	s->lock_fd = open(c->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (s->lock_fd < 0) {
 		fmt_err(errbuf, errlen, "%s: %s", c->path, strerror(errno));
@@ -1088,8 +582,8 @@ int dr_store_open(struct dr_store **out, const struct dr_store_config *c, char *
 		goto fail;
 	}
 	int isnull;
-	s->st.file_bytes = (uint64_t)(query_int(s, "PRAGMA page_count", &isnull) *
-				      query_int(s, "PRAGMA page_size", &isnull));
+	s->st.file_bytes = (uint64_t)(dr_store_query_int(s, "PRAGMA page_count", &isnull) *
+				      dr_store_query_int(s, "PRAGMA page_size", &isnull));
 	*out = s;
 	return 0;
 fail:
@@ -1099,7 +593,7 @@ fail:
 
 int dr_store_start(struct dr_store *s, char *errbuf, size_t errlen)
 {
-	int rc = pthread_create(&s->thread, NULL, writer_main, s);
+	int rc = pthread_create(&s->thread, NULL, dr_store_writer_main, s);
 	if (rc != 0) {
 		fmt_err(errbuf, errlen, "%s: cannot start the writer thread: %s", s->path,
 			strerror(rc));
@@ -1114,12 +608,12 @@ static void drain(struct dr_store *s)
 {
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
-		struct batch *b = s->qlen ? pop(s) : NULL;
+		struct batch *b = s->qlen ? dr_store_pop(s) : NULL;
 		pthread_mutex_unlock(&s->lock);
 		if (!b)
 			return;
-		process(s, b);
-		batch_free(b);
+		dr_store_process(s, b);
+		dr_store_batch_free(b);
 	}
 }
 
@@ -1150,7 +644,7 @@ void dr_store_close(struct dr_store *s, const char *how)
 		sqlite3_bind_text(st, 2, how ? how : "stopped", -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 3, s->run);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			note_error(s, "run");
+			dr_store_note_error(s, "run");
 		sqlite3_finalize(st);
 	}
 	store_free(s);
