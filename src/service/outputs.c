@@ -31,13 +31,6 @@ struct dr_outputs {
 	struct dr_output_stats log_st, syslog_st;
 };
 
-double dr_outputs_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 void dr_output_config_defaults(struct dr_output_config *c)
 {
 	memset(c, 0, sizeof(*c));

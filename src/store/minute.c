@@ -90,7 +90,7 @@ static void values_fini(struct dr_store_values *v)
 }
 
 /* Of the sampled entries, the one with the smallest count goes. */
-static uint32_t smallest(const struct dr_topk *t, const uint32_t *cand, unsigned n, void *ctx)
+static uint32_t least_counted(const struct dr_topk *t, const uint32_t *cand, unsigned n, void *ctx)
 {
 	(void)ctx;
 	uint32_t best = cand[0];
@@ -121,11 +121,11 @@ int dr_minute_init(struct dr_minute *m, uint32_t top, uint32_t sample)
 	/* Lazy tables: an eviction costs a look at 8 entries, not a heap
 	 * walk (several times the cost of a record under churn); the counts
 	 * written are those since a key came in anyway (topk_rows). */
-	dr_topk_set_lazy(&m->src, smallest, NULL);
-	dr_topk_set_lazy(&m->dst, smallest, NULL);
-	dr_topk_set_lazy(&m->exporter, smallest, NULL);
-	dr_topk_set_lazy(&m->qname, smallest, NULL);
-	dr_topk_set_lazy(&m->zone, smallest, NULL);
+	dr_topk_set_lazy(&m->src, least_counted, NULL);
+	dr_topk_set_lazy(&m->dst, least_counted, NULL);
+	dr_topk_set_lazy(&m->exporter, least_counted, NULL);
+	dr_topk_set_lazy(&m->qname, least_counted, NULL);
+	dr_topk_set_lazy(&m->zone, least_counted, NULL);
 	m->rank = malloc(65536 * sizeof(*m->rank));
 	m->reservoir = sample ? malloc((size_t)sample * sizeof(*m->reservoir)) : NULL;
 	if (!m->rank || (sample && !m->reservoir))

@@ -54,7 +54,7 @@ int dr_store_exec(struct dr_store *s, const char *sql)
 }
 
 /* Runs a prepared statement to its end and resets it. */
-static int step(sqlite3_stmt *st)
+static int step_done(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -80,14 +80,14 @@ static int write_event(struct dr_store *s, const struct batch *b)
 	sqlite3_bind_double(a, 13, b->peak_bps);
 	sqlite3_bind_double(a, 14, b->ts);
 	sqlite3_bind_text(a, 15, b->json, -1, SQLITE_STATIC);
-	if (step(a) < 0)
+	if (step_done(a) < 0)
 		return -1;
 	sqlite3_bind_double(e, 1, b->ts);
 	sqlite3_bind_int64(e, 2, s->run);
 	sqlite3_bind_int64(e, 3, (sqlite3_int64)b->id);
 	sqlite3_bind_text(e, 4, b->event, -1, SQLITE_STATIC);
 	sqlite3_bind_text(e, 5, b->json, -1, SQLITE_STATIC);
-	return step(e);
+	return step_done(e);
 }
 
 static int put_agg(struct dr_store *s, int64_t minute, unsigned dim, const char *key,
@@ -100,7 +100,7 @@ static int put_agg(struct dr_store *s, int64_t minute, unsigned dim, const char 
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)c->messages);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)c->packets);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)c->bytes);
-	return step(st);
+	return step_done(st);
 }
 
 static int bind_addr(sqlite3_stmt *st, int col, int family, const uint8_t *addr)
@@ -173,7 +173,7 @@ static int put_record(struct dr_store *s, const struct dr_store_row *r, double w
 	}
 	sqlite3_bind_text(st, 33, r->why == DR_WHY_ALERT ? "alert" : "sample", -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 34, weight);
-	return step(st);
+	return step_done(st);
 }
 
 struct geo_count {
