@@ -418,6 +418,7 @@ static int run_mode(int argc, char **argv, int collect)
 		}
 		p->idle_fn = advance_engine;
 		p->idle_ctx = engine;
+		p->max_ahead = 300;	/* live: no record from the future moves the clock */
 	} else {
 		p->files = argv + optind;
 		p->nfiles = (unsigned)(argc - optind);

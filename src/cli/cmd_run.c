@@ -187,7 +187,10 @@ static int run(int argc, char **argv)
 			bad = add_flag(a, "flows", "no");
 			break;
 		case OPT_HTTP_TOKEN_FILE:
-			free(token);
+			if (token) {	/* the first one's text stays in use */
+				dr_cli_error("--http-token-file: given twice");
+				goto out;
+			}
 			if (!(token = read_token(optarg)))
 				goto out;
 			bad = add_flag(a, "http_token", token);

@@ -63,6 +63,7 @@ struct run_ctx {
 	struct dr_input *in;	/* for the counters a tick carries */
 	struct dr_decoder *dec;
 	const struct dr_flow_decoder *flow;	/* NULL: none */
+	int64_t wall;		/* the wall clock's second, at the latest batch */
 };
 
 static double mono_now(void);
@@ -132,6 +133,12 @@ static void filtered_message(void *arg, const struct dr_record *r)
 {
 	struct run_ctx *rc = arg;
 	struct dr_pipeline *p = rc->p;
+	if (p->max_ahead && r->end_sec > rc->wall + p->max_ahead) {
+		/* a time from the future (a hostile or broken exporter) would
+		 * carry the clock with it: every open alert closed at once */
+		p->ahead++;
+		return;
+	}
 	if (p->idle_fn && r->end_sec > rc->latest) {
 		rc->latest = r->end_sec;
 		rc->latest_mono = mono_now();
@@ -239,10 +246,11 @@ static void restore_signals(const struct sigaction old[2])
 
 static void copy_counters(struct dr_pipeline_counters *c, const struct dr_input *in,
 			  const struct dr_decoder *dec, const struct dr_flow_decoder *flow,
-			  uint64_t ticks)
+			  uint64_t ahead, uint64_t ticks)
 {
 	if (flow)
 		c->flows = flow->stats;
+	c->ahead = ahead;
 	memcpy(c->ifaces, in->ifaces, sizeof(c->ifaces));
 	c->nifaces = in->nifaces;
 	memcpy(c->sockets, in->sockets, sizeof(c->sockets));
@@ -263,7 +271,7 @@ static void tick(struct run_ctx *rc, double mono)
 	rc->last_tick = mono;
 	rc->ticks++;
 	if (!rc->ring) {
-		copy_counters(&p->live, rc->in, rc->dec, rc->flow, rc->ticks);
+		copy_counters(&p->live, rc->in, rc->dec, rc->flow, p->ahead, rc->ticks);
 		take_tick(p, &p->live, clock, now);
 		return;
 	}
@@ -271,7 +279,7 @@ static void tick(struct run_ctx *rc, double mono)
 	b->has_tick = 1;
 	b->tick_clock = clock;
 	b->tick = now;
-	copy_counters(&b->counters, rc->in, rc->dec, rc->flow, rc->ticks);
+	copy_counters(&b->counters, rc->in, rc->dec, rc->flow, rc->p->ahead, rc->ticks);
 	dr_ring_publish(rc->ring);
 	rc->batch = NULL;
 }
@@ -322,6 +330,11 @@ static void read_all(struct run_ctx *rc, struct dr_input *in, struct dr_decoder 
 		if (n == 0) {
 			wait_input(rc, in);
 			continue;
+		}
+		if (p->max_ahead) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+			rc->wall = ts.tv_sec;
 		}
 		for (int i = 0; i < n; i++)
 			dr_decoder_packet(dec, &pkts[i]);
@@ -431,7 +444,7 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	memcpy(p->listen_note, in.note, sizeof(p->listen_note));
 	p->ncapture = in.nifaces;
 	memcpy(p->capture, in.ifaces, sizeof(p->capture));
-	copy_counters(&p->live, &in, &dec, flow, rc.ticks);
+	copy_counters(&p->live, &in, &dec, flow, p->ahead, rc.ticks);
 	if (in.failed) {
 		p->cut_short = 1;
 		p->cut_file = in.failed_file;

@@ -23,6 +23,7 @@ struct dr_pipeline_counters {
 	unsigned nsockets;
 	struct dr_decode_stats decode;
 	struct dr_flow_stats flows;	/* the flow decoder's */
+	uint64_t ahead;			/* records dropped: from too far ahead */
 	uint64_t ticks;			/* ticks so far, this one included */
 };
 
@@ -67,6 +68,12 @@ struct dr_pipeline {
 	 * dr_pipeline_counters() gives the input's counts as of the tick. */
 	void (*idle_fn)(void *ctx, int64_t now);
 	void *idle_ctx;
+	/* live inputs: a record whose time is more than max_ahead seconds
+	 * past the wall clock is dropped and counted in `ahead` (a broken or
+	 * hostile exporter's clock would otherwise carry the engine's clock
+	 * into the future and close every open alert); 0: no check */
+	int max_ahead;
+	uint64_t ahead;
 	/* 1: idle_fn is called before the first record too, with now =
 	 * DR_PIPELINE_NO_CLOCK (a service keeps house on a quiet link) */
 	int tick_unclocked;

@@ -157,6 +157,9 @@ void dr_metrics_render(struct dr_out *o, const struct dr_metrics *m)
 	       "Records handed to the detectors, by kind (DNS messages, flow records).");
 	sample_u(o, "dnsradar_records_total", "kind", "dns", m->records[0]);
 	sample_u(o, "dnsradar_records_total", "kind", "flow", m->records[1]);
+	one_u(o, "dnsradar_records_ahead_total", "counter",
+	      "Records dropped because their time was more than 5 minutes ahead of the wall clock.",
+	      m->records_ahead);
 	one_u(o, "dnsradar_engine_late_records_total", "counter",
 	      "Records later than the allowed lateness, not judged.", m->losses.late);
 	one_u(o, "dnsradar_engine_early_records_total", "counter",

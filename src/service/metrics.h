@@ -39,6 +39,7 @@ struct dr_metrics {
 	struct dr_decode_stats decode;	/* frames, DNS messages, malformed, ... */
 	struct dr_flow_stats flows;	/* datagrams, records, sequence gaps, ... */
 	uint64_t records[2];		/* dispatched to the detectors: DNS, flows */
+	uint64_t records_ahead;		/* dropped: time too far past the wall clock */
 	struct dr_engine_losses losses;	/* late, early, lost windows */
 	uint64_t reorder_depth, reorder_cap;	/* records held for late ones */
 	/* alerts raised, per detector type (dr_detectors order) */

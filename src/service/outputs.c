@@ -293,8 +293,8 @@ void dr_outputs_close(struct dr_outputs *o, double deadline)
 	}
 	if (o->log_fd >= 0)
 		close(o->log_fd);
-	if (o->syslog)
-		closelog();
+	/* no closelog(): the connection is the process's, and a reload's new
+	 * outputs have just opened it with the same ident */
 	pthread_mutex_destroy(&o->lock);
 	pthread_mutex_destroy(&o->log_lock);
 	free(o->log_path);

@@ -62,16 +62,26 @@ int dr_privs_drop(struct dr_privs *p, char *errbuf, size_t errlen)
 	int had = capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE;
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (p->uid >= 0) {
-		int rc = capng_change_id(p->uid, p->gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+		int rc = capng_change_id(p->uid, p->gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING |
+					 CAPNG_CLEAR_AMBIENT);
 		if (rc < 0) {
 			snprintf(errbuf, errlen, "user '%s': cannot become it (libcap-ng error %d)",
 				 p->user, rc);
 			return -1;
 		}
 		p->dropped = 1;
-	} else if (had && geteuid() != 0) {
-		/* started with capabilities only: give them up */
+	} else if (geteuid() == 0) {
+		/* root with no one to become: root still, but with no power
+		 * beyond its files (CAP_SETPCAP lets it clear the bounding set) */
 		if (capng_apply(CAPNG_SELECT_BOTH) < 0) {
+			snprintf(errbuf, errlen, "cannot drop capabilities");
+			return -1;
+		}
+	} else if (had) {
+		/* started with capabilities only (systemd's AmbientCapabilities):
+		 * give them up; the bounding set needs CAP_SETPCAP, which we have
+		 * not, and nothing can raise a capability back without it */
+		if (capng_apply(CAPNG_SELECT_CAPS) < 0) {
 			snprintf(errbuf, errlen, "cannot drop capabilities");
 			return -1;
 		}

@@ -1,7 +1,8 @@
 /* Who the service runs as: started as root (to open captures and low
  * ports), it becomes an unprivileged user once they are open, with no
- * capabilities left, not even in its bounding set; started with only
- * capabilities (systemd's AmbientCapabilities), it drops those. */
+ * capabilities left, not even in its bounding set; started as root with
+ * no user to become, it stays root with no capabilities; started with
+ * only capabilities (systemd's AmbientCapabilities), it drops those. */
 #ifndef DR_SERVICE_PRIVS_H
 #define DR_SERVICE_PRIVS_H
 

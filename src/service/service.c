@@ -29,6 +29,8 @@
 
 #define LIVE_LATENESS 2		/* seconds a packet may come late: two
 				 * interfaces, two threads */
+#define DR_SERVICE_MAX_AHEAD 300	/* seconds a record's time may be past the wall
+				 * clock (exporters' clocks drift) */
 #define CLOSE_DEADLINE 5.0	/* seconds the outputs may take to drain */
 
 struct service {
@@ -175,6 +177,7 @@ static void publish_metrics(struct service *s, int64_t now)
 	m->nsockets = pc->nsockets;
 	m->decode = pc->decode;
 	m->flows = pc->flows;
+	m->records_ahead = pc->ahead;
 	m->records[0] = s->engine->records[0];
 	m->records[1] = s->engine->records[1];
 	m->losses = dr_engine_losses(s->engine);
@@ -259,13 +262,14 @@ static int same_outputs(const struct dr_service_config *a, const struct dr_servi
 	       a->exec_timeout == b->exec_timeout;
 }
 
-static void apply_outputs(struct service *s, const struct dr_service_config *want)
+/* 1 when the outputs want describes are the ones in force now. */
+static int apply_outputs(struct service *s, const struct dr_service_config *want)
 {
 	char why[1024];
 	if (same_outputs(s->cfg, want)) {	/* the log may have been rotated */
 		if (s->outputs && dr_outputs_reopen(s->outputs, why, sizeof(why)) < 0)
 			say("reload: %s", why);
-		return;
+		return 0;
 	}
 	struct dr_output_config oc;
 	struct dr_outputs *fresh = NULL;
@@ -276,13 +280,14 @@ static void apply_outputs(struct service *s, const struct dr_service_config *wan
 		if (fresh)
 			dr_outputs_close(fresh, 0);
 		s->reload_failures++;
-		return;
+		return 0;
 	}
 	struct dr_outputs *old = s->outputs;
 	s->outputs = fresh;
 	if (old)
 		dr_outputs_close(old, 1.0);
 	say("reload: alert outputs reopened");
+	return 1;
 }
 
 static void reload(struct service *s)
@@ -327,12 +332,12 @@ static void reload(struct service *s)
 		/* the rest took effect; the queue's size waits for a restart */
 		want->store_values[DR_STORE_QUEUE] = c->store_values[DR_STORE_QUEUE];
 	}
-	apply_outputs(s, want);
+	int outputs_changed = apply_outputs(s, want);
 	/* what is in force now: the new file, but for what waits */
 	memcpy(s->cfg->store_values, want->store_values, sizeof(want->store_values));
 	memcpy(&s->cfg->engine.values, &s->engine->values, sizeof(s->engine->values));
 	s->cfg->engine.roles = s->engine->roles;
-	if (!same_outputs(s->cfg, want) && s->outputs) {
+	if (outputs_changed) {
 		memcpy(s->cfg->alert_log, want->alert_log, sizeof(want->alert_log));
 		s->cfg->syslog = want->syslog;
 		memcpy(s->cfg->syslog_facility, want->syslog_facility, sizeof(want->syslog_facility));
@@ -481,6 +486,7 @@ static void set_up_pipeline(struct service *s)
 	p->idle_fn = on_tick;
 	p->idle_ctx = s;
 	p->tick_unclocked = 1;
+	p->max_ahead = DR_SERVICE_MAX_AHEAD;
 	p->opened_fn = on_opened;
 	p->opened_ctx = s;
 	dr_decode_config_apply(&p->decode, s->engine->decode_values);

@@ -419,7 +419,7 @@ static int values_rows(struct dr_store_minute *b, struct dr_minute *m, unsigned 
 		}
 	uint32_t top = select_top(m->rank, n, m->top);
 	struct dr_store_counts in_rows = {0};
-	int rc = 0;
+	int rc = b ? 0 : -1;	/* no batch (out of memory): only empty them */
 	for (uint32_t i = 0; i < top && rc == 0; i++) {
 		unsigned value = m->rank[i].value;
 		const struct dr_store_counts *c = &v->c[value];

@@ -400,6 +400,10 @@ static void store_free(struct dr_store *s)
 		for (uint32_t i = 0; i < s->qlen; i++)
 			dr_store_batch_free(s->queue[(s->qhead + i) % s->qcap]);
 	free(s->queue);
+	if (s->equeue)
+		for (uint32_t i = 0; i < s->elen; i++)
+			dr_store_batch_free(s->equeue[(s->ehead + i) % s->ecap]);
+	free(s->equeue);
 	free(s->chunk);
 	dr_minute_fini(&s->m);
 	pthread_mutex_destroy(&s->lock);
@@ -550,7 +554,9 @@ int dr_store_open(struct dr_store **out, const struct dr_store_config *c, char *
 		s->qcap = 1;
 	s->st.queue_cap = s->qcap;
 	s->queue = calloc(s->qcap, sizeof(*s->queue));
-	if (!s->path || !s->queue ||
+	s->ecap = EVENT_QUEUE;
+	s->equeue = calloc(s->ecap, sizeof(*s->equeue));
+	if (!s->path || !s->queue || !s->equeue ||
 	    dr_minute_init(&s->m, (uint32_t)c->values[DR_STORE_TOP],
 			   (uint32_t)c->values[DR_STORE_SAMPLE]) < 0) {
 		fmt_err(errbuf, errlen, "%s: out of memory for the store's tables", c->path);
@@ -608,7 +614,7 @@ static void drain(struct dr_store *s)
 {
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
-		struct batch *b = s->qlen ? dr_store_pop(s) : NULL;
+		struct batch *b = s->qlen || s->elen ? dr_store_pop(s) : NULL;
 		pthread_mutex_unlock(&s->lock);
 		if (!b)
 			return;

@@ -14,6 +14,7 @@
 
 #define CHUNK_ROWS 1024
 #define BUSY_TIMEOUT_MS 5000
+#define EVENT_QUEUE (4 * DR_ALERTS_MAX)
 #define KEY_SLOTS 4096		/* > 2 * DR_ALERTS_MAX: probes stay short */
 
 enum batch_type { BATCH_EVENT, BATCH_MINUTE, BATCH_RECORDS };
@@ -77,6 +78,10 @@ struct dr_store {
 	pthread_cond_t wake;
 	struct batch **queue;
 	uint32_t qcap, qhead, qlen;
+	/* alert events have their own queue, written first and far larger
+	 * than any burst (every open alert closing at once, twice over) */
+	struct batch **equeue;
+	uint32_t ecap, ehead, elen;
 	int stopping, started;
 	pthread_t thread;
 	double retention_days, max_mib;

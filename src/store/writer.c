@@ -413,10 +413,17 @@ void dr_store_process(struct dr_store *s, struct batch *b)
 
 struct batch *dr_store_pop(struct dr_store *s)
 {
-	struct batch *b = s->queue[s->qhead];
-	s->qhead = (s->qhead + 1) % s->qcap;
-	s->qlen--;
-	s->st.queue_depth = s->qlen;
+	struct batch *b;
+	if (s->elen) {	/* events first: an alert is never behind a minute */
+		b = s->equeue[s->ehead];
+		s->ehead = (s->ehead + 1) % s->ecap;
+		s->elen--;
+	} else {
+		b = s->queue[s->qhead];
+		s->qhead = (s->qhead + 1) % s->qcap;
+		s->qlen--;
+	}
+	s->st.queue_depth = s->qlen + s->elen;
 	return b;
 }
 
@@ -425,9 +432,9 @@ void *dr_store_writer_main(void *arg)
 	struct dr_store *s = arg;
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
-		while (!s->qlen && !s->stopping)
+		while (!s->qlen && !s->elen && !s->stopping)
 			pthread_cond_wait(&s->wake, &s->lock);
-		if (!s->qlen) {
+		if (!s->qlen && !s->elen) {
 			pthread_mutex_unlock(&s->lock);
 			break;
 		}
@@ -442,18 +449,21 @@ void *dr_store_writer_main(void *arg)
 /* Hands b to the writer; a full queue drops it, counted. Never waits. */
 void dr_store_enqueue(struct dr_store *s, struct batch *b)
 {
+	int event = b->type == BATCH_EVENT;
 	pthread_mutex_lock(&s->lock);
-	if (s->qlen == s->qcap) {
+	if (event ? s->elen == s->ecap : s->qlen == s->qcap) {
 		s->st.dropped_batches++;
-		if (b->type == BATCH_EVENT)
+		if (event)
 			s->st.dropped_events++;
 		pthread_mutex_unlock(&s->lock);
 		dr_store_batch_free(b);
 		return;
 	}
-	s->queue[(s->qhead + s->qlen) % s->qcap] = b;
-	s->qlen++;
-	s->st.queue_depth = s->qlen;
+	if (event)
+		s->equeue[(s->ehead + s->elen++) % s->ecap] = b;
+	else
+		s->queue[(s->qhead + s->qlen++) % s->qcap] = b;
+	s->st.queue_depth = s->qlen + s->elen;
 	pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->lock);
 }

@@ -532,6 +532,37 @@ def test_live_geo_breakdown():
     print(text.rstrip())
 
 
+def test_future_flow_is_dropped():
+    """A NetFlow v5 datagram dated a day ahead (a broken or hostile
+    exporter) is counted and dropped: it must not carry the clock along,
+    or every open alert would close at once."""
+    import socket
+    import struct
+    ex_port, http_port = random.randrange(20000, 30000), random.randrange(30000, 40000)
+    svc = Service(["--listen", "127.0.0.1:%d" % ex_port, "--http", "127.0.0.1:%d" % http_port],
+                  netns=False)
+    try:
+        future = int(time.time()) + 86400
+        head = struct.pack("!HHIIIIBBH", 5, 1, 100000, future, 0, 1, 0, 0, 0)
+        rec = struct.pack("!4s4s4sHHIIIIHHBBBBHHBBH", bytes([192, 0, 2, 1]),
+                          bytes([198, 51, 100, 53]), bytes(4), 1, 2, 10, 800, 99000, 99900,
+                          40000, 53, 0, 0, 17, 0, 0, 0, 24, 24, 0)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.sendto(head + rec, ("127.0.0.1", ex_port))
+        sock.close()
+
+        def ahead():
+            text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % http_port,
+                                          timeout=10).read().decode()
+            for line in text.splitlines():
+                if line.startswith("dnsradar_records_ahead_total "):
+                    return float(line.split()[1]) >= 1
+            return False
+        wait_for("the record from the future counted in /metrics", ahead)
+    finally:
+        assert svc.stop() == 0, svc.said()
+
+
 def main():
     if os.geteuid() != 0:
         print("SKIP: test_service needs root (network namespaces and live capture)")
