@@ -133,6 +133,24 @@ static size_t discard_body(char *p, size_t size, size_t n, void *ctx)
 }
 
 /* One POST of body, for at most `limit` seconds. */
+/* During a transfer: a close's deadline that has passed ends it, so that
+ * a slow receiver never holds the caller of dr_webhook_close (a reload,
+ * SIGTERM) past its deadline. libcurl calls it about once a second
+ * while waiting, and more often while data moves. */
+static int past_deadline(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+			 curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	struct dr_webhook *w = arg;
+	pthread_mutex_lock(&w->lock);
+	int over = w->stopping && dr_outputs_mono() >= w->stop_at;
+	pthread_mutex_unlock(&w->lock);
+	return over;
+}
+
 static enum attempt post(struct dr_webhook *w, CURL *curl, struct curl_slist *headers,
 			 const struct webhook_item *it, double limit)
 {
@@ -147,6 +165,9 @@ static enum attempt post(struct dr_webhook *w, CURL *curl, struct curl_slist *he
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "dnsradar");
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, past_deadline);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, w);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	CURLcode rc = curl_easy_perform(curl);
 	if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL)
 		return ATTEMPT_GIVE_UP;

@@ -689,6 +689,44 @@ static void test_webhook_close_deadline(void)
 	receiver_stop(&r);
 }
 
+static void test_webhook_close_ends_a_transfer(void)
+{
+	/* A receiver that takes the connection and never answers, and an
+	 * attempt allowed 280 s: close() ends the transfer at its deadline
+	 * (without that, it would wait past the test's alarm at 240 s). */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t sl = sizeof(sa);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 4) == 0 &&
+	      getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
+	struct dr_output_config c;
+	char url[64], err[256];
+	webhook_config(&c, url, sizeof(url), ntohs(sa.sin_port));
+	c.webhook_timeout = 280;
+	struct dr_outputs *o = open_outputs(&c);
+	if (!o) {
+		close(fd);
+		return;
+	}
+	CHECK_EQ(dr_outputs_start(o, err, sizeof(err)), 0);
+	struct dr_alert a = sample_alert(0);
+	dr_outputs_event(o, DR_EVENT_OPEN, &a);
+	int peer = accept(fd, NULL, NULL);	/* the attempt has begun */
+	CHECK(peer >= 0);
+	dr_outputs_close(o, 0.3);
+	/* closed from its side: the receiver reads the end of the stream */
+	char buf[4096];
+	ssize_t n;
+	struct timeval tv = {5, 0};
+	setsockopt(peer, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while ((n = recv(peer, buf, sizeof(buf), 0)) > 0)
+		;
+	CHECK_EQ(n, 0);
+	close(peer);
+	close(fd);
+}
+
 static void test_exec_stdin_and_env(void)
 {
 	char cmd[700], out[300], env[300];
@@ -832,6 +870,7 @@ int main(void)
 	RUN(test_webhook_4xx_not_retried);
 	RUN(test_webhook_queue_overflow_and_drain);
 	RUN(test_webhook_close_deadline);
+	RUN(test_webhook_close_ends_a_transfer);
 	RUN(test_exec_stdin_and_env);
 	RUN(test_exec_failure_counted);
 	RUN(test_exec_timeout_killed);
