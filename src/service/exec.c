@@ -28,11 +28,21 @@ struct hook {
 	size_t rest_len, rest_off;
 };
 
+/* An event waiting for a free slot: a burst of alerts opening at once
+ * (or closing at SIGTERM) is run as hooks finish, not dropped. */
+struct pending {
+	const char *event;		/* a static string */
+	char *type, *key, *json;
+	size_t len;
+};
+
 struct dr_exec {
 	char *cmd;
 	double timeout;
 	unsigned max, running;
 	struct hook hook[DR_EXEC_MAX];
+	struct pending pend[DR_EXEC_PENDING];
+	unsigned phead, plen;
 	pthread_mutex_t lock;		/* all of it: events, polls and stats may
 					 * come from different threads */
 	struct dr_output_stats st;
@@ -62,7 +72,7 @@ int dr_exec_open(struct dr_exec **out, const char *cmd, double timeout, unsigned
 		x->hook[i].sock = -1;
 	pthread_mutex_init(&x->lock, NULL);
 	snprintf(x->st.name, sizeof(x->st.name), "exec");
-	x->st.queue_cap = x->max;
+	x->st.queue_cap = x->max + DR_EXEC_PENDING;
 	*out = x;
 	return 0;
 }
@@ -71,7 +81,7 @@ int dr_exec_open(struct dr_exec **out, const char *cmd, double timeout, unsigned
 static void count(struct dr_exec *x, uint64_t *counter)
 {
 	(*counter)++;
-	x->st.queue_depth = x->running;
+	x->st.queue_depth = x->running + x->plen;
 }
 
 /* The environment of a hook: ours without any DNSRADAR_EVENT, _TYPE or
@@ -140,19 +150,18 @@ static void feed(struct hook *h)
 	h->rest = NULL;
 }
 
-void dr_exec_event(struct dr_exec *x, const char *event, const char *type, const char *key,
-		   const char *json, size_t len)
+static struct hook *free_slot(struct dr_exec *x)
 {
-	struct hook *h = NULL;
-	pthread_mutex_lock(&x->lock);
-	for (unsigned i = 0; i < x->max && !h; i++)
+	for (unsigned i = 0; i < x->max; i++)
 		if (!x->hook[i].pid)
-			h = &x->hook[i];
-	if (!h) {
-		count(x, &x->st.dropped);
-		pthread_mutex_unlock(&x->lock);
-		return;
-	}
+			return &x->hook[i];
+	return NULL;
+}
+
+/* Starts a hook in slot h; with the lock held. */
+static void start(struct dr_exec *x, struct hook *h, const char *event, const char *type,
+		  const char *key, const char *json, size_t len)
+{
 	int sv[2] = {-1, -1};
 	char **env = NULL;
 	char *rest = malloc(len ? len : 1);
@@ -202,12 +211,11 @@ void dr_exec_event(struct dr_exec *x, const char *event, const char *type, const
 	h->rest_off = 0;
 	rest = NULL;
 	x->running++;
-	x->st.queue_depth = x->running;
+	x->st.queue_depth = x->running + x->plen;
 	feed(h);
 out:
 	if (!spawned)
 		count(x, &x->st.failed);
-	pthread_mutex_unlock(&x->lock);
 	if (have_fa)
 		posix_spawn_file_actions_destroy(&fa);
 	if (have_attr)
@@ -219,6 +227,75 @@ out:
 	if (sv[1] >= 0)
 		close(sv[1]);
 	free(rest);
+}
+
+static void reaped(struct dr_exec *x, struct hook *h, int status);
+
+/* Reaps the hooks that ended; with the lock held. */
+static void reap_ended(struct dr_exec *x)
+{
+	for (unsigned i = 0; i < DR_EXEC_MAX; i++) {
+		struct hook *h = &x->hook[i];
+		int status;
+		if (!h->pid)
+			continue;
+		pid_t r = waitpid(h->pid, &status, WNOHANG);
+		if (r == h->pid || (r < 0 && errno == ECHILD))
+			reaped(x, h, r == h->pid ? status : -1);
+	}
+}
+
+static void pending_free(struct pending *q)
+{
+	free(q->type);
+	free(q->key);
+	free(q->json);
+	memset(q, 0, sizeof(*q));
+}
+
+/* Starts waiting events while slots are free; with the lock held. */
+static void start_pending(struct dr_exec *x)
+{
+	struct hook *h;
+	while (x->plen && (h = free_slot(x))) {
+		struct pending *q = &x->pend[x->phead];
+		x->phead = (x->phead + 1) % DR_EXEC_PENDING;
+		x->plen--;
+		start(x, h, q->event, q->type, q->key, q->json, q->len);
+		pending_free(q);
+	}
+}
+
+void dr_exec_event(struct dr_exec *x, const char *event, const char *type, const char *key,
+		   const char *json, size_t len)
+{
+	pthread_mutex_lock(&x->lock);
+	struct hook *h = x->plen ? NULL : free_slot(x);
+	if (!h && !x->plen) {	/* a slot may have ended since the last poll */
+		reap_ended(x);
+		h = free_slot(x);
+	}
+	if (h) {
+		start(x, h, event, type, key, json, len);
+	} else if (x->plen == DR_EXEC_PENDING) {
+		count(x, &x->st.dropped);
+	} else {
+		struct pending *q = &x->pend[(x->phead + x->plen) % DR_EXEC_PENDING];
+		q->event = event;
+		q->type = strdup(type);
+		q->key = strdup(key);
+		q->json = malloc(len ? len : 1);
+		q->len = len;
+		if (!q->type || !q->key || !q->json) {
+			pending_free(q);
+			count(x, &x->st.dropped);
+		} else {
+			memcpy(q->json, json, len);
+			x->plen++;
+			x->st.queue_depth = x->running + x->plen;
+		}
+	}
+	pthread_mutex_unlock(&x->lock);
 }
 
 /* The hook ended with `status`: sent if it exited 0 in time. */
@@ -257,6 +334,7 @@ void dr_exec_poll(struct dr_exec *x)
 			kill(-h->pid, SIGKILL);
 		}
 	}
+	start_pending(x);
 	pthread_mutex_unlock(&x->lock);
 }
 
@@ -272,7 +350,7 @@ void dr_exec_close(struct dr_exec *x, double deadline)
 	if (!x)
 		return;
 	double until = dr_outputs_mono() + (deadline > 0 ? deadline : 0);
-	while (x->running && dr_outputs_mono() < until) {
+	while ((x->running || x->plen) && dr_outputs_mono() < until) {
 		dr_exec_poll(x);
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
@@ -288,6 +366,12 @@ void dr_exec_close(struct dr_exec *x, double deadline)
 			;
 		h->termed = h->termed ? h->termed : 1;	/* counted as failed */
 		reaped(x, h, status);
+	}
+	while (x->plen) {	/* never started: given up on */
+		pending_free(&x->pend[x->phead]);
+		x->phead = (x->phead + 1) % DR_EXEC_PENDING;
+		x->plen--;
+		count(x, &x->st.dropped);
 	}
 	pthread_mutex_unlock(&x->lock);
 	pthread_mutex_destroy(&x->lock);

@@ -9,7 +9,8 @@
 #include "service/metrics.h"
 #include "service/outputs.h"
 
-#define DR_EXEC_MAX 8		/* hooks running at once; more are dropped */
+#define DR_EXEC_MAX 8		/* hooks running at once; more wait */
+#define DR_EXEC_PENDING 1024	/* events waiting for a hook to end; more are dropped */
 #define DR_EXEC_GRACE 2.0	/* seconds between SIGTERM and SIGKILL */
 #define DR_WEBHOOK_BACKOFF_MAX 60.0	/* the longest wait between attempts */
 

@@ -832,6 +832,7 @@ static void test_exec_timeout_killed(void)
 
 static void test_exec_cap(void)
 {
+	/* eight hooks at once; the events beyond them wait, none is lost */
 	struct dr_output_config c;
 	dr_output_config_defaults(&c);
 	c.exec = "exec sleep 300";
@@ -844,11 +845,47 @@ static void test_exec_cap(void)
 		dr_outputs_event(o, DR_EVENT_UPDATE, &a);
 	dr_outputs_poll(o);
 	struct dr_output_stats st = stats_of(o, "exec");
-	CHECK_EQ(st.queue_depth, 8);
-	CHECK_EQ(st.queue_cap, 8);
-	CHECK_EQ(st.dropped, 2);
+	CHECK_EQ(st.queue_depth, 10);
+	CHECK_EQ(st.queue_cap, 8 + 1024);
+	CHECK_EQ(st.dropped, 0);
 	CHECK_EQ(st.failed, 0);
-	dr_outputs_close(o, 0);	/* kills and reaps the eight */
+	dr_outputs_close(o, 0);	/* kills and reaps the eight, gives up on the two */
+}
+
+static void test_exec_burst_all_run(void)
+{
+	/* a burst of 40 events (alerts opening at once): every hook runs, in
+	 * turn, as the ones before it end */
+	char out[300], cmd[400];
+	snprintf(out, sizeof(out), "%s/burst.txt", dir);
+	unlink(out);
+	snprintf(cmd, sizeof(cmd), "echo \"$DNSRADAR_EVENT\" >> %s", out);
+	struct dr_output_config c;
+	dr_output_config_defaults(&c);
+	c.exec = cmd;
+	struct dr_outputs *o = open_outputs(&c);
+	if (!o)
+		return;
+	struct dr_alert a = sample_alert(0);
+	for (int i = 0; i < 40; i++)
+		dr_outputs_event(o, DR_EVENT_OPEN, &a);
+	double until = mono() + WAIT_LIMIT;
+	struct dr_output_stats st = stats_of(o, "exec");
+	while (st.sent + st.failed < 40 && mono() < until) {
+		dr_outputs_poll(o);
+		nap();
+		st = stats_of(o, "exec");
+	}
+	CHECK_EQ(st.sent, 40);
+	CHECK_EQ(st.dropped, 0);
+	CHECK_EQ(st.queue_depth, 0);
+	dr_outputs_close(o, 1);
+	size_t len = 0;
+	char *text = slurp(out, &len);
+	CHECK(text != NULL);
+	if (text)
+		CHECK_EQ(count_lines(text), 40);
+	free(text);
 }
 
 int main(void)
@@ -875,6 +912,7 @@ int main(void)
 	RUN(test_exec_failure_counted);
 	RUN(test_exec_timeout_killed);
 	RUN(test_exec_cap);
+	RUN(test_exec_burst_all_run);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
