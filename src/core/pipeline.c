@@ -13,6 +13,7 @@
 
 #include "core/keys.h"
 #include "input/input.h"
+#include "lib/now.h"
 #include "lib/ring.h"
 
 /* A batch handed to the second thread: records, and their payloads in an
@@ -65,8 +66,6 @@ struct run_ctx {
 	const struct dr_flow_decoder *flow;	/* NULL: none */
 	int64_t wall;		/* the wall clock's second, at the latest batch */
 };
-
-static double mono_now(void);
 
 /* What follows the keys, on whichever thread: every_fn sees every
  * message, fn those that pass --where. */
@@ -141,7 +140,7 @@ static void filtered_message(void *arg, const struct dr_record *r)
 	}
 	if (p->idle_fn && r->end_sec > rc->latest) {
 		rc->latest = r->end_sec;
-		rc->latest_mono = mono_now();
+		rc->latest_mono = dr_mono_now();
 	}
 	/* The record is the decoder's scratch space: ours to annotate. */
 	if (p->keys)
@@ -187,13 +186,6 @@ static void stop_thread(struct run_ctx *rc, pthread_t tid)
 	pthread_join(tid, NULL);
 	dr_ring_fini(rc->ring);
 	rc->ring = NULL;
-}
-
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void draw_progress(uint64_t done, uint64_t total, uint64_t packets, double elapsed)
@@ -287,7 +279,7 @@ static void tick(struct run_ctx *rc, double mono)
 /* A second or more since the last tick: tick now. */
 static void maybe_tick(struct run_ctx *rc)
 {
-	double mono = mono_now();
+	double mono = dr_mono_now();
 	if (mono - rc->last_tick >= 1.0)
 		tick(rc, mono);
 }
@@ -300,7 +292,7 @@ static void wait_input(struct run_ctx *rc, struct dr_input *in)
 	int fd = in->ops->fd(in);
 	int ms = 1000;
 	if (p->idle_fn) {
-		double left = rc->last_tick + 1.0 - mono_now();
+		double left = rc->last_tick + 1.0 - dr_mono_now();
 		ms = left <= 0 ? 0 : left >= 1.0 ? 1000 : (int)(left * 1000) + 1;
 	}
 	if (fd >= 0 && ms > 0) {
@@ -319,7 +311,7 @@ static void read_all(struct run_ctx *rc, struct dr_input *in, struct dr_decoder 
 	uint64_t done = 0, total = 0;
 	in->ops->progress(in, &done, &total);
 	int show = p->progress && total > 0 && isatty(STDERR_FILENO);
-	double start = show ? mono_now() : 0, last_draw = start;
+	double start = show ? dr_mono_now() : 0, last_draw = start;
 	uint64_t last_frames = 0;
 	int drawn = 0;
 	struct dr_packet pkts[DR_INPUT_BATCH];
@@ -342,7 +334,7 @@ static void read_all(struct run_ctx *rc, struct dr_input *in, struct dr_decoder 
 			maybe_tick(rc);	/* the clock moves on under a steady stream */
 		if (show && dec->stats.frames - last_frames >= 0x4000) {
 			last_frames = dec->stats.frames;
-			double now = mono_now();
+			double now = dr_mono_now();
 			if (now - last_draw >= 0.2) {
 				in->ops->progress(in, &done, &total);
 				draw_progress(done, total, dec->stats.frames, now - start);
@@ -422,7 +414,7 @@ int dr_pipeline_run(struct dr_pipeline *p, dr_message_fn fn, void *ctx)
 	memset(&p->live, 0, sizeof(p->live));
 	rc.flow = flow;
 	start_thread(&rc, &ring, &tid);
-	rc.last_tick = mono_now();
+	rc.last_tick = dr_mono_now();
 	read_all(&rc, &in, &dec);
 	p->interrupted = dr_input_interrupt;
 	dr_decoder_fini(&dec);

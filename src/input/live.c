@@ -15,6 +15,7 @@
 #include <pcap/pcap.h>
 
 #include "input/input.h"
+#include "lib/now.h"
 
 #define LIVE_SNAPLEN_DEFAULT 65535
 #define LIVE_BUFFER_DEFAULT (64 << 20)
@@ -56,13 +57,6 @@ struct live_input {
 	unsigned cur;		/* the interface the callback reads */
 };
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Adds the growth of a 32-bit counter that may have wrapped. */
 static void take(uint64_t *total, unsigned *last, unsigned now)
 {
@@ -81,7 +75,7 @@ static void refresh_stats(struct dr_input *in, struct live_input *l)
 		take(&c->kernel_drops, &f->last_drop, st.ps_drop);
 		take(&c->if_drops, &f->last_ifdrop, st.ps_ifdrop);
 	}
-	l->stats_at = mono_now();
+	l->stats_at = dr_mono_now();
 }
 
 /* ---- opening ------------------------------------------------------------ */
@@ -379,7 +373,7 @@ static int live_read(struct dr_input *in, struct dr_packet *pkts, unsigned max)
 	if (l->n)
 		l->next = (l->next + 1) % l->n;
 	l->udp_first = !l->udp_first;
-	if (l->n && mono_now() - l->stats_at >= 1.0)
+	if (l->n && dr_mono_now() - l->stats_at >= 1.0)
 		refresh_stats(in, l);
 	if (!n && l->broken)
 		return DR_INPUT_END;

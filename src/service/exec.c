@@ -202,7 +202,7 @@ static void start(struct dr_exec *x, struct hook *h, const char *event, const ch
 	close(sv[1]);
 	sv[1] = -1;
 	h->pid = pid;
-	h->started = dr_outputs_mono();
+	h->started = dr_mono_now();
 	h->termed = 0;
 	h->sock = sv[0];
 	sv[0] = -1;
@@ -313,7 +313,7 @@ static void reaped(struct dr_exec *x, struct hook *h, int status)
 
 void dr_exec_poll(struct dr_exec *x)
 {
-	double now = dr_outputs_mono();
+	double now = dr_mono_now();
 	pthread_mutex_lock(&x->lock);
 	for (unsigned i = 0; i < DR_EXEC_MAX; i++) {
 		struct hook *h = &x->hook[i];
@@ -349,8 +349,8 @@ void dr_exec_close(struct dr_exec *x, double deadline)
 {
 	if (!x)
 		return;
-	double until = dr_outputs_mono() + (deadline > 0 ? deadline : 0);
-	while ((x->running || x->plen) && dr_outputs_mono() < until) {
+	double until = dr_mono_now() + (deadline > 0 ? deadline : 0);
+	while ((x->running || x->plen) && dr_mono_now() < until) {
 		dr_exec_poll(x);
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);

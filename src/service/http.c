@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/now.h"
 #include "lib/when.h"
 #include "store/query.h"
 
@@ -219,13 +220,6 @@ static int params_check(const struct params *ps, const char *const *allowed, cha
 	return 0;
 }
 
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* An answer: a status and a body (taken: freed by libmicrohttpd). */
 struct answer {
 	unsigned status;
@@ -263,7 +257,7 @@ static int api_params(enum endpoint ep, const struct params *ps, struct dr_query
 	if (params_check(ps, allowed_params[ep], errbuf, errlen) < 0)
 		return -1;
 	/* API times are read in UTC: a server's local zone is nobody's */
-	if (dr_when_range(param(ps, "since"), param(ps, "from"), param(ps, "to"), 1, wall_now(),
+	if (dr_when_range(param(ps, "since"), param(ps, "from"), param(ps, "to"), 1, dr_wall_now(),
 			  default_spans[ep], "", &p->from, &p->to, errbuf, errlen) < 0)
 		return -1;
 	if ((v = param(ps, "limit"))) {

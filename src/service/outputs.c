@@ -284,11 +284,11 @@ void dr_outputs_close(struct dr_outputs *o, double deadline)
 		return;
 	/* The webhook and the hooks share one deadline: the hooks get what
 	 * the webhook's drain left of it. */
-	double until = dr_outputs_mono() + (deadline > 0 ? deadline : 0);
+	double until = dr_mono_now() + (deadline > 0 ? deadline : 0);
 	if (o->webhook)
 		dr_webhook_close(o->webhook, deadline);
 	if (o->exec) {
-		double left = until - dr_outputs_mono();
+		double left = until - dr_mono_now();
 		dr_exec_close(o->exec, left > 0 ? left : 0);
 	}
 	if (o->log_fd >= 0)

@@ -4,8 +4,8 @@
 #define DR_SERVICE_OUTPUTS_INT_H
 
 #include <stddef.h>
-#include <time.h>
 
+#include "lib/now.h"
 #include "service/metrics.h"
 #include "service/outputs.h"
 
@@ -14,13 +14,6 @@
 #define DR_EXEC_GRACE 2.0	/* seconds between SIGTERM and SIGKILL */
 #define DR_WEBHOOK_BACKOFF_MAX 60.0	/* the longest wait between attempts */
 
-/* Seconds on CLOCK_MONOTONIC: how long things take, never what time it is. */
-static inline double dr_outputs_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 struct dr_webhook;
 

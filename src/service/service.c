@@ -21,6 +21,7 @@
 
 #include "core/pipeline.h"
 #include "lib/geo.h"
+#include "lib/now.h"
 #include "service/http.h"
 #include "service/metrics.h"
 #include "service/outputs.h"
@@ -61,13 +62,6 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	reload_asked = 1;
-}
-
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* What the service says while running goes to stderr: the journal under
@@ -168,7 +162,7 @@ static void publish_metrics(struct service *s, int64_t now)
 		return;
 	memset(m, 0, sizeof(*m));
 	m->started = s->started;
-	m->now = wall_now();
+	m->now = dr_wall_now();
 	m->engine_clock = now == DR_PIPELINE_NO_CLOCK ? 0 : now;
 	const struct dr_pipeline_counters *pc = dr_pipeline_counters(s->p);
 	memcpy(m->ifaces, pc->ifaces, sizeof(m->ifaces));
@@ -374,7 +368,7 @@ static void on_tick(void *ctx, int64_t now)
 		reload(s);
 	}
 	publish_metrics(s, now);
-	double t = wall_now();
+	double t = dr_wall_now();
 	if (s->watchdog)
 		sd_notify(0, "WATCHDOG=1");
 	if (t - s->last_status >= 10) {
@@ -519,7 +513,7 @@ int dr_service_run(const struct dr_service_args *args)
 		goto out;
 	}
 	s->args = args;
-	s->started = wall_now();
+	s->started = dr_wall_now();
 	pthread_mutex_init(&s->board.lock, NULL);
 	if (dr_service_configure(s->cfg, args) != 0)
 		goto out;

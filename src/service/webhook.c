@@ -146,7 +146,7 @@ static int past_deadline(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_o
 	(void)ulnow;
 	struct dr_webhook *w = arg;
 	pthread_mutex_lock(&w->lock);
-	int over = w->stopping && dr_outputs_mono() >= w->stop_at;
+	int over = w->stopping && dr_mono_now() >= w->stop_at;
 	pthread_mutex_unlock(&w->lock);
 	return over;
 }
@@ -234,7 +234,7 @@ static void *webhook_thread(void *arg)
 	for (;;) {
 		while (w->n == 0 && !w->stopping)
 			pthread_cond_wait(&w->wake, &w->lock);
-		if (w->n == 0 || (w->stopping && dr_outputs_mono() >= w->stop_at))
+		if (w->n == 0 || (w->stopping && dr_mono_now() >= w->stop_at))
 			break;
 		/* The item stays queued (and counted in the depth) until it
 		 * is delivered or given up on; only this thread pops. */
@@ -243,8 +243,8 @@ static void *webhook_thread(void *arg)
 		int quit = 0;
 		for (;;) {
 			double limit = w->timeout;
-			if (w->stopping && w->stop_at - dr_outputs_mono() < limit)
-				limit = w->stop_at - dr_outputs_mono();
+			if (w->stopping && w->stop_at - dr_mono_now() < limit)
+				limit = w->stop_at - dr_mono_now();
 			enum attempt r = ATTEMPT_RETRY;
 			if (limit > 0 && curl && headers) {
 				pthread_mutex_unlock(&w->lock);
@@ -262,9 +262,9 @@ static void *webhook_thread(void *arg)
 				pop(w);
 				break;
 			}
-			double retry_at = dr_outputs_mono() + retry_delay(w, ++attempt);
+			double retry_at = dr_mono_now() + retry_delay(w, ++attempt);
 			for (;;) {
-				double now = dr_outputs_mono();
+				double now = dr_mono_now();
 				if (w->stopping && now >= w->stop_at) {
 					quit = 1;
 					break;
@@ -344,7 +344,7 @@ void dr_webhook_close(struct dr_webhook *w, double deadline)
 		return;
 	pthread_mutex_lock(&w->lock);
 	w->stopping = 1;
-	w->stop_at = dr_outputs_mono() + (deadline > 0 ? deadline : 0);
+	w->stop_at = dr_mono_now() + (deadline > 0 ? deadline : 0);
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	if (w->started)

@@ -21,6 +21,7 @@
 #include "lib/cidr.h"
 #include "lib/errors.h"
 #include "lib/geo.h"
+#include "lib/now.h"
 #include "lib/outbuf.h"
 #include "report/alerts.h"
 #include "store/minute.h"
@@ -51,13 +52,6 @@ void dr_store_config_defaults(struct dr_store_config *c)
 
 /* Records under an alert travel to the writer in chunks of this many, and
  * at least once a second (dr_store_advance). */
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void fmt_err(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void fmt_err(char *buf, size_t len, const char *fmt, ...)
@@ -333,7 +327,7 @@ void dr_store_event(void *ctx, enum dr_alert_event event, const struct dr_alert 
 	b->type = BATCH_EVENT;
 	b->json = json;
 	b->key = strdup(a->key);
-	b->ts = wall_now();
+	b->ts = dr_wall_now();
 	b->event = dr_alert_event_name(event);
 	b->severity = dr_severity_name(a->severity);
 	b->id = a->id;
@@ -473,7 +467,7 @@ static int open_schema(struct dr_store *s, char *errbuf, size_t errlen)
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO runs(started, host, version, pid)"
 			       " VALUES(?1, ?2, ?3, ?4)", -1, &st, NULL) != SQLITE_OK)
 		goto rollback;
-	sqlite3_bind_double(st, 1, wall_now());
+	sqlite3_bind_double(st, 1, dr_wall_now());
 	sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, s->version, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, getpid());
@@ -646,7 +640,7 @@ void dr_store_close(struct dr_store *s, const char *how)
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, "UPDATE runs SET stopped = ?1, how = ?2 WHERE id = ?3", -1,
 			       &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_double(st, 1, wall_now());
+		sqlite3_bind_double(st, 1, dr_wall_now());
 		sqlite3_bind_text(st, 2, how ? how : "stopped", -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 3, s->run);
 		if (sqlite3_step(st) != SQLITE_DONE)
