@@ -24,6 +24,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -161,9 +162,13 @@ def tcpdump(netns, port, out):
     """Captures the UDP datagrams to port on loopback (in netns if given)."""
     need("tcpdump")
     # --immediate-mode: else the last datagrams wait in a ring block that
-    # tcpdump never reads when it is stopped
-    return Daemon(netns_argv(netns) + ["tcpdump", "-i", "lo", "-s", "0", "-U", "--immediate-mode",
-                                       "-B", "65536", "-n", "-w", out,
+    # tcpdump never reads when it is stopped. That ring has one frame a
+    # packet of the snap length: -s 0 on loopback (MTU 65,536) made 64 MiB
+    # hold only about 1,000 datagrams, and a softflowd burst of 4,000
+    # overran it while tcpdump waited for a core. An export datagram fits
+    # in 9 KiB; 256 MiB then holds about 28,000 of them.
+    return Daemon(netns_argv(netns) + ["tcpdump", "-i", "lo", "-s", "9216", "-U", "--immediate-mode",
+                                       "-B", "262144", "-n", "-w", out,
                                        "udp", "dst", "port", str(port)],
                   ready="listening on")
 
@@ -268,6 +273,9 @@ def softflowd_capture(scenario_name, version, sampling=None):
         said = softflowd(capture, port, version, sampling)
         settle(pcap)	# the last datagrams into tcpdump's file
         td.stop()
+        said_td = td.stderr()
+    lost = re.search(r"(\d+) packets? dropped by kernel", said_td)
+    assert lost and lost.group(1) == "0", "tcpdump, recording the export, said: %s" % said_td
     doc, count = analyze_export(pcap, port, truth["flags"]), exported(said)
     got = doc.get("flows", {}).get("decode", {}).get("datagrams", 0)
     assert got == count[1], "softflowd sent %d datagrams, the capture holds %d" % (count[1], got)
