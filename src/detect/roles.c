@@ -39,7 +39,7 @@ int dr_roles_add_authoritative(struct dr_roles *r, const char *cidr, char *errbu
 	return add(r->authoritative, &r->nauthoritative, "--authoritative", cidr, errbuf, errlen);
 }
 
-static int in(const struct dr_prefix *list, unsigned n, int family, const uint8_t *a)
+int dr_prefixes_match(const struct dr_prefix *list, unsigned n, int family, const uint8_t *a)
 {
 	for (unsigned i = 0; i < n; i++) {
 		const struct dr_prefix *p = &list[i];
@@ -57,15 +57,15 @@ static int in(const struct dr_prefix *list, unsigned n, int family, const uint8_
 
 int dr_roles_is_local(const struct dr_roles *r, int family, const uint8_t *addr)
 {
-	return in(r->local, r->nlocal, family, addr);
+	return dr_prefixes_match(r->local, r->nlocal, family, addr);
 }
 
 int dr_roles_is_resolver(const struct dr_roles *r, int family, const uint8_t *addr)
 {
-	return in(r->resolvers, r->nresolvers, family, addr);
+	return dr_prefixes_match(r->resolvers, r->nresolvers, family, addr);
 }
 
 int dr_roles_is_authoritative(const struct dr_roles *r, int family, const uint8_t *addr)
 {
-	return in(r->authoritative, r->nauthoritative, family, addr);
+	return dr_prefixes_match(r->authoritative, r->nauthoritative, family, addr);
 }

@@ -26,6 +26,9 @@ int dr_roles_add_local(struct dr_roles *r, const char *cidr, char *errbuf, size_
 int dr_roles_add_resolver(struct dr_roles *r, const char *cidr, char *errbuf, size_t errlen);
 int dr_roles_add_authoritative(struct dr_roles *r, const char *cidr, char *errbuf, size_t errlen);
 
+/* 1 when the address (family 4 or 6) falls in one of the n prefixes. */
+int dr_prefixes_match(const struct dr_prefix *list, unsigned n, int family, const uint8_t *a);
+
 int dr_roles_is_local(const struct dr_roles *r, int family, const uint8_t *addr);
 int dr_roles_is_resolver(const struct dr_roles *r, int family, const uint8_t *addr);
 int dr_roles_is_authoritative(const struct dr_roles *r, int family, const uint8_t *addr);
