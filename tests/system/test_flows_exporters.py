@@ -221,8 +221,15 @@ def check(doc, truth, label, exporter, sampling, time_base=0.0):
         a = next(a for a in doc["alerts"] if a["type"] == e["type"] and a["key"] == e["key"])
         ev = a["evidence"]
         victims = sorted(v["address"] for v in ev.get("victims", []))
-        assert set(e["victims"]) <= set(victims), "%s: victims %r, truth %r" % (
-            label, victims, e["victims"])
+        if sampling > 1:
+            # 1 in N packets, chosen at random: a light victim may go unseen
+            # (pmacctd's sfprobe missed one of three in CI), but every victim
+            # named must be a real one, and one at least must be named
+            assert victims and set(victims) <= set(e["victims"]), \
+                "%s: victims %r, truth %r" % (label, victims, e["victims"])
+        else:
+            assert set(e["victims"]) <= set(victims), "%s: victims %r, truth %r" % (
+                label, victims, e["victims"])
         assert ev.get("from_flows") is True, "%s: evidence does not say flows: %r" % (label, ev)
         assert ev.get("exporter") == exporter, "%s: evidence exporter %r, want %r" % (
             label, ev.get("exporter"), exporter)
