@@ -31,7 +31,7 @@ static void start(void)
 	sb_build(path);
 	board.m.ndetectors = 1;
 	board.m.detector[0] = "flood";
-	if (dr_http_open(&server, "127.0.0.1:0", "0123456789abcdef", path, &board, err,
+	if (dr_http_open(&server, "127.0.0.1:0", "0123456789abcdef", path, &board, NULL, err,
 			 sizeof(err)) < 0 || dr_http_start(server, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_http: %s\n", err);
 		abort();

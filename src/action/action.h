@@ -89,6 +89,9 @@ struct dr_policy {
  * random_subdomain rrl; all from severity medium on; an empty allowlist. */
 void dr_policy_defaults(struct dr_policy *p);
 
+/* The rule of an alert type; NULL for a type the policy does not know. */
+const struct dr_policy_rule *dr_policy_rule_for(const struct dr_policy *p, const char *type);
+
 /* One setting: "TYPE" = "KIND[, KIND...]" or "none"; "TYPE.severity" =
  * low|medium|high|critical; "allow" = ADDR[/LEN] (adds); "rate" = N;
  * "length" = N. 0, or -1 with the reason in why (not naming the key). */

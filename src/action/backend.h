@@ -29,7 +29,11 @@ struct dr_backend {
 	 * "SETTING: reason" in err. */
 	int (*open)(void **state, const struct dr_respond_config *c, char *err, size_t errlen);
 	/* Makes sure what the actions hang on exists (a table, sets, rules;
-	 * created once, recreated when someone flushed them). 0 or -1 with why. */
+	 * created once, recreated when someone flushed them). Called before
+	 * the first action and again every reconciliation. 0: ready as it
+	 * was; 1: ready but empty (just created or recreated, or a new BGP
+	 * speaker connection): the worker applies again everything in force;
+	 * -1 with why. */
 	int (*prepare)(void *state, char *err, size_t errlen);
 	int (*apply)(void *state, const struct dr_action *a, double ttl, char *err, size_t errlen);
 	int (*lift)(void *state, const struct dr_action *a, char *err, size_t errlen);

@@ -120,6 +120,12 @@ static int type_index(const char *type, size_t n)
 	return -1;
 }
 
+const struct dr_policy_rule *dr_policy_rule_for(const struct dr_policy *p, const char *type)
+{
+	int t = type ? type_index(type, strlen(type)) : -1;
+	return t < 0 ? NULL : &p->rule[t];
+}
+
 static int kind_index(const char *name, size_t n)
 {
 	for (int i = 0; i < DR_ACT_KINDS; i++)

@@ -112,6 +112,8 @@ int dr_respond_lift(struct dr_respond *r, uint64_t id);
  * from any thread. */
 unsigned dr_respond_list(struct dr_respond *r, struct dr_action_view *out, unsigned max);
 void dr_respond_stats(struct dr_respond *r, struct dr_respond_stats *st);
+/* 1 when it acts, 0 in dry-run. */
+int dr_respond_acting(const struct dr_respond *r);
 
 /* Stops the worker (lifting everything first when lift_on_stop), writes
  * the state file and closes the backends. */

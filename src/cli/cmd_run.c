@@ -14,7 +14,7 @@
 enum { OPT_LISTEN = 0x300, OPT_STORE, OPT_HTTP, OPT_HTTP_TOKEN_FILE, OPT_ALERT_LOG, OPT_SYSLOG,
        OPT_WEBHOOK, OPT_EXEC, OPT_LOCAL, OPT_RESOLVER, OPT_AUTHORITATIVE, OPT_SET, OPT_CONFIG,
        OPT_USER, OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_RCVBUF, OPT_DNS_PORT, OPT_FLOW_PORT,
-       OPT_NO_FLOWS, OPT_THREADS, OPT_GEOIP, OPT_ASN };
+       OPT_NO_FLOWS, OPT_THREADS, OPT_GEOIP, OPT_ASN, OPT_ACT, OPT_ALLOW, OPT_HOLD };
 
 static void usage(FILE *out)
 {
@@ -64,6 +64,15 @@ static void usage(FILE *out)
 		"  --syslog              every event to syslog (facility daemon)\n"
 		"  --webhook URL         POST every event as JSON (retried, queued)\n"
 		"  --exec CMD            run CMD with the event as JSON on stdin\n"
+		"\n"
+		"Response (docs/response.md; dry-run unless --act or act = yes):\n"
+		"  --act                 act: apply the policy's bans, rate limits, RTBH and\n"
+		"                        Flowspec; without it every action is only logged\n"
+		"                        with the exact command and listed (dnsradar actions)\n"
+		"  --allow ADDR[/LEN]    never act on these addresses; repeatable (resolver\n"
+		"                        addresses are on the allowlist already)\n"
+		"  --hold SECONDS        wait this long after an alert closes before lifting\n"
+		"                        its actions (default 300; 5m, 1h)\n"
 		"\n"
 		"Service:\n"
 		"  --config FILE         read NAME = VALUE settings (docs/service.md)\n"
@@ -149,6 +158,9 @@ static int run(int argc, char **argv)
 		{"threads", required_argument, NULL, OPT_THREADS},
 		{"geoip", required_argument, NULL, OPT_GEOIP},
 		{"asn", required_argument, NULL, OPT_ASN},
+		{"act", no_argument, NULL, OPT_ACT},
+		{"allow", required_argument, NULL, OPT_ALLOW},
+		{"hold", required_argument, NULL, OPT_HOLD},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -160,7 +172,7 @@ static int run(int argc, char **argv)
 		{OPT_AUTHORITATIVE, "authoritative"}, {OPT_USER, "user"}, {OPT_BPF, "bpf"},
 		{OPT_SNAPLEN, "snaplen"}, {OPT_BUFFER, "capture_buffer"}, {OPT_RCVBUF, "rcvbuf"},
 		{OPT_DNS_PORT, "dns_port"}, {OPT_FLOW_PORT, "flow_port"}, {OPT_THREADS, "threads"},
-		{OPT_GEOIP, "geoip"}, {OPT_ASN, "asn"},
+		{OPT_GEOIP, "geoip"}, {OPT_ASN, "asn"}, {OPT_ALLOW, "allow"}, {OPT_HOLD, "hold"},
 	};
 	struct dr_service_args *a = calloc(1, sizeof(*a));
 	char *token = NULL;
@@ -185,6 +197,9 @@ static int run(int argc, char **argv)
 			break;
 		case OPT_NO_FLOWS:
 			bad = add_flag(a, "flows", "no");
+			break;
+		case OPT_ACT:
+			bad = add_flag(a, "act", "yes");
 			break;
 		case OPT_HTTP_TOKEN_FILE:
 			if (token) {	/* the first one's text stays in use */

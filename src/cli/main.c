@@ -17,6 +17,7 @@ static const struct dr_command *const commands[] = {
 	&dr_cmd_check_config,
 	&dr_cmd_top,
 	&dr_cmd_alerts,
+	&dr_cmd_actions,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

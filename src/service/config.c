@@ -16,7 +16,7 @@ const char dr_service_config_keys[] =
 	"threads, store, store.NAME, http, http_token, geoip, asn, alert_log, syslog, "
 	"syslog_facility, webhook, webhook_header, webhook_timeout, webhook_queue, "
 	"webhook_retries, webhook_backoff, exec, exec_timeout, user, local, resolver, authoritative, "
-	"DETECTOR.THRESHOLD, decode.NAME, flow.NAME";
+	"act, allow, hold, respond.NAME, DETECTOR.THRESHOLD, decode.NAME, flow.NAME";
 
 void dr_service_config_defaults(struct dr_service_config *c)
 {
@@ -30,6 +30,7 @@ void dr_service_config_defaults(struct dr_service_config *c)
 		dr_port_set(c->flow_ports, flow_ports[i]);
 	c->flows = 1;
 	c->threads = 2;
+	dr_respond_config_defaults(&c->respond);
 	snprintf(c->syslog_facility, sizeof(c->syslog_facility), "daemon");
 	struct dr_output_config o;
 	dr_output_config_defaults(&o);
@@ -221,6 +222,15 @@ int dr_service_config_set(struct dr_service_config *c, const char *key, const ch
 		return dr_roles_add_authoritative(roles, value, why, len);
 	if (!strncmp(key, "store.", 6))
 		return store_setting(c, key + 6, value, why, len);
+	if (!strcmp(key, "act") || !strcmp(key, "allow") || !strcmp(key, "hold") ||
+	    !strncmp(key, "respond.", 8)) {
+		int r = dr_respond_config_set(&c->respond, key, value, why, len);
+		if (r == 1)
+			snprintf(why, len, "no setting '%s'; the response takes respond.act, "
+				 "respond.hold, respond.allow, respond.firewall, respond.bgp, "
+				 "respond.TYPE (see docs/response.md)", key);
+		return r;
+	}
 	if (strchr(key, '.'))
 		return dr_engine_assign(&c->engine, key, value, why, len);
 	if (!strcmp(key, "bpf"))
@@ -322,7 +332,8 @@ static int repeatable(const char *key)
 {
 	return !strcmp(key, "interface") || !strcmp(key, "listen") || !strcmp(key, "local") ||
 	       !strcmp(key, "resolver") || !strcmp(key, "authoritative") ||
-	       !strcmp(key, "dns_port") || !strcmp(key, "flow_port");
+	       !strcmp(key, "dns_port") || !strcmp(key, "flow_port") || !strcmp(key, "allow") ||
+	       !strcmp(key, "respond.allow");
 }
 
 struct seen {

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "action/respond.h"
 #include "detect/engine.h"
 #include "input/input.h"
 #include "service/outputs.h"
@@ -49,6 +50,8 @@ struct dr_service_config {
 	/* who it runs as once its captures and sockets are open */
 	char user[64];			/* "" : dnsradar when it exists, else stay */
 	int user_given;			/* set by the file or --user */
+	/* the response: policy, backends, dry-run or not */
+	struct dr_respond_config respond;
 	/* detection: thresholds, roles (and the decoders' settings) */
 	struct dr_engine engine;
 };

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "action/journal.h"
 #include "lib/now.h"
 #include "lib/when.h"
 #include "store/query.h"
@@ -33,6 +34,7 @@ struct dr_http {
 	size_t token_len;
 	char *store;
 	struct dr_metrics_board *board;
+	struct dr_respond *respond;
 	struct dr_metrics copy;		/* the HTTP thread's copy for /metrics */
 	atomic_uint_fast64_t requests, errors;
 };
@@ -80,7 +82,8 @@ static int split_bind(const char *spec, char *host, size_t hlen, char *port, siz
 }
 
 int dr_http_open(struct dr_http **hp, const char *spec, const char *token, const char *store,
-		 struct dr_metrics_board *board, char *errbuf, size_t errlen)
+		 struct dr_metrics_board *board, struct dr_respond *respond, char *errbuf,
+		 size_t errlen)
 {
 	struct dr_http *h = calloc(1, sizeof(*h));
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
@@ -138,6 +141,7 @@ int dr_http_open(struct dr_http **hp, const char *spec, const char *token, const
 		goto fail;
 	}
 	h->board = board;
+	h->respond = respond;
 	freeaddrinfo(ai);
 	*hp = h;
 	return 0;
@@ -378,6 +382,63 @@ static void serve_metrics(struct dr_http *h, const struct params *ps, struct ans
 	a->type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
+/* GET /api/actions: what the response has in force or on its way. */
+static void serve_actions(struct dr_http *h, const struct params *ps, struct answer *a)
+{
+	static const char *const none[] = {NULL};
+	char err[256];
+	if (params_check(ps, none, err, sizeof(err)) < 0) {
+		answer_error(a, 400, err);
+		return;
+	}
+	struct dr_action_view *v = calloc(DR_ACTIONS_CAP, sizeof(*v));
+	json_t *doc = json_object(), *arr = json_array();
+	char *text = NULL;
+	if (!v || !doc || !arr) {
+		answer_error(a, 500, "out of memory");
+		goto out;
+	}
+	unsigned n = dr_respond_list(h->respond, v, DR_ACTIONS_CAP);
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(arr, dr_action_view_json(&v[i]));
+	json_object_set_new(doc, "acting", json_boolean(dr_respond_acting(h->respond)));
+	json_object_set(doc, "actions", arr);
+	if (!(text = json_dumps(doc, JSON_COMPACT))) {
+		answer_error(a, 500, "out of memory");
+		goto out;
+	}
+	dr_out_str(&a->out, text);
+	dr_out_char(&a->out, '\n');
+	a->status = 200;
+	a->type = "application/json";
+out:
+	free(text);
+	json_decref(arr);
+	json_decref(doc);
+	free(v);
+}
+
+/* POST /api/actions/ID/lift: lifts one by hand. */
+static void serve_lift(struct dr_http *h, const char *rest, struct answer *a)
+{
+	char *end;
+	errno = 0;
+	unsigned long long id = strtoull(rest, &end, 10);
+	if (end == rest || strcmp(end, "/lift") != 0 || errno) {
+		answer_error(a, 404, "lift an action with POST /api/actions/ID/lift");
+		return;
+	}
+	if (dr_respond_lift(h->respond, id) < 0) {
+		answer_error(a, 404, "no such action (GET /api/actions lists them)");
+		return;
+	}
+	dr_out_str(&a->out, "{\"lifted\":");
+	dr_out_u64(&a->out, id);
+	dr_out_str(&a->out, "}\n");
+	a->status = 200;
+	a->type = "application/json";
+}
+
 /* Compares the Authorization header with "Bearer TOKEN" in a time that
  * depends on the token's length only, not on where they differ. */
 static int authorized(const struct dr_http *h, struct MHD_Connection *c)
@@ -410,8 +471,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_NO;
 	*upload_size = 0;	/* a body is never read */
 	atomic_fetch_add(&h->requests, 1);
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-		answer_error(&a, 405, "only GET is served");
+	int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	if (post && strncmp(url, "/api/actions/", 13) != 0) {
+		answer_error(&a, 405, "only GET is served here; POST only to /api/actions/ID/lift");
+		goto send;
+	}
+	if (!post && strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+		answer_error(&a, 405, "only GET is served (and POST /api/actions/ID/lift)");
 		goto send;
 	}
 	if (strcmp(url, "/healthz") == 0) {
@@ -431,6 +498,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_param, ps);
 	if (strcmp(url, "/metrics") == 0) {
 		serve_metrics(h, ps, &a);
+	} else if (!strcmp(url, "/api/actions") || !strncmp(url, "/api/actions/", 13)) {
+		if (!h->respond)
+			answer_error(&a, 503, "the response is not running");
+		else if (url[12] == '/' && post)
+			serve_lift(h, url + 13, &a);
+		else if (url[12] == '/')
+			answer_error(&a, 405, "lift an action with POST /api/actions/ID/lift");
+		else
+			serve_actions(h, ps, &a);
 	} else if (strncmp(url, "/api/", 5) == 0) {
 		unsigned ep;
 		for (ep = 0; ep < 4; ep++)
@@ -440,10 +516,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			serve_api(h, (enum endpoint)ep, ps, &a);
 		else
 			answer_error(&a, 404, "no such endpoint; try /api/alerts, /api/top, "
-				     "/api/series, /api/records, /metrics or /healthz");
+				     "/api/series, /api/records, /api/actions, /metrics or "
+				     "/healthz");
 	} else {
 		answer_error(&a, 404, "no such endpoint; try /api/alerts, /api/top, /api/series, "
-			     "/api/records, /metrics or /healthz");
+			     "/api/records, /api/actions, /metrics or /healthz");
 	}
 send:
 	free(ps);
@@ -466,7 +543,8 @@ send:
 				a.type ? a.type : "application/json");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (a.status == 405)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+					strncmp(url, "/api/actions/", 13) ? "GET, HEAD" : "POST");
 	if (a.status == 401)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 	enum MHD_Result ret = MHD_queue_response(c, a.status, r);

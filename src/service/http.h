@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "action/respond.h"
 #include "service/metrics.h"
 
 #define DR_HTTP_CONNECTIONS 32		/* connections served at once */
@@ -22,10 +23,13 @@ struct dr_http;
  * token (copied; NULL or "" for none) is asked of every request but
  * /healthz as "Authorization: Bearer TOKEN". store (copied; may be NULL:
  * /api answers 503) is opened read-only per request. board (borrowed; may
- * be NULL: /metrics answers 503) is read under its lock. 0, or -1 with
+ * be NULL: /metrics answers 503) is read under its lock. respond (borrowed;
+ * may be NULL: /api/actions answers 503) serves GET /api/actions and
+ * POST /api/actions/ID/lift. 0, or -1 with
  * the reason in errbuf. */
 int dr_http_open(struct dr_http **h, const char *bind, const char *token, const char *store,
-		 struct dr_metrics_board *board, char *errbuf, size_t errlen);
+		 struct dr_metrics_board *board, struct dr_respond *respond, char *errbuf,
+		 size_t errlen);
 
 /* The port bound (the one the kernel chose for port 0). */
 unsigned dr_http_port(const struct dr_http *h);

@@ -180,6 +180,26 @@ void dr_metrics_render(struct dr_out *o, const struct dr_metrics *m)
 	one_u(o, "dnsradar_alerts_dropped_total", "counter",
 	      "Firing seconds lost because the alert slots were full.", m->alerts_dropped);
 
+	if (m->have_respond) {
+		const struct dr_respond_stats *r = &m->respond;
+		one_u(o, "dnsradar_response_acting", "gauge",
+		      "1 when the response acts; 0 in dry-run (it plans, logs and lists only).",
+		      (uint64_t)m->respond_act);
+		one_u(o, "dnsradar_actions_in_force", "gauge",
+		      "Actions in force or on their way (dry-run ones included).", r->in_force);
+		family(o, "dnsradar_actions_total", "counter",
+		       "Actions by what happened to them: planned, dry-run, applied, lifted; failed "
+		       "and retried attempts; not planned because of the allowlist or max_actions.");
+		sample_u(o, "dnsradar_actions_total", "result", "planned", r->planned);
+		sample_u(o, "dnsradar_actions_total", "result", "dry_run", r->dry);
+		sample_u(o, "dnsradar_actions_total", "result", "applied", r->applied);
+		sample_u(o, "dnsradar_actions_total", "result", "lifted", r->lifted);
+		sample_u(o, "dnsradar_actions_total", "result", "failed", r->failed);
+		sample_u(o, "dnsradar_actions_total", "result", "retried", r->retried);
+		sample_u(o, "dnsradar_actions_total", "result", "allowlisted", r->allowed);
+		sample_u(o, "dnsradar_actions_total", "result", "capped", r->capped);
+	}
+
 	if (m->have_store) {
 		const struct dr_store_stats *s = &m->store;
 		one_u(o, "dnsradar_store_events_total", "counter",

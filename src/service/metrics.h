@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "action/respond.h"
 #include "decode/flow.h"
 #include "decode/packet.h"
 #include "detect/engine.h"
@@ -52,6 +53,9 @@ struct dr_metrics {
 	struct dr_store_stats store;
 	struct dr_output_stats outputs[DR_METRIC_OUTPUTS];
 	unsigned noutputs;
+	int have_respond;
+	int respond_act;			/* 0: dry-run */
+	struct dr_respond_stats respond;
 	uint64_t reloads, reload_failures;	/* SIGHUP */
 	uint64_t http_requests, http_errors;	/* filled by the HTTP thread */
 };

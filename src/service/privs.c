@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cap-ng.h>
@@ -56,13 +57,55 @@ int dr_privs_give_store(const struct dr_privs *p, const char *path, char *errbuf
 	return 0;
 }
 
+int dr_privs_give_dir(const struct dr_privs *p, const char *path, int parent, char *errbuf,
+		      size_t errlen)
+{
+	char dir[4096];
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		snprintf(errbuf, errlen, "%s: path too long", path);
+		return -1;
+	}
+	char *slash = strrchr(dir, '/');
+	if (parent) {
+		if (!slash)
+			return 0;	/* the working folder */
+		if (slash == dir)
+			slash[1] = 0;
+		else
+			*slash = 0;
+	}
+	for (char *c = dir + 1; *c; c++)
+		if (*c == '/') {
+			*c = 0;
+			mkdir(dir, 0755);	/* parents: as mkdir -p; the last is checked */
+			*c = '/';
+		}
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(errbuf, errlen, "%s: cannot make the folder %s: %s", path, dir,
+			 strerror(errno));
+		return -1;
+	}
+	if (p->uid >= 0 && chown(dir, (uid_t)p->uid, (gid_t)p->gid) < 0) {
+		snprintf(errbuf, errlen, "%s: cannot give %s to user '%s': %s", path, dir, p->user,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int dr_privs_drop(struct dr_privs *p, char *errbuf, size_t errlen)
 {
 	capng_get_caps_process();
 	int had = capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE;
 	capng_clear(CAPNG_SELECT_BOTH);
+	if (p->keep_net_admin && (had || geteuid() == 0)) {
+		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE |
+			     CAPNG_BOUNDING_SET, CAP_NET_ADMIN);
+	}
 	if (p->uid >= 0) {
-		int rc = capng_change_id(p->uid, p->gid, CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING |
+		/* kept: the bounding set as updated above, just CAP_NET_ADMIN */
+		int rc = capng_change_id(p->uid, p->gid, p->keep_net_admin ? CAPNG_DROP_SUPP_GRP :
+					 CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING |
 					 CAPNG_CLEAR_AMBIENT);
 		if (rc < 0) {
 			snprintf(errbuf, errlen, "user '%s': cannot become it (libcap-ng error %d)",
@@ -88,6 +131,12 @@ int dr_privs_drop(struct dr_privs *p, char *errbuf, size_t errlen)
 	}
 #ifdef PR_CAP_AMBIENT
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (p->keep_net_admin && (had || geteuid() == 0 || p->dropped) &&
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) < 0) {
+		snprintf(errbuf, errlen, "cannot keep CAP_NET_ADMIN for the response: %s",
+			 strerror(errno));
+		return -1;
+	}
 #endif
 	return 0;
 }

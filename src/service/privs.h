@@ -15,6 +15,8 @@ struct dr_privs {
 	char user[64];		/* whom to become; "" : stay who we are */
 	int uid, gid;		/* -1: stay */
 	int dropped;		/* dr_privs_drop changed the user */
+	int keep_net_admin;	/* keep CAP_NET_ADMIN, ambient too: the response
+				 * changes nftables and runs ipset */
 };
 
 /* Chooses the user: `user` if given (it must exist, and we must be root
@@ -26,9 +28,17 @@ int dr_privs_prepare(struct dr_privs *p, const char *user, char *errbuf, size_t 
  * user, so that it can go on writing them. 0, or -1 with why. */
 int dr_privs_give_store(const struct dr_privs *p, const char *path, char *errbuf, size_t errlen);
 
+/* Makes the folder (of the file at path when `parent`, else path itself)
+ * with its parents, mode 0750, and gives it to the user when we will
+ * become one. 0, or -1 with "PATH: reason". */
+int dr_privs_give_dir(const struct dr_privs *p, const char *path, int parent, char *errbuf,
+		      size_t errlen);
+
 /* Becomes the user (groups dropped) and clears every capability:
- * effective, permitted, inheritable, ambient and bounding. Open
- * descriptors stay usable. 0, or -1 with why. */
+ * effective, permitted, inheritable, ambient and bounding, but for
+ * CAP_NET_ADMIN when keep_net_admin (then also ambient, so that the
+ * ipset and iptables it runs have it). Open descriptors stay usable.
+ * 0, or -1 with why. */
 int dr_privs_drop(struct dr_privs *p, char *errbuf, size_t errlen);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "action/respond.h"
 #include "core/pipeline.h"
 #include "lib/geo.h"
 #include "lib/now.h"
@@ -43,6 +44,7 @@ struct service {
 	struct dr_store *store;
 	struct dr_outputs *outputs;
 	struct dr_http *http;
+	struct dr_respond *respond;
 	struct dr_metrics_board board;
 	struct dr_pipeline *p;
 	struct dr_privs privs;
@@ -136,6 +138,8 @@ static void on_event(void *ctx, enum dr_alert_event event, const struct dr_alert
 		dr_store_event(s->store, event, a);
 	if (s->outputs)
 		dr_outputs_event(s->outputs, event, a);
+	if (s->respond)
+		dr_respond_event(s->respond, event, a);
 	int i = detector_index(a->type);
 	if (i < 0)
 		return;
@@ -190,6 +194,11 @@ static void publish_metrics(struct service *s, int64_t now)
 	}
 	if (s->outputs)
 		m->noutputs = dr_outputs_stats(s->outputs, m->outputs, DR_METRIC_OUTPUTS);
+	if (s->respond) {
+		m->have_respond = 1;
+		m->respond_act = s->cfg->respond.act;
+		dr_respond_stats(s->respond, &m->respond);
+	}
 	m->reloads = s->reloads;
 	m->reload_failures = s->reload_failures;
 	pthread_mutex_lock(&s->board.lock);
@@ -319,6 +328,8 @@ static void reload(struct service *s)
 		note_restart("user");
 	if (strcmp(c->geoip, want->geoip) || strcmp(c->asn, want->asn))
 		note_restart("geoip or asn");
+	if (memcmp(&c->respond, &want->respond, sizeof(c->respond)))
+		note_restart("a response setting (act, allow, hold, respond.*)");
 	apply_engine(s, &want->engine);
 	if (s->store && memcmp(c->store_values, want->store_values, sizeof(c->store_values)) &&
 	    dr_store_reconfigure(s->store, want->store_values, why, sizeof(why)) < 0) {
@@ -363,6 +374,8 @@ static void on_tick(void *ctx, int64_t now)
 	}
 	if (s->outputs)
 		dr_outputs_poll(s->outputs);
+	if (s->respond)
+		dr_respond_tick(s->respond, dr_wall_now());
 	if (reload_asked) {
 		reload_asked = 0;
 		reload(s);
@@ -392,6 +405,8 @@ static int on_opened(void *ctx, char *error, size_t errlen)
 		return -1;
 	if (s->outputs && dr_outputs_start(s->outputs, error, errlen) < 0)
 		return -1;
+	if (s->respond && dr_respond_start(s->respond, error, errlen) < 0)
+		return -1;
 	if (s->http && dr_http_start(s->http, error, errlen) < 0)
 		return -1;
 	s->watchdog = sd_watchdog_enabled(0, NULL) > 0;
@@ -402,6 +417,31 @@ static int on_opened(void *ctx, char *error, size_t errlen)
 	    s->cfg->nifaces, s->cfg->nlisten, s->cfg->store[0] ? ", store " : "",
 	    s->cfg->store, s->cfg->http[0] ? ", http " : "", s->cfg->http);
 	return 0;
+}
+
+static void respond_say(void *ctx, const char *line)
+{
+	(void)ctx;
+	say("%s", line);
+}
+
+/* The response, as root: the backends open (a netlink socket, a BGP
+ * speaker's socket), the folders of its files made and given to the user
+ * we become, who keeps CAP_NET_ADMIN when the firewall is ours to change.
+ * The resolvers (--resolver) are on the allowlist: busy, and never to be
+ * banned. */
+static int open_respond(struct service *s, char *why, size_t len)
+{
+	struct dr_respond_config *rc = &s->cfg->respond;
+	const struct dr_roles *roles = &s->cfg->engine.roles;
+	for (unsigned i = 0; i < roles->nresolvers && rc->policy.nallow < DR_ALLOW_MAX; i++)
+		rc->policy.allow[rc->policy.nallow++] = roles->resolvers[i];
+	const char *dirs[2] = {rc->state, rc->rules_dir};
+	for (int i = 0; i < 2 && rc->act; i++)
+		if (dr_privs_give_dir(&s->privs, dirs[i], i == 0, why, len) < 0)
+			return -1;
+	s->privs.keep_net_admin = rc->act && rc->firewall[0];
+	return dr_respond_open(&s->respond, rc, respond_say, s, why, len);
 }
 
 /* Opens what the configuration names, as whoever started us. 0, or -1
@@ -444,9 +484,14 @@ static int open_all(struct service *s)
 		say("%s", why);
 		return -1;
 	}
+	if (open_respond(s, why, sizeof(why)) < 0) {
+		say("%s", why);
+		return -1;
+	}
 	if (c->http[0] &&
 	    dr_http_open(&s->http, c->http, c->http_token[0] ? c->http_token : NULL,
-			 c->store[0] ? c->store : NULL, &s->board, why, sizeof(why)) < 0) {
+			 c->store[0] ? c->store : NULL, &s->board, s->respond, why,
+			 sizeof(why)) < 0) {
 		say("http %s", why);
 		return -1;
 	}
@@ -491,6 +536,9 @@ static void close_all(struct service *s, const char *how)
 {
 	if (s->http)
 		dr_http_close(s->http);
+	if (s->respond)
+		dr_respond_close(s->respond);
+	s->respond = NULL;
 	if (s->outputs)
 		dr_outputs_close(s->outputs, CLOSE_DEADLINE);
 	if (s->store)

@@ -11,7 +11,7 @@ import os
 import re
 import sys
 
-LAYERS = ["lib", "decode", "input", "core", "detect", "report", "store", "service", "cli"]
+LAYERS = ["lib", "decode", "input", "core", "detect", "report", "store", "action", "service", "cli"]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z]+)/')
 
 

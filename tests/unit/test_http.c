@@ -92,7 +92,7 @@ static void test_endpoints(void)
 	board.m.ndetectors = 1;
 	board.m.detector[0] = "loop";
 	board.m.alerts_opened[0] = 3;
-	CHECK_EQ(dr_http_open(&h, "127.0.0.1:0", NULL, path, &board, err, sizeof(err)), 0);
+	CHECK_EQ(dr_http_open(&h, "127.0.0.1:0", NULL, path, &board, NULL, err, sizeof(err)), 0);
 	if (!h) {
 		fprintf(stderr, "%s\n", err);
 		return;
@@ -185,7 +185,7 @@ static void test_endpoints(void)
 static void test_token(void)
 {
 	struct dr_http *h;
-	CHECK_EQ(dr_http_open(&h, "127.0.0.1:0", "s3cret-token", path, NULL, err, sizeof(err)), 0);
+	CHECK_EQ(dr_http_open(&h, "127.0.0.1:0", "s3cret-token", path, NULL, NULL, err, sizeof(err)), 0);
 	if (!h)
 		return;
 	CHECK_EQ(dr_http_start(h, err, sizeof(err)), 0);
@@ -211,14 +211,14 @@ static void test_no_store(void)
 {
 	struct dr_http *h;
 	char missing[300];
-	CHECK_EQ(dr_http_open(&h, "127.0.0.1:0", NULL, NULL, NULL, err, sizeof(err)), 0);
+	CHECK_EQ(dr_http_open(&h, "127.0.0.1:0", NULL, NULL, NULL, NULL, err, sizeof(err)), 0);
 	if (!h)
 		return;
 	CHECK_EQ(dr_http_start(h, err, sizeof(err)), 0);
 	check_error(dr_http_port(h), "/api/alerts", 503, "no store");
 	dr_http_close(h);
 	snprintf(missing, sizeof(missing), "%s.missing", path);
-	CHECK_EQ(dr_http_open(&h, "127.0.0.1:0", NULL, missing, NULL, err, sizeof(err)), 0);
+	CHECK_EQ(dr_http_open(&h, "127.0.0.1:0", NULL, missing, NULL, NULL, err, sizeof(err)), 0);
 	if (!h)
 		return;
 	CHECK_EQ(dr_http_start(h, err, sizeof(err)), 0);
@@ -230,20 +230,20 @@ static void test_bind_rules(void)
 {
 	struct dr_http *h;
 	/* refused before any socket is bound: nothing listens beyond loopback */
-	CHECK_EQ(dr_http_open(&h, "0.0.0.0:8053", NULL, NULL, NULL, err, sizeof(err)), -1);
+	CHECK_EQ(dr_http_open(&h, "0.0.0.0:8053", NULL, NULL, NULL, NULL, err, sizeof(err)), -1);
 	CHECK_STR(err, "--http 0.0.0.0:8053 needs http_token (only a loopback address may go "
 		  "without)");
-	CHECK_EQ(dr_http_open(&h, "[::]:8053", "", NULL, NULL, err, sizeof(err)), -1);
+	CHECK_EQ(dr_http_open(&h, "[::]:8053", "", NULL, NULL, NULL, err, sizeof(err)), -1);
 	CHECK(strstr(err, "needs http_token") != NULL);
-	CHECK_EQ(dr_http_open(&h, "8053", NULL, NULL, NULL, err, sizeof(err)), -1);
+	CHECK_EQ(dr_http_open(&h, "8053", NULL, NULL, NULL, NULL, err, sizeof(err)), -1);
 	CHECK(strstr(err, "give ADDRESS:PORT") != NULL);
-	CHECK_EQ(dr_http_open(&h, "127.0.0.1:99999", NULL, NULL, NULL, err, sizeof(err)), -1);
-	CHECK_EQ(dr_http_open(&h, "127.0.0.1:", NULL, NULL, NULL, err, sizeof(err)), -1);
+	CHECK_EQ(dr_http_open(&h, "127.0.0.1:99999", NULL, NULL, NULL, NULL, err, sizeof(err)), -1);
+	CHECK_EQ(dr_http_open(&h, "127.0.0.1:", NULL, NULL, NULL, NULL, err, sizeof(err)), -1);
 	/* loopback needs no token; open without start holds only the socket */
-	CHECK_EQ(dr_http_open(&h, "[::1]:0", NULL, NULL, NULL, err, sizeof(err)) == 0 ||
+	CHECK_EQ(dr_http_open(&h, "[::1]:0", NULL, NULL, NULL, NULL, err, sizeof(err)) == 0 ||
 		 strstr(err, "Cannot assign") != NULL, 1);	/* a host without IPv6 */
 	dr_http_close(h);
-	CHECK_EQ(dr_http_open(&h, "127.0.0.2:0", NULL, NULL, NULL, err, sizeof(err)), 0);
+	CHECK_EQ(dr_http_open(&h, "127.0.0.2:0", NULL, NULL, NULL, NULL, err, sizeof(err)), 0);
 	dr_http_close(h);
 }
 
