@@ -332,9 +332,13 @@ static int check_config(int argc, char **argv)
 		fprintf(stderr, "%s: %u mistake%s\n", argv[1], k.mistakes, k.mistakes == 1 ? "" : "s");
 	} else {
 		printf("%s: ok: %u interfaces, %u flow sockets, store %s, http %s, "
-		       "%u local prefixes, %u resolvers\n", argv[1], c->nifaces, c->nlisten,
+		       "%u local prefixes, %u resolvers; response %s, firewall %s, bgp %s, "
+		       "%u allowlist entries\n", argv[1], c->nifaces, c->nlisten,
 		       c->store[0] ? c->store : "none", c->http[0] ? c->http : "none",
-		       c->engine.roles.nlocal, c->engine.roles.nresolvers);
+		       c->engine.roles.nlocal, c->engine.roles.nresolvers,
+		       c->respond.act ? "acting" : "dry-run",
+		       c->respond.firewall[0] ? c->respond.firewall : "none",
+		       c->respond.bgp[0] ? c->respond.bgp : "none", c->respond.policy.nallow);
 		ret = DR_EXIT_OK;
 	}
 	free(c);

@@ -102,6 +102,29 @@ def test_check_config_good():
     assert out.startswith(path + ": ok: 1 interfaces, 0 flow sockets"), out
 
 
+def test_check_config_response():
+    path, rc, out, err = check(
+        "interface = lo\n"
+        "act = perhaps\n"                      # 2: not yes/no
+        "allow = 192.0.2.0/24\n"
+        "allow = 10.0.0.300\n"                 # 4: not an address
+        "respond.flood = ban-everyone\n"       # 5: no such action
+        "respond.bgp = quagga\n"               # 6: no such backend
+        "respond.hook = output\n"              # 7: no such hook
+        "hold = forever\n"                     # 8: not seconds
+        "respond.colour = blue\n")             # 9: no such setting
+    assert rc == 2, (rc, err)
+    lines = [l.split(":")[1] for l in err if l.startswith(path + ":") and
+             l.split(":")[1].isdigit()]
+    assert lines == ["2", "4", "5", "6", "7", "8", "9"], err
+    assert any("no action 'ban-everyone'" in l for l in err), err
+    assert any("give exabgp, gobgp or none" in l for l in err), err
+    path, rc, out, err = check("interface = lo\nact = yes\nallow = 192.0.2.0/24\n"
+                               "allow = 2001:db8::/32\nhold = 10m\nrespond.loop = none\n")
+    assert rc == 0, err
+    assert "response acting, firewall nftables, bgp none, 2 allowlist entries" in out, out
+
+
 def test_run_bad_flag_one_line():
     out = subprocess.run([BIN, "run", "-i", "lo", "--set", "flood.source_pps=-1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
@@ -110,6 +133,10 @@ def test_run_bad_flag_one_line():
     out = subprocess.run([BIN, "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          timeout=60)
     assert out.returncode == 2 and "nothing to read" in out.stderr.decode()
+    out = subprocess.run([BIN, "run", "-i", "lo", "--allow", "not-an-address"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    err = out.stderr.decode().splitlines()
+    assert out.returncode == 2 and len(err) == 1 and "allow" in err[0], err
 
 
 if __name__ == "__main__":
