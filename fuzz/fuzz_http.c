@@ -2,8 +2,9 @@
  * request bytes from the network: the request line, the query string
  * with its parameters (times, --where conditions, limits, dimensions),
  * the headers and the token. The server runs on 127.0.0.1 against a
- * small store built once; every input is one connection. An answer must
- * come, whatever was sent. */
+ * small store built once, and a dry-run response holding one planned
+ * action (GET /api/actions, POST /api/actions/ID/lift); every input is
+ * one connection. An answer must come, whatever was sent. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct dr_http *server;
+static struct dr_respond *respond;
 static struct dr_metrics_board board = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void start(void)
@@ -31,7 +33,21 @@ static void start(void)
 	sb_build(path);
 	board.m.ndetectors = 1;
 	board.m.detector[0] = "flood";
-	if (dr_http_open(&server, "127.0.0.1:0", "0123456789abcdef", path, &board, NULL, err,
+	static struct dr_respond_config rc;
+	dr_respond_config_defaults(&rc);
+	snprintf(rc.state, sizeof(rc.state), "/tmp/dnsradar-fuzz-http-%d.json", (int)getpid());
+	if (dr_respond_open(&respond, &rc, NULL, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fuzz_http: %s\n", err);
+		abort();
+	}
+	static struct dr_alert a = {.id = 1, .type = "flood", .key = "192.0.2.7",
+				    .severity = DR_SEV_HIGH};
+	a.ev.kind = DR_EV_FLOOD;
+	a.ev.u.flood.by_source = 1;
+	a.ev.u.flood.source = (struct dr_ev_addr){.family = 4, .prefix_len = 32, .a = {192, 0, 2, 7}};
+	a.ev.u.flood.port = 53;
+	dr_respond_event(respond, DR_EVENT_OPEN, &a);
+	if (dr_http_open(&server, "127.0.0.1:0", "0123456789abcdef", path, &board, respond, err,
 			 sizeof(err)) < 0 || dr_http_start(server, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_http: %s\n", err);
 		abort();

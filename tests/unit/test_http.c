@@ -226,6 +226,61 @@ static void test_no_store(void)
 	dr_http_close(h);
 }
 
+/* GET /api/actions and POST /api/actions/ID/lift on a dry-run response
+ * holding one planned action. */
+static void test_actions(void)
+{
+	struct dr_http *h;
+	struct dr_respond *r;
+	struct dr_respond_config rc;
+	dr_respond_config_defaults(&rc);
+	snprintf(rc.state, sizeof(rc.state), "%s.actions.json", path);
+	CHECK_EQ(dr_respond_open(&r, &rc, NULL, NULL, err, sizeof(err)), 0);
+	if (!r)
+		return;
+	struct dr_alert a = {.id = 4, .type = "flood", .key = "192.0.2.7", .severity = DR_SEV_HIGH};
+	a.ev.kind = DR_EV_FLOOD;
+	a.ev.u.flood.by_source = 1;
+	a.ev.u.flood.source = (struct dr_ev_addr){.family = 4, .prefix_len = 32, .a = {192, 0, 2, 7}};
+	a.ev.u.flood.port = 53;
+	dr_respond_event(r, DR_EVENT_OPEN, &a);
+	CHECK_EQ(dr_http_open(&h, "127.0.0.1:0", NULL, NULL, NULL, r, err, sizeof(err)), 0);
+	if (!h) {
+		dr_respond_close(r);
+		return;
+	}
+	CHECK_EQ(dr_http_start(h, err, sizeof(err)), 0);
+	unsigned port = dr_http_port(h);
+	get(port, NULL, "/api/actions", NULL, &rep);
+	CHECK_EQ(rep.status, 200);
+	CHECK(strstr(rep.body, "\"acting\":false") != NULL);
+	CHECK(strstr(rep.body, "\"state\":\"dry-run\"") != NULL);
+	CHECK(strstr(rep.body, "\"kind\":\"drop-source\"") != NULL);
+	CHECK(strstr(rep.body, "nft add element inet dnsradar src4 '{ 192.0.2.7 . 53 timeout "
+			       "3600s }'") != NULL);
+	check_error(port, "/api/actions/1/lift", 405, "POST");
+	get(port, "POST", "/api/actions/99/lift", NULL, &rep);
+	CHECK_EQ(rep.status, 404);
+	get(port, "POST", "/api/actions/1/nothing", NULL, &rep);
+	CHECK_EQ(rep.status, 404);
+	get(port, "POST", "/api/alerts", NULL, &rep);
+	CHECK_EQ(rep.status, 405);
+	get(port, "POST", "/api/actions/1/lift", NULL, &rep);
+	CHECK_EQ(rep.status, 200);
+	CHECK(strstr(rep.body, "\"lifted\":1") != NULL);
+	get(port, NULL, "/api/actions", NULL, &rep);
+	CHECK(strstr(rep.body, "\"actions\":[]") != NULL);
+	dr_http_close(h);
+	dr_respond_close(r);
+	/* no response: 503 */
+	CHECK_EQ(dr_http_open(&h, "127.0.0.1:0", NULL, NULL, NULL, NULL, err, sizeof(err)), 0);
+	if (!h)
+		return;
+	CHECK_EQ(dr_http_start(h, err, sizeof(err)), 0);
+	check_error(dr_http_port(h), "/api/actions", 503, "not running");
+	dr_http_close(h);
+}
+
 static void test_bind_rules(void)
 {
 	struct dr_http *h;
@@ -253,6 +308,7 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/test_http.%d.db", tmp ? tmp : "/tmp", (int)getpid());
 	sb_build(path);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	RUN(test_actions);
 	RUN(test_bind_rules);
 	RUN(test_endpoints);
 	RUN(test_token);
