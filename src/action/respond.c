@@ -553,67 +553,71 @@ static void work(struct dr_respond *r, struct slot *s, const struct slot *w)
 	r->dirty = 1;
 }
 
+/* What a backend listed, gathered without the lock (listing may take a
+ * command's time) and compared with the table under it. */
 struct found_ctx {
-	struct dr_respond *r;
-	int cls;
-	uint8_t *seen;			/* per slot */
-	struct dr_action orphans[64];
-	unsigned norphans, more;
+	struct dr_action *a;
+	unsigned n, cap, more;
 };
 
 static void on_found(void *ctx, const struct dr_action *a, double ttl_left)
 {
 	struct found_ctx *f = ctx;
-	struct dr_respond *r = f->r;
 	(void)ttl_left;
-	for (unsigned i = 0; i < r->c.max_actions; i++) {
-		struct slot *s = &r->slots[i];
-		if (s->id && s->cls == f->cls && s->state != DR_ACTION_DRY &&
-		    dr_action_same(&s->action, a)) {
-			f->seen[i] = 1;
-			return;
-		}
-	}
-	if (f->norphans < sizeof(f->orphans) / sizeof(f->orphans[0]))
-		f->orphans[f->norphans++] = *a;
+	if (f->n < f->cap)
+		f->a[f->n++] = *a;
 	else
 		f->more++;
 }
 
 /* Compares one backend with the table: re-applies what is missing, lifts
- * orphans of ours. Called with the lock held; releases it around calls. */
+ * orphans of ours (entries no slot holds). Called with the lock held;
+ * releases it around the backend's calls. Only this thread applies, so
+ * what was listed is still there when it is compared. */
 static void reconcile(struct dr_respond *r, int cls)
 {
 	struct backend_slot *be = &r->be[cls];
 	char err[512] = "";
-	struct found_ctx f = {.r = r, .cls = cls};
 	if (!be->b)
 		return;
+	struct found_ctx f = {.cap = r->c.max_actions + 256};
+	uint8_t *seen = calloc(r->c.max_actions, 1);
 	pthread_mutex_unlock(&r->mu);
 	int rc = be->b->prepare ? be->b->prepare(be->state, err, sizeof(err)) : 0;
-	f.seen = calloc(r->c.max_actions, 1);
+	int listed = 0;
+	if (rc == 0 && be->b->list && (f.a = calloc(f.cap, sizeof(*f.a)))) {
+		listed = be->b->list(be->state, on_found, &f, err, sizeof(err)) == 0;
+		if (!listed)
+			rc = -2;
+	}
 	pthread_mutex_lock(&r->mu);
-	if (rc < 0 || !f.seen) {
-		be->ready = 0;
-		logf_(r, "respond: %s is not ready: %s", be->b->name, f.seen ? err : "out of memory");
-		free(f.seen);
-		return;
+	if (rc < 0 || !seen || (rc == 0 && be->b->list && !f.a)) {
+		be->ready = rc == -2;
+		logf_(r, "respond: %s: %s%s", be->b->name, rc == -2 ? "cannot list what it holds: " :
+		      rc < 0 ? "not ready: " : "", rc < 0 ? err : "out of memory");
+		goto out;
 	}
 	be->ready = 1;
-	if (rc == 1 || be->b->list) {
-		if (rc != 1 && be->b->list) {
-			/* listed under the lock: the table must not change meanwhile;
-			 * a backend's list is a local call (a netlink dump, a file) */
-			if (be->b->list(be->state, on_found, &f, err, sizeof(err)) < 0) {
-				logf_(r, "respond: cannot list what %s holds: %s", be->b->name, err);
-				free(f.seen);
-				return;
-			}
+	/* the entries no slot of this class holds are orphans, moved to the front */
+	unsigned orphans = 0;
+	for (unsigned k = 0; k < f.n; k++) {
+		unsigned i;
+		for (i = 0; i < r->c.max_actions; i++) {
+			struct slot *s = &r->slots[i];
+			if (s->id && s->cls == cls && s->state != DR_ACTION_DRY &&
+			    dr_action_same(&s->action, &f.a[k]))
+				break;
 		}
+		if (i < r->c.max_actions)
+			seen[i] = 1;
+		else
+			f.a[orphans++] = f.a[k];
+	}
+	if (rc == 1 || listed) {	/* else the backend cannot tell: the record rules */
 		unsigned again = 0;
 		for (unsigned i = 0; i < r->c.max_actions; i++) {
 			struct slot *s = &r->slots[i];
-			if (s->id && s->cls == cls && s->state == DR_ACTION_ACTIVE && !f.seen[i]) {
+			if (s->id && s->cls == cls && s->state == DR_ACTION_ACTIVE && !seen[i]) {
 				s->state = DR_ACTION_PENDING;
 				s->next_try = 0;
 				again++;
@@ -623,17 +627,20 @@ static void reconcile(struct dr_respond *r, int cls)
 			logf_(r, "respond: %u actions were missing from %s (flushed, expired or a "
 			      "restart of it); applying them again", again, be->b->name);
 	}
-	free(f.seen);
-	if (f.norphans || f.more)
+	if (orphans || f.more) {
 		logf_(r, "respond: %u entries in %s are not in the record: lifting them",
-		      f.norphans + f.more, be->b->name);
-	pthread_mutex_unlock(&r->mu);
-	for (unsigned i = 0; i < f.norphans; i++)
-		if (be->b->lift(be->state, &f.orphans[i], err, sizeof(err)) < 0)
-			logf_(r, "respond: cannot lift an orphan in %s: %s", be->b->name, err);
-	pthread_mutex_lock(&r->mu);
-	if (f.more)
-		r->next_reconcile = 0;	/* the rest next time */
+		      orphans + f.more, be->b->name);
+		pthread_mutex_unlock(&r->mu);
+		for (unsigned i = 0; i < orphans; i++)
+			if (be->b->lift(be->state, &f.a[i], err, sizeof(err)) < 0)
+				logf_(r, "respond: cannot lift an orphan in %s: %s", be->b->name, err);
+		pthread_mutex_lock(&r->mu);
+		if (f.more)
+			r->next_reconcile = 0;	/* the rest next time */
+	}
+out:
+	free(f.a);
+	free(seen);
 }
 
 static void *worker(void *arg)
