@@ -64,6 +64,14 @@ struct dr_action {
 
 int dr_action_same(const struct dr_action *a, const struct dr_action *b);
 
+/* A host address from its text ("192.0.2.7", "2001:db8::7"): 0, or -1
+ * (a leaves zeroed). */
+int dr_action_addr_parse(const char *text, struct dr_ev_addr *a);
+
+/* The address as text, as inet_ntop writes it from binary: 0, or -1 for
+ * none (buf then holds "-"). */
+int dr_action_addr_text(const struct dr_ev_addr *a, char *buf, size_t len);
+
 /* "drop-source 198.51.100.7 port 53", the action in a few words. */
 void dr_action_describe(const struct dr_action *a, char *buf, size_t len);
 

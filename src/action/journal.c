@@ -23,26 +23,14 @@ const char *const dr_action_state_names[] = {
 static json_t *addr_json(const struct dr_ev_addr *a)
 {
 	char t[INET6_ADDRSTRLEN];
-	if (!a->family || !inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->a, t, sizeof(t)))
-		return json_null();
-	return json_string(t);
+	return dr_action_addr_text(a, t, sizeof(t)) < 0 ? json_null() : json_string(t);
 }
 
+/* null: no address */
 static int addr_parse(json_t *v, struct dr_ev_addr *a)
 {
 	memset(a, 0, sizeof(*a));
-	if (!v || json_is_null(v))
-		return 0;
-	const char *t = json_string_value(v);
-	if (!t)
-		return -1;
-	if (inet_pton(AF_INET, t, a->a) == 1)
-		a->family = 4, a->prefix_len = 32;
-	else if (inet_pton(AF_INET6, t, a->a) == 1)
-		a->family = 6, a->prefix_len = 128;
-	else
-		return -1;
-	return 0;
+	return !v || json_is_null(v) ? 0 : dr_action_addr_parse(json_string_value(v), a);
 }
 
 json_t *dr_action_view_json(const struct dr_action_view *v)

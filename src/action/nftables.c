@@ -55,9 +55,7 @@ static const char *set_of(int kind, int v6, int to_anyone)
 
 static int ntop(const struct dr_ev_addr *a, char *buf, size_t len)
 {
-	if (a->family != 4 && a->family != 6)
-		return -1;
-	return inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->a, buf, (socklen_t)len) ? 0 : -1;
+	return dr_action_addr_text(a, buf, len);
 }
 
 /* "SET { ELEMENT[ timeout Ns] }" of an action; -1 when the kind is not ours. */
@@ -309,17 +307,7 @@ static int nft_lift(void *state, const struct dr_action *a, char *err, size_t er
 
 static int parse_addr(json_t *v, struct dr_ev_addr *a)
 {
-	const char *t = json_string_value(v);
-	memset(a, 0, sizeof(*a));
-	if (!t)
-		return -1;
-	if (inet_pton(AF_INET, t, a->a) == 1)
-		a->family = 4, a->prefix_len = 32;
-	else if (inet_pton(AF_INET6, t, a->a) == 1)
-		a->family = 6, a->prefix_len = 128;
-	else
-		return -1;
-	return 0;
+	return dr_action_addr_parse(json_string_value(v), a);
 }
 
 static int port_of(json_t *v, uint16_t *out)

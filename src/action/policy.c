@@ -53,17 +53,32 @@ int dr_action_same(const struct dr_action *a, const struct dr_action *b)
 	       a->length == b->length && a->rate == b->rate && !strcmp(a->zone, b->zone);
 }
 
-static void addr_text(const struct dr_ev_addr *a, char *buf, size_t len)
+int dr_action_addr_parse(const char *text, struct dr_ev_addr *a)
 {
-	if (!a->family || !inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->a, buf, (socklen_t)len))
-		snprintf(buf, len, "-");
+	memset(a, 0, sizeof(*a));
+	if (text && inet_pton(AF_INET, text, a->a) == 1)
+		a->family = 4, a->prefix_len = 32;
+	else if (text && inet_pton(AF_INET6, text, a->a) == 1)
+		a->family = 6, a->prefix_len = 128;
+	else
+		return (memset(a, 0, sizeof(*a)), -1);
+	return 0;
+}
+
+int dr_action_addr_text(const struct dr_ev_addr *a, char *buf, size_t len)
+{
+	if ((a->family == 4 || a->family == 6) &&
+	    inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->a, buf, (socklen_t)len))
+		return 0;
+	snprintf(buf, len, "-");
+	return -1;
 }
 
 void dr_action_describe(const struct dr_action *a, char *buf, size_t len)
 {
 	char x[INET6_ADDRSTRLEN], y[INET6_ADDRSTRLEN];
-	addr_text(&a->addr, x, sizeof(x));
-	addr_text(&a->addr2, y, sizeof(y));
+	dr_action_addr_text(&a->addr, x, sizeof(x));
+	dr_action_addr_text(&a->addr2, y, sizeof(y));
 	const char *k = a->kind < DR_ACT_KINDS ? dr_action_kind_names[a->kind] : "?";
 	switch (a->kind) {
 	case DR_ACT_DROP_SOURCE:

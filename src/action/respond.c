@@ -360,6 +360,25 @@ void dr_respond_event(void *ctx, enum dr_alert_event event, const struct dr_aler
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* Due: a dry-run plan ends (said, and freed), a real one goes to the
+ * worker to be lifted. */
+static void start_lift(struct dr_respond *r, struct slot *s)
+{
+	if (s->state == DR_ACTION_DRY) {
+		char what[256], cmd[DR_ACTION_TEXT];
+		dr_action_describe(&s->action, what, sizeof(what));
+		command_of(r, s, 1, cmd, sizeof(cmd));
+		logf_(r, "respond: dry-run: action %llu ends: %s: would run: %s",
+		      (unsigned long long)s->id, what, cmd);
+		free_slot_now(r, s);
+		return;
+	}
+	s->state = DR_ACTION_LIFTING;
+	s->next_try = 0;
+	s->tries = 0;
+	r->dirty = 1;
+}
+
 void dr_respond_tick(struct dr_respond *r, double now)
 {
 	pthread_mutex_lock(&r->mu);
@@ -367,19 +386,8 @@ void dr_respond_tick(struct dr_respond *r, double now)
 		struct slot *s = &r->slots[i];
 		if (!s->id || s->holders || !s->lift_at || s->lift_at > now)
 			continue;
-		if (s->state == DR_ACTION_DRY) {
-			char what[256], cmd[DR_ACTION_TEXT];
-			dr_action_describe(&s->action, what, sizeof(what));
-			command_of(r, s, 1, cmd, sizeof(cmd));
-			logf_(r, "respond: dry-run: action %llu ends: %s: would run: %s",
-			      (unsigned long long)s->id, what, cmd);
-			free_slot_now(r, s);
-		} else if (s->state != DR_ACTION_LIFTING) {
-			s->state = DR_ACTION_LIFTING;
-			s->next_try = 0;
-			s->tries = 0;
-			r->dirty = 1;
-		}
+		if (s->state != DR_ACTION_LIFTING)
+			start_lift(r, s);
 	}
 	pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
@@ -395,14 +403,7 @@ int dr_respond_lift(struct dr_respond *r, uint64_t id)
 		logf_(r, "respond: action %llu lifted by hand: %s", (unsigned long long)id, what);
 		s->holders = 0;
 		s->lift_at = dr_wall_now();
-		if (s->state == DR_ACTION_DRY) {
-			free_slot_now(r, s);
-		} else {
-			s->state = DR_ACTION_LIFTING;
-			s->next_try = 0;
-			s->tries = 0;
-		}
-		r->dirty = 1;
+		start_lift(r, s);
 		pthread_cond_signal(&r->cv);
 	}
 	pthread_mutex_unlock(&r->mu);
