@@ -5,6 +5,8 @@
 
 const struct dr_backend *const dr_backends[] = {
 	&dr_backend_nftables,
+	&dr_backend_exabgp,
+	&dr_backend_gobgp,
 	NULL,
 };
 

@@ -20,6 +20,7 @@ extern const struct dr_command dr_cmd_alerts;
 extern const struct dr_command dr_cmd_run;
 extern const struct dr_command dr_cmd_check_config;
 extern const struct dr_command dr_cmd_actions;
+extern const struct dr_command dr_cmd_exabgp_bridge;
 
 /* Exit statuses. */
 enum { DR_EXIT_OK = 0, DR_EXIT_FAIL = 1, DR_EXIT_USAGE = 2 };

@@ -18,6 +18,7 @@ static const struct dr_command *const commands[] = {
 	&dr_cmd_top,
 	&dr_cmd_alerts,
 	&dr_cmd_actions,
+	&dr_cmd_exabgp_bridge,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
