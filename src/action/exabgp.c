@@ -69,24 +69,32 @@ static unsigned prefix_len(const struct dr_ev_addr *a)
 	return a->prefix_len && a->prefix_len <= max ? a->prefix_len : max;
 }
 
-/* The next hop of a family: the setting when it is an address of that
- * family, else "self" (ExaBGP's own address on the session). The setting
- * was checked by open() or is checked here for render(). */
+/* The next hop of a family: the setting's address of that family (it is
+ * "self", an address, or an IPv4 and an IPv6 address with a comma between),
+ * else "self", ExaBGP's own address on the session. -1 when the setting is
+ * none of those. */
 static int next_hop_of(const struct dr_respond_config *c, int family, char *buf, size_t len)
 {
+	char word[INET6_ADDRSTRLEN + 1];
 	uint8_t bin[16];
-	if (!c->next_hop[0] || !strcmp(c->next_hop, "self")) {
-		snprintf(buf, len, "self");
-		return 0;
+	int seen[2] = {0, 0};
+	snprintf(buf, len, "self");
+	for (const char *p = c->next_hop; *p;) {
+		size_t n = strcspn(p, ",");
+		if (!n || n >= sizeof(word))
+			return -1;
+		memcpy(word, p, n);
+		word[n] = 0;
+		p += n + (p[n] == ',');
+		if (!strcmp(word, "self"))
+			continue;
+		int af = strchr(word, ':') ? AF_INET6 : AF_INET, fam = af == AF_INET ? 4 : 6;
+		if (inet_pton(af, word, bin) != 1 || seen[fam == 6]++)
+			return -1;
+		if (fam == family && !inet_ntop(af, bin, buf, (socklen_t)len))
+			return -1;
 	}
-	int af = strchr(c->next_hop, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(af, c->next_hop, bin) != 1)
-		return -1;
-	if ((af == AF_INET ? 4 : 6) != family) {
-		snprintf(buf, len, "self");
-		return 0;
-	}
-	return inet_ntop(af, bin, buf, (socklen_t)len) ? 0 : -1;
+	return 0;
 }
 
 /* The command lines of an action, one per element of out (at most 2).
@@ -202,7 +210,8 @@ static int exabgp_open(void **state, const struct dr_respond_config *c, char *er
 		return -1;
 	}
 	if (next_hop_of(c, 4, nh, sizeof(nh)) < 0) {
-		snprintf(err, errlen, "respond.next_hop: give self or an IPv4 or IPv6 address");
+		snprintf(err, errlen, "respond.next_hop: give self, an address, or an IPv4 and an IPv6 "
+			 "address with a comma between (10.1.0.1,2001:db8:1::1)");
 		return -1;
 	}
 	x = calloc(1, sizeof(*x));

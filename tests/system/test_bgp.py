@@ -409,11 +409,14 @@ def test_exabgp_gobgp_route_server():
         work = tempfile.mkdtemp(prefix="exa-rs-", dir=TMP)
         sock = os.path.join(work, "exabgp.sock")
         rs = GoBGP(net.r, work, 65000, "10.1.0.2", "10.1.0.1", 65001)
-        drv = Driver(DRIVER, net.s, "exabgp", "exabgp_socket=" + sock, *SETTINGS)
-        exa = None
+        # ExaBGP first: its bridge waits for the service's socket
+        exa = ExaBGP(net, work, BIN, sock)
+        drv = None
         try:
-            exa = ExaBGP(net, work, BIN, sock)
             wait_for("gobgpd session with ExaBGP", rs.established)
+            wait_for("a bridge process", exa.bridges)
+            assert not os.path.exists(sock)
+            drv = Driver(DRIVER, net.s, "exabgp", "exabgp_socket=" + sock, *SETTINGS)
             wait_for("bridge", lambda: drv.op("prepare")[0] == "ok")
             drv.ok("apply blackhole 198.51.100.7")
             drv.ok("apply flowspec 198.51.100.8 512")
@@ -423,7 +426,7 @@ def test_exabgp_gobgp_route_server():
 
             def flows():
                 out = rs.cli("global", "rib", "-a", "ipv4-flowspec")
-                return all(w in out for w in want_flow) and "discard" in out
+                return all(w in out for w in want_flow) and out.count("discard") >= 2
 
             def blackhole():
                 out = rs.cli("global", "rib", "-a", "ipv4")
@@ -431,6 +434,19 @@ def test_exabgp_gobgp_route_server():
 
             wait_for("flowspec rules in gobgpd", flows)
             wait_for("blackhole route in gobgpd", blackhole)
+
+            # the service restarts: ExaBGP keeps its routes, the bridge joins
+            # the new socket, whose backend lists nothing, so the worker
+            # applies its records again
+            drv.close()
+            drv = Driver(DRIVER, net.s, "exabgp", "exabgp_socket=" + sock, *SETTINGS)
+            wait_for("bridge after the service's restart",
+                     lambda: drv.op("prepare")[0] == "ok")
+            assert drv.listed() == []
+            assert flows() and blackhole()
+            drv.ok("apply blackhole 198.51.100.7")
+            drv.ok("apply flowspec 198.51.100.8 512")
+
             drv.ok("lift blackhole 198.51.100.7")
             drv.ok("lift flowspec 198.51.100.8 512")
             wait_for("flowspec withdrawn",
@@ -438,9 +454,9 @@ def test_exabgp_gobgp_route_server():
             wait_for("blackhole withdrawn",
                      lambda: "198.51.100.7" not in rs.cli("global", "rib", "-a", "ipv4"))
         finally:
-            drv.close()
-            if exa:
-                exa.stop()
+            if drv:
+                drv.close()
+            exa.stop()
             rs.stop()
 
 

@@ -84,6 +84,18 @@ static void test_exabgp_render(void)
 	snprintf(c.next_hop, sizeof(c.next_hop), "2001:db8:1::1");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "2001:db8::7", 0, 1),
 		  "withdraw route 2001:db8::7/128 next-hop 2001:db8:1::1\n");
+	/* one of each family */
+	snprintf(c.next_hop, sizeof(c.next_hop), "10.1.0.1,2001:db8:1::1");
+	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 1),
+		  "withdraw route 198.51.100.7/32 next-hop 10.1.0.1\n");
+	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "2001:db8::7", 0, 1),
+		  "withdraw route 2001:db8::7/128 next-hop 2001:db8:1::1\n");
+	snprintf(c.next_hop, sizeof(c.next_hop), "10.1.0.1,10.1.0.2");
+	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 0), "(refused)");
+	void *st = NULL;
+	char err[256];
+	snprintf(c.exabgp_socket, sizeof(c.exabgp_socket), "/nonexistent/exabgp.sock");
+	CHECK(b->open(&st, &c, err, sizeof(err)) < 0 && strstr(err, "respond.next_hop: ") == err);
 	/* the firewall's kinds, a bad next hop, no address: refused */
 	CHECK_STR(render(b, &c, DR_ACT_DROP_SOURCE, "198.51.100.7", 0, 0), "(refused)");
 	snprintf(c.next_hop, sizeof(c.next_hop), "10.1.0.300");
@@ -127,6 +139,10 @@ static void test_gobgp_render(void)
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 0),
 		  "'/opt/go bgp/gobgp' -u ::1 -p 50052 global rib add -a ipv4 198.51.100.7/32 "
 		  "community 65535:666\n");
+	snprintf(c.next_hop, sizeof(c.next_hop), "self,10.1.0.1");
+	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 0),
+		  "'/opt/go bgp/gobgp' -u ::1 -p 50052 global rib add -a ipv4 198.51.100.7/32 "
+		  "nexthop 10.1.0.1 community 65535:666\n");
 	CHECK_STR(render(b, &c, DR_ACT_RATE_LIMIT, "198.51.100.7", 0, 0), "(refused)");
 	snprintf(c.gobgp_api, sizeof(c.gobgp_api), "localhost");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 0), "(refused)");
