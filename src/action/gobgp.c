@@ -256,8 +256,10 @@ static int run(char *const argv[], char **out, char *err, size_t errlen)
 		snprintf(err, errlen, "gobgp: %s", buf ? strerror(errno) : "out of memory");
 		goto out;
 	}
-	if (posix_spawn_file_actions_init(&fa) != 0)
+	if (posix_spawn_file_actions_init(&fa) != 0) {
+		snprintf(err, errlen, "gobgp: out of memory");
 		goto out;
+	}
 	fa_ok = 1;
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);

@@ -434,6 +434,13 @@ def test_exabgp_gobgp_route_server():
 
             wait_for("flowspec rules in gobgpd", flows)
             wait_for("blackhole route in gobgpd", blackhole)
+            # the route server's RIB holds them as learnt from a peer: not
+            # a gobgp backend's own, so its list() leaves them alone
+            seen = Driver(DRIVER, net.r, "gobgp", "gobgp_api=" + GoBGP.API)
+            try:
+                assert seen.listed() == [], seen.listed()
+            finally:
+                seen.close()
 
             # the service restarts: ExaBGP keeps its routes, the bridge joins
             # the new socket, whose backend lists nothing, so the worker
