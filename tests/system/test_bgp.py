@@ -277,7 +277,8 @@ class Driver:
 
     def close(self):
         self.p.stdin.close()
-        self.p.wait(timeout=TIMEOUT)
+        rc = self.p.wait(timeout=TIMEOUT)
+        assert rc == 0, "bgp_driver: exit %d: %s" % (rc, self.p.stderr.read())
 
 
 ACTIONS = ["blackhole 198.51.100.7", "blackhole 2001:db8::7", "flowspec 198.51.100.8 512",
