@@ -10,12 +10,15 @@
  *
  * Restarts. A new connection means a new bridge, and ExaBGP may have
  * restarted with it and lost every route (a stopped ExaBGP takes its BGP
- * session, hence its routes, down with it). The backend keeps the set of
- * actions it applied and, when a new bridge connects, announces them all
- * again before anything else (announcing a route ExaBGP still holds is
- * harmless). list() reports that set: after dnsradar itself restarts it
- * is empty, so the worker re-applies every action of its records, which
- * also covers an ExaBGP that restarted while dnsradar was down. */
+ * session, hence its routes, down with it). The backend keeps the actions
+ * it applied over the current connection. prepare() (the worker's, before
+ * work and at every reconciliation) that finds a new bridge forgets them
+ * and returns 1, and the worker applies again everything in force; an
+ * apply or lift that finds one first announces them all again itself, so
+ * nothing waits for the next reconciliation. Announcing a route ExaBGP
+ * still holds (its bridge died, ExaBGP did not) is harmless. list()
+ * reports those actions: after dnsradar itself restarts there are none,
+ * so the worker applies every action of its records again. */
 #define _GNU_SOURCE	/* accept4 */
 #include "action/backend.h"
 
@@ -37,23 +40,16 @@
 #define EXA_TIMEOUT 5.0		/* seconds to wait for ExaBGP's reply */
 #define EXA_LINE 512		/* octets of one command */
 
-/* What an announcement is made of: the key of the set kept for re-announcing. */
-struct exa_route {
-	uint8_t kind;
-	struct dr_ev_addr addr;
-	uint16_t length;
-};
-
 struct exabgp {
 	int listen_fd;
 	int conn_fd;		/* the bridge, -1 none */
-	int replay;		/* 1: a new bridge came; announce every route again */
+	int fresh;		/* 1: a new bridge came, not yet told */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const struct dr_respond_config *c;
 	char inbuf[4096];	/* ExaBGP's reply, up to its newline */
 	size_t inlen;
-	struct exa_route *routes;
-	unsigned nroutes;
+	struct dr_action *routes;	/* applied over this connection, as applied */
+	unsigned nroutes, cap;
 };
 
 static int addr_text(const struct dr_ev_addr *a, char *buf, size_t len)
@@ -217,7 +213,10 @@ static int exabgp_open(void **state, const struct dr_respond_config *c, char *er
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		goto nomem;
-	x->routes = calloc(DR_ACTIONS_CAP, sizeof(*x->routes));
+	/* as many as may be in force; more are applied but not kept, so the
+	 * next reconciliation, not finding them, applies them again */
+	x->cap = c->max_actions ? c->max_actions : DR_ACTIONS_CAP;
+	x->routes = calloc(x->cap, sizeof(*x->routes));
 	if (!x->routes)
 		goto nomem;
 	x->listen_fd = x->conn_fd = -1;
@@ -265,7 +264,7 @@ static void accept_bridge(struct exabgp *x)
 			return;
 		drop_bridge(x);
 		x->conn_fd = fd;
-		x->replay = 1;
+		x->fresh = 1;
 	}
 }
 
@@ -396,19 +395,10 @@ static int send_action(struct exabgp *x, const struct dr_action *a, int lift, ch
 	return 0;
 }
 
-static struct dr_action route_action(const struct exa_route *r)
-{
-	struct dr_action a;
-	memset(&a, 0, sizeof(a));
-	a.kind = r->kind;
-	a.addr = r->addr;
-	a.length = r->length;
-	return a;
-}
-
-/* A bridge to talk to, and every route announced again when it is new.
- * 0, or -1 with why. */
-static int ready(struct exabgp *x, char *err, size_t errlen)
+/* A bridge to talk to. A new one: from prepare(), the actions are
+ * forgotten and 1 returned (the worker applies them again); from apply or
+ * lift, announced again here. 0, 1, or -1 with why. */
+static int ready(struct exabgp *x, int from_prepare, char *err, size_t errlen)
 {
 	accept_bridge(x);
 	/* one that came and went (a bridge of a stopped ExaBGP, a probe) is none */
@@ -419,33 +409,31 @@ static int ready(struct exabgp *x, char *err, size_t errlen)
 			 "in exabgp.conf's process?", x->path, x->path);
 		return -1;
 	}
-	if (!x->replay)
+	if (!x->fresh)
 		return 0;
-	for (unsigned i = 0; i < x->nroutes; i++) {
-		struct dr_action a = route_action(&x->routes[i]);
-		if (send_action(x, &a, 0, err, errlen) < 0)
-			return -1;	/* replay stays due: the next call starts over */
+	if (from_prepare) {
+		x->nroutes = 0;
+		x->fresh = 0;
+		return 1;
 	}
-	x->replay = 0;
+	for (unsigned i = 0; i < x->nroutes; i++)
+		if (send_action(x, &x->routes[i], 0, err, errlen) < 0)
+			return -1;	/* still fresh: the next call starts over */
+	x->fresh = 0;
 	return 0;
 }
 
 static int find_route(const struct exabgp *x, const struct dr_action *a)
 {
-	for (unsigned i = 0; i < x->nroutes; i++) {
-		const struct exa_route *r = &x->routes[i];
-		if (r->kind == a->kind && r->addr.family == a->addr.family &&
-		    prefix_len(&r->addr) == prefix_len(&a->addr) &&
-		    !memcmp(r->addr.a, a->addr.a, a->addr.family == 4 ? 4 : 16) &&
-		    (a->kind != DR_ACT_FLOWSPEC || r->length == a->length))
+	for (unsigned i = 0; i < x->nroutes; i++)
+		if (dr_action_same(&x->routes[i], a))
 			return (int)i;
-	}
 	return -1;
 }
 
 static int exabgp_prepare(void *state, char *err, size_t errlen)
 {
-	return ready(state, err, errlen);
+	return ready(state, 1, err, errlen);
 }
 
 static int exabgp_apply(void *state, const struct dr_action *a, double ttl, char *err,
@@ -453,21 +441,17 @@ static int exabgp_apply(void *state, const struct dr_action *a, double ttl, char
 {
 	struct exabgp *x = state;
 	(void)ttl;
-	if (ready(x, err, errlen) < 0 || send_action(x, a, 0, err, errlen) < 0)
+	if (ready(x, 0, err, errlen) < 0 || send_action(x, a, 0, err, errlen) < 0)
 		return -1;
-	if (find_route(x, a) < 0 && x->nroutes < DR_ACTIONS_CAP) {
-		struct exa_route *r = &x->routes[x->nroutes++];
-		r->kind = a->kind;
-		r->addr = a->addr;
-		r->length = a->length;
-	}
+	if (find_route(x, a) < 0 && x->nroutes < x->cap)
+		x->routes[x->nroutes++] = *a;
 	return 0;
 }
 
 static int exabgp_lift(void *state, const struct dr_action *a, char *err, size_t errlen)
 {
 	struct exabgp *x = state;
-	if (ready(x, err, errlen) < 0 || send_action(x, a, 1, err, errlen) < 0)
+	if (ready(x, 0, err, errlen) < 0 || send_action(x, a, 1, err, errlen) < 0)
 		return -1;
 	int i = find_route(x, a);
 	if (i >= 0)
@@ -475,17 +459,16 @@ static int exabgp_lift(void *state, const struct dr_action *a, char *err, size_t
 	return 0;
 }
 
+/* What was applied over this connection; a local call (the worker holds
+ * its lock). */
 static int exabgp_list(void *state, dr_backend_found_fn found, void *ctx, char *err,
 		       size_t errlen)
 {
 	struct exabgp *x = state;
 	(void)err;
 	(void)errlen;
-	accept_bridge(x);
-	for (unsigned i = 0; i < x->nroutes; i++) {
-		struct dr_action a = route_action(&x->routes[i]);
-		found(ctx, &a, x->c->ttl);	/* a route has no lifetime of its own */
-	}
+	for (unsigned i = 0; i < x->nroutes; i++)
+		found(ctx, &x->routes[i], x->c->ttl);	/* a route has no lifetime of its own */
 	return 0;
 }
 

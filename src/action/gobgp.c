@@ -1,7 +1,12 @@
 /* The GoBGP backend: RTBH routes with the blackhole community and Flowspec
  * (RFC 8955, RFC 8956) discard rules in gobgpd's global RIB, through the
  * gobgp command (run without a shell, under a timeout), and what of ours
- * is there read back from its JSON for reconciliation. */
+ * is there read back from its JSON for reconciliation.
+ *
+ * Reading the RIB runs gobgp four times, which may take seconds when
+ * gobgpd does not answer; the worker calls list() holding its lock, so
+ * the RIB is read by prepare() (called just before, without the lock) and
+ * list() reports what that read found. */
 #define _GNU_SOURCE	/* memmem, pipe2 */
 #include "action/backend.h"
 
@@ -26,10 +31,21 @@ extern char **environ;
 #define GOBGP_TIMEOUT 5.0	/* seconds a gobgp command may run */
 #define GOBGP_ARGS 40		/* words of one command */
 #define GOBGP_OUT_MAX (16u << 20)	/* octets of one command's output */
+#define GOBGP_FOUND_MAX (2 * DR_ACTIONS_CAP)	/* rules of ours one read keeps */
+
+/* A route or rule of ours in gobgpd's RIB. */
+struct gobgp_found {
+	uint8_t kind;
+	uint8_t rule;		/* Flowspec: 1 the UDP rule, 2 the fragment rule */
+	uint16_t length;
+	struct dr_ev_addr addr;
+};
 
 struct gobgp {
 	const struct dr_respond_config *c;
 	char host[64], port[8];
+	struct gobgp_found *found;	/* the last read of the RIB (GOBGP_FOUND_MAX) */
+	unsigned nfound;
 };
 
 /* One command's words, and the text they point into. */
@@ -403,7 +419,10 @@ static int gobgp_open(void **state, const struct dr_respond_config *c, char *err
 		}
 	}
 	g = calloc(1, sizeof(*g));
-	if (!g) {
+	if (g)
+		g->found = calloc(GOBGP_FOUND_MAX, sizeof(*g->found));
+	if (!g || !g->found) {
+		free(g);
 		snprintf(err, errlen, "gobgp: out of memory");
 		return -1;
 	}
@@ -412,16 +431,6 @@ static int gobgp_open(void **state, const struct dr_respond_config *c, char *err
 	memcpy(g->port, port, sizeof(port));
 	*state = g;
 	return 0;
-}
-
-/* gobgpd answers: the RIB it keeps needs nothing created. */
-static int gobgp_prepare(void *state, char *err, size_t errlen)
-{
-	struct gobgp *g = state;
-	struct argv_buf b;
-	base_args(&b, g->c, g->host, g->port);
-	arg(&b, "global");
-	return run_ok(&b, err, errlen);
 }
 
 static int each(struct gobgp *g, const struct dr_action *a, int lift, char *err, size_t errlen)
@@ -620,58 +629,49 @@ static int our_flow(const char *key, struct dr_ev_addr *a, unsigned *length)
 	return 0;
 }
 
-/* What list() found in one family's answer. */
-struct found_set {
-	struct dr_action *udp, *frag;	/* Flowspec: the UDP rules, the fragment rules */
-	unsigned nudp, nfrag;
-};
-
 static int same_dst(const struct dr_ev_addr *x, const struct dr_ev_addr *y)
 {
 	return x->family == y->family && x->prefix_len == y->prefix_len &&
 	       !memcmp(x->a, y->a, x->family == 4 ? 4 : 16);
 }
 
-/* One route of the answer: its key and its array of paths [v, end). */
+/* One route of the answer: its key and its array of paths [v, end); kept
+ * in g->found when it is ours. */
 static void one_route(struct gobgp *g, int flow, const char *key, const char *v, const char *end,
-		      const char *community, struct found_set *fs, dr_backend_found_fn found,
-		      void *ctx)
+		      const char *community)
 {
-	struct dr_action act;
-	memset(&act, 0, sizeof(act));
+	struct gobgp_found f;
+	unsigned length = 0;
+	memset(&f, 0, sizeof(f));
+	if (g->nfound >= GOBGP_FOUND_MAX)
+		return;	/* the rest on a later read, once these are lifted */
 	if (!flow) {
-		if (parse_prefix(key, &act.addr) < 0 ||
-		    act.addr.prefix_len != (act.addr.family == 4 ? 32 : 128))
+		if (parse_prefix(key, &f.addr) < 0 ||
+		    f.addr.prefix_len != (f.addr.family == 4 ? 32 : 128))
 			return;
 		/* the community as a whole element of the list */
 		char n1[56], n2[56], n3[56];
 		snprintf(n1, sizeof(n1), "[%s]", community);
 		snprintf(n2, sizeof(n2), "[%s,", community);
 		snprintf(n3, sizeof(n3), ",%s]", community);
-		if (local_path_with(v, end, n1) || local_path_with(v, end, n2) ||
-		    local_path_with(v, end, n3)) {
-			act.kind = DR_ACT_BLACKHOLE;
-			found(ctx, &act, g->c->ttl);
-		}
-		return;
+		if (!local_path_with(v, end, n1) && !local_path_with(v, end, n2) &&
+		    !local_path_with(v, end, n3))
+			return;
+		f.kind = DR_ACT_BLACKHOLE;
+	} else {
+		int shape = our_flow(key, &f.addr, &length);
+		/* discard is a traffic-rate of 0 */
+		if (!shape || !local_path_with(v, end, "\"rate\":0"))
+			return;
+		f.kind = DR_ACT_FLOWSPEC;
+		f.rule = (uint8_t)shape;
+		f.length = (uint16_t)length;
 	}
-	unsigned length = 0;
-	int shape = our_flow(key, &act.addr, &length);
-	/* discard is a traffic-rate of 0 */
-	if (!shape || !local_path_with(v, end, "\"rate\":0") || fs->nudp >= DR_ACTIONS_CAP ||
-	    fs->nfrag >= DR_ACTIONS_CAP)
-		return;
-	act.kind = DR_ACT_FLOWSPEC;
-	act.length = (uint16_t)length;
-	if (shape == 1)
-		fs->udp[fs->nudp++] = act;
-	else
-		fs->frag[fs->nfrag++] = act;
+	g->found[g->nfound++] = f;
 }
 
 /* A family's answer: {"ROUTE": [PATH, ...], ...}. 0, or -1 when it is not that. */
-static int parse_rib(struct gobgp *g, int flow, const char *out, const char *community,
-		     struct found_set *fs, dr_backend_found_fn found, void *ctx)
+static int parse_rib(struct gobgp *g, int flow, const char *out, const char *community)
 {
 	struct json_cur j = {out, out + strlen(out), 0};
 	skip_ws(&j);
@@ -693,7 +693,7 @@ static int parse_rib(struct gobgp *g, int flow, const char *out, const char *com
 		skip_value(&j);
 		if (j.err)
 			return -1;
-		one_route(g, flow, key, v, j.p, community, fs, found, ctx);
+		one_route(g, flow, key, v, j.p, community);
 		skip_ws(&j);
 		if (j.p < j.end && *j.p == ',') {
 			j.p++;
@@ -703,68 +703,80 @@ static int parse_rib(struct gobgp *g, int flow, const char *out, const char *com
 	return j.err || j.p >= j.end ? -1 : 0;
 }
 
-static int gobgp_list(void *state, dr_backend_found_fn found, void *ctx, char *err,
-		      size_t errlen)
+/* Reads what of ours gobgpd holds into g->found; it answering is what
+ * prepare() needs to know. 0, or -1 with why (g->found then empty). */
+static int gobgp_prepare(void *state, char *err, size_t errlen)
 {
 	struct gobgp *g = state;
 	static const char *const families[] = {"ipv4", "ipv6", "ipv4-flowspec", "ipv6-flowspec"};
-	struct found_set fs = {0};
 	unsigned hi, lo;
 	char community[24];
-	int rc = -1;
+	g->nfound = 0;
 	if (sscanf(g->c->community[0] ? g->c->community : "65535:666", "%u:%u", &hi, &lo) != 2) {
 		snprintf(err, errlen, "respond.community: give ASN:VALUE");
 		return -1;
 	}
 	/* gobgpd's JSON writes a community as one 32-bit number */
 	snprintf(community, sizeof(community), "%lu", (unsigned long)hi << 16 | lo);
-	fs.udp = calloc(DR_ACTIONS_CAP, sizeof(*fs.udp));
-	fs.frag = calloc(DR_ACTIONS_CAP, sizeof(*fs.frag));
-	if (!fs.udp || !fs.frag) {
-		snprintf(err, errlen, "gobgp: out of memory");
-		goto out;
-	}
 	for (unsigned f = 0; f < 4; f++) {
 		struct argv_buf b;
 		char *text = NULL, line[256];
 		base_args(&b, g->c, g->host, g->port);
 		arg(&b, "-j"); arg(&b, "global"); arg(&b, "rib"); arg(&b, "-a"); arg(&b, families[f]);
 		int st = run(b.argv, &text, err, errlen);
-		if (st < 0)
-			goto out;
-		if (st != 0 || parse_rib(g, f >= 2, text, community, &fs, found, ctx) < 0) {
+		if (st < 0) {
+			g->nfound = 0;
+			return -1;
+		}
+		if (st != 0 || parse_rib(g, f >= 2, text, community) < 0) {
 			first_line(text, line, sizeof(line));
 			snprintf(err, errlen, "gobgp -j global rib -a %s: %s: %s", families[f],
-				 st ? "failed" : "not the JSON expected", line);
+				 st ? "failed (is gobgpd up?)" : "not the JSON expected", line);
 			free(text);
-			goto out;
+			g->nfound = 0;
+			return -1;
 		}
 		free(text);
 	}
-	/* A Flowspec action is two rules; a fragment rule alone (the UDP rule's
-	 * lift went through, the fragment's did not) is reported with the
-	 * policy's length, so that lifting it lifts what is left. */
-	for (unsigned i = 0; i < fs.nudp; i++)
-		found(ctx, &fs.udp[i], g->c->ttl);
-	for (unsigned i = 0; i < fs.nfrag; i++) {
-		unsigned k = 0;
-		while (k < fs.nudp && !same_dst(&fs.udp[k].addr, &fs.frag[i].addr))
-			k++;
-		if (k == fs.nudp) {
-			fs.frag[i].length = (uint16_t)g->c->policy.length;
-			found(ctx, &fs.frag[i], g->c->ttl);
+	return 0;
+}
+
+/* What prepare() found. A Flowspec action is two rules; a fragment rule
+ * alone (the UDP rule's lift went through, the fragment's did not) is
+ * reported with the policy's length, so that lifting it lifts what is
+ * left. */
+static int gobgp_list(void *state, dr_backend_found_fn found, void *ctx, char *err,
+		      size_t errlen)
+{
+	struct gobgp *g = state;
+	(void)err;
+	(void)errlen;
+	for (unsigned i = 0; i < g->nfound; i++) {
+		const struct gobgp_found *f = &g->found[i];
+		struct dr_action a;
+		if (f->rule == 2) {
+			unsigned k = 0;
+			while (k < g->nfound && !(g->found[k].rule == 1 &&
+						  same_dst(&g->found[k].addr, &f->addr)))
+				k++;
+			if (k < g->nfound)
+				continue;	/* goes with its UDP rule */
 		}
+		memset(&a, 0, sizeof(a));
+		a.kind = f->kind;
+		a.addr = f->addr;
+		a.length = f->rule == 2 ? (uint16_t)g->c->policy.length : f->length;
+		found(ctx, &a, g->c->ttl);	/* a route has no lifetime of its own */
 	}
-	rc = 0;
-out:
-	free(fs.udp);
-	free(fs.frag);
-	return rc;
+	return 0;
 }
 
 static void gobgp_close(void *state)
 {
-	free(state);
+	struct gobgp *g = state;
+	if (g)
+		free(g->found);
+	free(g);
 }
 
 const struct dr_backend dr_backend_gobgp = {

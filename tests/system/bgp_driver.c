@@ -7,8 +7,10 @@
  *   render apply|lift KIND ADDR [LENGTH] -> the command lines, then "end"
  *   list                            -> "found KIND ADDR/LEN LENGTH" lines, then "end"
  *
- * usage: bgp_driver exabgp|gobgp [KEY=VALUE...]   (keys of respond.*: exabgp_socket,
- *        gobgp_api, gobgp_cli, next_hop, community, length) */
+ * prepare answers "ok empty" when the backend says it holds nothing (1).
+ *
+ * usage: bgp_driver exabgp|gobgp [KEY=VALUE...]   (the service's respond.*
+ *        settings: exabgp_socket, gobgp_api, next_hop, community, length...) */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,45 +18,6 @@
 
 #include "action/backend.h"
 #include "action/respond.h"
-
-/* respond.*'s defaults for what the BGP backends read (settings.c's own
- * come with the whole backend table, firewall backends included). */
-static void defaults(struct dr_respond_config *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->ttl = 3600;
-	c->policy.length = 512;
-	snprintf(c->exabgp_socket, sizeof(c->exabgp_socket), "/run/dnsradar/exabgp.sock");
-	snprintf(c->gobgp_api, sizeof(c->gobgp_api), "127.0.0.1:50051");
-	snprintf(c->gobgp_cli, sizeof(c->gobgp_cli), "gobgp");
-	snprintf(c->next_hop, sizeof(c->next_hop), "self");
-	snprintf(c->community, sizeof(c->community), "65535:666");
-}
-
-static int setting(struct dr_respond_config *c, const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	if (!eq)
-		return -1;
-	size_t klen = (size_t)(eq - kv);
-	const char *v = eq + 1;
-#define TEXT(name)                                                                 \
-	if (klen == strlen(#name) && !strncmp(kv, #name, klen)) {                  \
-		snprintf(c->name, sizeof(c->name), "%s", v);                       \
-		return 0;                                                          \
-	}
-	TEXT(exabgp_socket)
-	TEXT(gobgp_api)
-	TEXT(gobgp_cli)
-	TEXT(next_hop)
-	TEXT(community)
-#undef TEXT
-	if (klen == 6 && !strncmp(kv, "length", 6)) {
-		c->policy.length = (unsigned)atoi(v);
-		return 0;
-	}
-	return -1;
-}
 
 /* "KIND ADDR [LENGTH]" into a; 0 or -1. */
 static int action_of(char *words, struct dr_action *a)
@@ -109,12 +72,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bgp_driver: no backend %s\n", argv[1]);
 		return 2;
 	}
-	defaults(&c);
-	for (int i = 2; i < argc; i++)
-		if (setting(&c, argv[i]) < 0) {
-			fprintf(stderr, "bgp_driver: bad setting %s\n", argv[i]);
+	dr_respond_config_defaults(&c);
+	for (int i = 2; i < argc; i++) {
+		char key[128], why[256];
+		const char *eq = strchr(argv[i], '=');
+		if (!eq || (size_t)(eq - argv[i]) >= sizeof(key)) {
+			fprintf(stderr, "bgp_driver: %s: give KEY=VALUE\n", argv[i]);
 			return 2;
 		}
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - argv[i]), argv[i]);
+		int r = dr_respond_config_set(&c, key, eq + 1, why, sizeof(why));
+		if (r != 0) {
+			fprintf(stderr, "bgp_driver: %s: %s\n", key, r > 0 ? "no such setting" : why);
+			return 2;
+		}
+	}
 	if (b->open(&state, &c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
@@ -165,7 +137,7 @@ int main(int argc, char **argv)
 		if (r < 0)
 			printf("error: %s\n", err);
 		else
-			printf("ok\n");
+			printf(r == 1 ? "ok empty\n" : "ok\n");
 		fflush(stdout);
 	}
 	b->close(state);

@@ -262,7 +262,7 @@ class Driver:
             ans = self.p.stdout.readline()
             assert ans, "bgp_driver ended: %s" % self.p.stderr.read()
             ans = ans.rstrip("\n")
-            if ans in ("ok", "end") or ans.startswith("error"):
+            if ans in ("ok", "ok empty", "end") or ans.startswith("error"):
                 return ans, out
             out.append(ans)
 
@@ -270,7 +270,15 @@ class Driver:
         ans, _ = self.op(line)
         assert ans == "ok", "%s: %s" % (line, ans)
 
+    def prepared(self):
+        """prepare as the worker calls it: "ok", "ok empty" (apply everything
+        again) or an error."""
+        return self.op("prepare")[0]
+
     def listed(self):
+        """What the worker's reconciliation sees: prepare, then list."""
+        ans = self.prepared()
+        assert ans == "ok", "prepare: %s" % ans
         ans, out = self.op("list")
         assert ans == "end", "list: %s" % ans
         return sorted(out)
@@ -325,7 +333,7 @@ def test_exabgp_bird():
                            "in exabgp.conf's process?" % (sock, sock)), ans
             exa = ExaBGP(net, work, BIN, sock)
             wait_for("BIRD session with ExaBGP", bird.established)
-            wait_for("bridge", lambda: drv.op("prepare")[0] == "ok")
+            wait_for("bridge", lambda: drv.prepared().startswith("ok"))
             for a in ACTIONS:
                 drv.ok("apply " + a)
             wait_for("routes in BIRD", lambda: in_bird(bird.routes()) == ALL)
@@ -334,21 +342,43 @@ def test_exabgp_bird():
             assert drv.listed() == LISTED, drv.listed()
 
             # ExaBGP stopped: its session and every route go; started again,
-            # its new bridge connects and the backend announces them again
+            # its new bridge connects, and the next apply announces first
+            # all the backend applied before
             exa.stop()
             wait_for("routes gone with ExaBGP", lambda: not in_bird(bird.routes()))
             exa.start()
             wait_for("BIRD session with ExaBGP again", bird.established)
-            wait_for("bridge again", lambda: drv.op("prepare")[0] == "ok")
+            wait_for("a bridge process", exa.bridges)
+            wait_for("apply over the new bridge",
+                     lambda: drv.op("apply blackhole 192.0.2.77")[0] == "ok")
+            wait_for("routes back in BIRD", lambda: in_bird(bird.routes()) == ALL)
+            drv.ok("lift blackhole 192.0.2.77")
+
+            # again, the worker's way: its prepare says the speaker is new and
+            # empty ("ok empty"), the backend forgets, the worker applies
+            # everything again
+            exa.stop()
+            wait_for("routes gone with ExaBGP", lambda: not in_bird(bird.routes()))
+            exa.start()
+            wait_for("BIRD session with ExaBGP again", bird.established)
+            wait_for("bridge again", lambda: drv.prepared() == "ok empty")
+            ans, out = drv.op("list")
+            assert ans == "end" and out == [], (ans, out)
+            assert drv.prepared() == "ok"
+            for a in ACTIONS:
+                drv.ok("apply " + a)
             wait_for("routes back in BIRD", lambda: in_bird(bird.routes()) == ALL)
 
             # the bridge killed: ExaBGP starts another and keeps its routes;
-            # the re-announce on the new one changes nothing
+            # applying them again over the new one changes nothing
             old = wait_for("a bridge process", exa.bridges)
             for pid in old:
                 os.kill(pid, signal.SIGKILL)
             wait_for("a new bridge", lambda: exa.bridges() and exa.bridges() != old)
-            wait_for("new bridge connected", lambda: drv.op("prepare")[0] == "ok")
+            wait_for("new bridge connected", lambda: drv.prepared() == "ok empty")
+            assert in_bird(bird.routes()) == ALL, bird.routes()
+            for a in ACTIONS:
+                drv.ok("apply " + a)
             assert in_bird(bird.routes()) == ALL, bird.routes()
 
             for a in ACTIONS:
@@ -379,7 +409,6 @@ def test_gobgp_bird():
             wait_for("BIRD session with gobgpd", bird.established)
             drv = Driver(DRIVER, net.s, "gobgp", "gobgp_api=" + GoBGP.API, *SETTINGS)
             try:
-                drv.ok("prepare")
                 assert drv.listed() == []
                 for a in ACTIONS:
                     drv.ok("apply " + a)
@@ -418,7 +447,7 @@ def test_exabgp_gobgp_route_server():
             wait_for("a bridge process", exa.bridges)
             assert not os.path.exists(sock)
             drv = Driver(DRIVER, net.s, "exabgp", "exabgp_socket=" + sock, *SETTINGS)
-            wait_for("bridge", lambda: drv.op("prepare")[0] == "ok")
+            wait_for("bridge", lambda: drv.prepared().startswith("ok"))
             drv.ok("apply blackhole 198.51.100.7")
             drv.ok("apply flowspec 198.51.100.8 512")
             want_flow = ["[destination: 198.51.100.8/32][protocol: ==udp][source-port: ==53]"
@@ -449,7 +478,7 @@ def test_exabgp_gobgp_route_server():
             drv.close()
             drv = Driver(DRIVER, net.s, "exabgp", "exabgp_socket=" + sock, *SETTINGS)
             wait_for("bridge after the service's restart",
-                     lambda: drv.op("prepare")[0] == "ok")
+                     lambda: drv.prepared().startswith("ok"))
             assert drv.listed() == []
             assert flows() and blackhole()
             drv.ok("apply blackhole 198.51.100.7")

@@ -183,6 +183,16 @@ static void *fake_exabgp(void *arg)
 	return NULL;
 }
 
+static unsigned nfound;
+static struct dr_action last;
+static void count_found(void *ctx, const struct dr_action *a, double ttl)
+{
+	(void)ctx;
+	(void)ttl;
+	nfound++;
+	last = *a;
+}
+
 static void test_exabgp_socket(void)
 {
 	struct dr_respond_config c;
@@ -241,8 +251,8 @@ static void test_exabgp_socket(void)
 	CHECK(b->lift(st, &bh, err, sizeof(err)) < 0);
 	CHECK(strstr(err, "went away") || strstr(err, "no ExaBGP connected"));
 
-	/* a new bridge: everything in force is announced again first, then
-	 * the lift; list() tells what is in force */
+	/* a new bridge met by a lift: everything applied is announced again
+	 * first, then the lift */
 	struct fake g = {.lines = 4};
 	snprintf(g.path, sizeof(g.path), "%s", c.exabgp_socket);
 	pthread_create(&t, NULL, fake_exabgp, &g);
@@ -262,7 +272,7 @@ static void test_exabgp_socket(void)
 	pthread_create(&t, NULL, fake_exabgp, &h);
 	usleep(100000);
 	struct dr_action bh2 = action(DR_ACT_BLACKHOLE, "192.0.2.9", 0);
-	CHECK(b->prepare(st, err, sizeof(err)) < 0);	/* the replay of the flowspec: refused */
+	CHECK(b->apply(st, &bh2, 60, err, sizeof(err)) < 0);	/* the flowspec's again: refused */
 	CHECK(strstr(err, "ExaBGP refused: announce flow route") != NULL);
 	pthread_join(t, NULL);
 	struct fake s = {.lines = 3, .silent = 1};
@@ -271,6 +281,25 @@ static void test_exabgp_socket(void)
 	usleep(100000);
 	CHECK(b->apply(st, &bh2, 60, err, sizeof(err)) < 0);
 	CHECK(strstr(err, "no answer in 5 s") != NULL);
+	/* a new bridge met by prepare (the worker's, at every reconciliation):
+	 * 1, the speaker may have lost everything; the backend forgets what it
+	 * applied (list() finds nothing) and the worker applies it again */
+	struct fake p = {.lines = 1};
+	snprintf(p.path, sizeof(p.path), "%s", c.exabgp_socket);
+	pthread_t t2;
+	pthread_create(&t2, NULL, fake_exabgp, &p);
+	usleep(100000);
+	CHECK_EQ(b->prepare(st, err, sizeof(err)), 1);
+	CHECK_EQ(b->prepare(st, err, sizeof(err)), 0);
+	nfound = 0;
+	CHECK_EQ(b->list(st, count_found, NULL, err, sizeof(err)), 0);
+	CHECK_EQ(nfound, 0);
+	CHECK_EQ(b->apply(st, &bh2, 60, err, sizeof(err)), 0);
+	CHECK_STR(p.got, "announce route 192.0.2.9/32 next-hop self community [65535:666]\n");
+	CHECK_EQ(b->list(st, count_found, NULL, err, sizeof(err)), 0);
+	CHECK_EQ(nfound, 1);
+	CHECK(dr_action_same(&last, &bh2));
+	pthread_join(t2, NULL);
 	b->close(st);	/* ends the silent one's wait for more */
 	pthread_join(t, NULL);
 	CHECK(stat(c.exabgp_socket, &sb) < 0);
@@ -278,16 +307,6 @@ static void test_exabgp_socket(void)
 	snprintf(cmd, sizeof(cmd), "%s/run", dir);
 	rmdir(cmd);
 	rmdir(dir);
-}
-
-static unsigned nfound;
-static struct dr_action last;
-static void count_found(void *ctx, const struct dr_action *a, double ttl)
-{
-	(void)ctx;
-	(void)ttl;
-	nfound++;
-	last = *a;
 }
 
 /* A gobgp that prints a RIB: list() finds ours (our community on a /32,
@@ -324,6 +343,7 @@ static void test_gobgp_list(void)
 	const struct dr_backend *b = &dr_backend_gobgp;
 	CHECK_EQ(b->open(&st, &c, err, sizeof(err)), 0);
 	nfound = 0;
+	CHECK_EQ(b->prepare(st, err, sizeof(err)), 0);	/* reads the RIB */
 	CHECK_EQ(b->list(st, count_found, NULL, err, sizeof(err)), 0);
 	/* 198.51.100.7 blackhole, 198.51.100.8 flowspec, 2001:db8::7's fragment rule alone */
 	CHECK_EQ(nfound, 3);
