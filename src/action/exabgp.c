@@ -143,8 +143,9 @@ static int exabgp_render(const struct dr_respond_config *c, const struct dr_acti
 	int n = commands(c, a, lift, lines);
 	if (n < 0)
 		return -1;
-	int w = n == 1 ? snprintf(buf, len, "%s\n", lines[0])
-		       : snprintf(buf, len, "%s\n%s\n", lines[0], lines[1]);
+	/* lines between newlines, none after the last (as the others render) */
+	int w = n == 1 ? snprintf(buf, len, "%s", lines[0])
+		       : snprintf(buf, len, "%s\n%s", lines[0], lines[1]);
 	return w >= 0 && (size_t)w < len ? 0 : -1;
 }
 

@@ -248,7 +248,10 @@ static int gobgp_render(const struct dr_respond_config *c, const struct dr_actio
 				return -1;
 			if (at >= len)
 				return -1;
-			buf[at++] = j + 1 < cmds[i].argc ? ' ' : '\n';
+			if (j + 1 < cmds[i].argc)
+				buf[at++] = ' ';
+			else if (i + 1 < n)
+				buf[at++] = '\n';	/* between lines, none after the last */
 		}
 	if (at >= len)
 		return -1;

@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 			    b->render(&c, &a, !strcmp(verb, "lift"), c.ttl, text, sizeof(text)) < 0)
 				printf("error: cannot render\n");
 			else
-				printf("%send\n", text);
+				printf("%s\nend\n", text);
 			fflush(stdout);
 			continue;
 		} else if (!strcmp(line, "list")) {

@@ -56,40 +56,40 @@ static void test_exabgp_render(void)
 	const struct dr_backend *b = &dr_backend_exabgp;
 	config(&c);
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 0),
-		  "announce route 198.51.100.7/32 next-hop self community [65535:666]\n");
+		  "announce route 198.51.100.7/32 next-hop self community [65535:666]");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 1),
-		  "withdraw route 198.51.100.7/32 next-hop self\n");
+		  "withdraw route 198.51.100.7/32 next-hop self");
 	CHECK_STR(render(b, &c, DR_ACT_FLOWSPEC, "198.51.100.8", 512, 0),
 		  "announce flow route { match { destination 198.51.100.8/32; protocol udp; "
 		  "source-port =53; packet-length >512; } then { discard; } }\n"
 		  "announce flow route { match { destination 198.51.100.8/32; "
-		  "fragment [ is-fragment ]; } then { discard; } }\n");
+		  "fragment [ is-fragment ]; } then { discard; } }");
 	CHECK_STR(render(b, &c, DR_ACT_FLOWSPEC, "198.51.100.8", 512, 1),
 		  "withdraw flow route { match { destination 198.51.100.8/32; protocol udp; "
 		  "source-port =53; packet-length >512; } }\n"
 		  "withdraw flow route { match { destination 198.51.100.8/32; "
-		  "fragment [ is-fragment ]; } }\n");
+		  "fragment [ is-fragment ]; } }");
 	CHECK_STR(render(b, &c, DR_ACT_FLOWSPEC, "2001:db8::7", 1200, 0),
 		  "announce flow route { match { destination 2001:db8::7/128; next-header udp; "
 		  "source-port =53; packet-length >1200; } then { discard; } }\n"
 		  "announce flow route { match { destination 2001:db8::7/128; "
-		  "fragment [ is-fragment ]; } then { discard; } }\n");
+		  "fragment [ is-fragment ]; } then { discard; } }");
 	/* an IPv4 next hop is for IPv4 routes; IPv6 ones keep self */
 	snprintf(c.next_hop, sizeof(c.next_hop), "10.1.0.1");
 	snprintf(c.community, sizeof(c.community), "64500:666");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 0),
-		  "announce route 198.51.100.7/32 next-hop 10.1.0.1 community [64500:666]\n");
+		  "announce route 198.51.100.7/32 next-hop 10.1.0.1 community [64500:666]");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "2001:db8::7", 0, 0),
-		  "announce route 2001:db8::7/128 next-hop self community [64500:666]\n");
+		  "announce route 2001:db8::7/128 next-hop self community [64500:666]");
 	snprintf(c.next_hop, sizeof(c.next_hop), "2001:db8:1::1");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "2001:db8::7", 0, 1),
-		  "withdraw route 2001:db8::7/128 next-hop 2001:db8:1::1\n");
+		  "withdraw route 2001:db8::7/128 next-hop 2001:db8:1::1");
 	/* one of each family */
 	snprintf(c.next_hop, sizeof(c.next_hop), "10.1.0.1,2001:db8:1::1");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 1),
-		  "withdraw route 198.51.100.7/32 next-hop 10.1.0.1\n");
+		  "withdraw route 198.51.100.7/32 next-hop 10.1.0.1");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "2001:db8::7", 0, 1),
-		  "withdraw route 2001:db8::7/128 next-hop 2001:db8:1::1\n");
+		  "withdraw route 2001:db8::7/128 next-hop 2001:db8:1::1");
 	snprintf(c.next_hop, sizeof(c.next_hop), "10.1.0.1,10.1.0.2");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 0), "(refused)");
 	void *st = NULL;
@@ -116,33 +116,33 @@ static void test_gobgp_render(void)
 	config(&c);
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 0),
 		  "gobgp -u 127.0.0.1 -p 50051 global rib add -a ipv4 198.51.100.7/32 "
-		  "community 65535:666\n");
+		  "community 65535:666");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 1),
-		  "gobgp -u 127.0.0.1 -p 50051 global rib del -a ipv4 198.51.100.7/32\n");
+		  "gobgp -u 127.0.0.1 -p 50051 global rib del -a ipv4 198.51.100.7/32");
 	CHECK_STR(render(b, &c, DR_ACT_FLOWSPEC, "198.51.100.8", 512, 0),
 		  "gobgp -u 127.0.0.1 -p 50051 global rib add -a ipv4-flowspec match destination "
 		  "198.51.100.8/32 protocol udp source-port '==53' packet-length '>512' then "
 		  "discard\n"
 		  "gobgp -u 127.0.0.1 -p 50051 global rib add -a ipv4-flowspec match destination "
-		  "198.51.100.8/32 fragment is-fragment then discard\n");
+		  "198.51.100.8/32 fragment is-fragment then discard");
 	CHECK_STR(render(b, &c, DR_ACT_FLOWSPEC, "2001:db8::7", 512, 1),
 		  "gobgp -u 127.0.0.1 -p 50051 global rib del -a ipv6-flowspec match destination "
 		  "2001:db8::7/128 protocol udp source-port '==53' packet-length '>512'\n"
 		  "gobgp -u 127.0.0.1 -p 50051 global rib del -a ipv6-flowspec match destination "
-		  "2001:db8::7/128 fragment is-fragment\n");
+		  "2001:db8::7/128 fragment is-fragment");
 	snprintf(c.next_hop, sizeof(c.next_hop), "2001:db8:1::1");
 	snprintf(c.gobgp_api, sizeof(c.gobgp_api), "[::1]:50052");
 	snprintf(c.gobgp_cli, sizeof(c.gobgp_cli), "/opt/go bgp/gobgp");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "2001:db8::7", 0, 0),
 		  "'/opt/go bgp/gobgp' -u ::1 -p 50052 global rib add -a ipv6 2001:db8::7/128 "
-		  "nexthop 2001:db8:1::1 community 65535:666\n");
+		  "nexthop 2001:db8:1::1 community 65535:666");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 0),
 		  "'/opt/go bgp/gobgp' -u ::1 -p 50052 global rib add -a ipv4 198.51.100.7/32 "
-		  "community 65535:666\n");
+		  "community 65535:666");
 	snprintf(c.next_hop, sizeof(c.next_hop), "self,10.1.0.1");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 0),
 		  "'/opt/go bgp/gobgp' -u ::1 -p 50052 global rib add -a ipv4 198.51.100.7/32 "
-		  "nexthop 10.1.0.1 community 65535:666\n");
+		  "nexthop 10.1.0.1 community 65535:666");
 	CHECK_STR(render(b, &c, DR_ACT_RATE_LIMIT, "198.51.100.7", 0, 0), "(refused)");
 	snprintf(c.gobgp_api, sizeof(c.gobgp_api), "localhost");
 	CHECK_STR(render(b, &c, DR_ACT_BLACKHOLE, "198.51.100.7", 0, 0), "(refused)");
@@ -335,7 +335,7 @@ static void test_gobgp_list(void)
 		"\"[destination: 198.51.100.9/32][protocol: ==tcp]\":[{\"attrs\":[]}]}' ;;\n"
 		"*'-a ipv6-flowspec') echo '{\"[destination: 2001:db8::7/128/0][fragment: is-fragment]\":"
 		"[{\"attrs\":[{\"type\":16,\"value\":[{\"type\":128,\"subtype\":6,\"as\":0,\"rate\":0}]}]}]}' ;;\n"
-		"*) echo \"error: $*\"; exit 1 ;;\nesac\n");
+		"*) echo \"error: $*\"; exit 1 ;;\nesac");
 	fclose(f);
 	chmod(path, 0755);
 	snprintf(c.gobgp_cli, sizeof(c.gobgp_cli), "%s", path);
