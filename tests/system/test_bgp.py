@@ -14,7 +14,12 @@ are read where they arrive:
   to put in exabgp.conf;
 - gobgpd (gobgp CLI) to BIRD 2 (BIRD connects: gobgpd's own connect to a
   passive peer takes 5-9 s), with list() reading gobgpd's RIB;
-- ExaBGP to gobgpd as the route server (`gobgp global rib -a ipv4-flowspec`).
+- ExaBGP to gobgpd as the route server (`gobgp global rib -a ipv4-flowspec`);
+- end to end: the amplification scenario of tools/gencap.py replayed by
+  tcpreplay into a third namespace's veth, `dnsradar run --act` with
+  `bgp = exabgp` capturing on the other end: the victim's Flowspec rules
+  and blackhole route appear in BIRD during the attack, and SIGTERM with
+  `lift_on_stop = yes` withdraws them (needs tcpreplay too).
 
 Needs root, ip, bird, birdc, exabgp, gobgpd and gobgp; without them it
 prints SKIP and why, and passes. The namespaces are the test's own (named
@@ -22,6 +27,7 @@ after its pid), removed in a finally; every wait polls with a limit.
 
 usage: test_bgp.py PATH/TO/dnsradar PATH/TO/bgp_driver
 """
+import json
 import os
 import shutil
 import signal
@@ -31,6 +37,9 @@ import tempfile
 import time
 import traceback
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.environ.get("DR_SOURCE", os.path.dirname(os.path.dirname(HERE)))
+GENCAP = os.path.join(SOURCE, "tools", "gencap.py")
 TIMEOUT = 30	# seconds any one command may run
 UP = 20		# seconds a BGP session may take to come up
 
@@ -495,6 +504,83 @@ def test_exabgp_gobgp_route_server():
                 drv.close()
             exa.stop()
             rs.stop()
+
+
+def test_run_act_exabgp():
+    """dnsradar run --act, bgp = exabgp: an amplification against 10.0.9.9
+    replayed live; its Flowspec rules and blackhole route reach BIRD."""
+    if not shutil.which("tcpreplay"):
+        print("SKIP test_run_act_exabgp: no tcpreplay")
+        return
+    with Net() as net:
+        work = tempfile.mkdtemp(prefix="run-", dir=TMP)
+        sock = os.path.join(work, "exabgp.sock")
+        pcap = os.path.join(work, "amplification.pcap")
+        subprocess.run([sys.executable, GENCAP, "scenario", "amplification", pcap], check=True,
+                       timeout=TIMEOUT)
+        with open(pcap + ".truth") as f:
+            flags = json.load(f)["flags"]
+        # the replayer's namespace, its veth's other end in the speaker's
+        replay = net.tag + "a"
+        sh("ip", "netns", "add", replay)
+        svc = exa = None
+        bird = Bird(net, work, active=False)
+        try:
+            sh("ip", "link", "add", "cap", "netns", replay, "type", "veth", "peer", "name",
+               "cap", "netns", net.s)
+            for ns in (replay, net.s):
+                sh("ip", "-n", ns, "link", "set", "cap", "up")
+            err_path = os.path.join(work, "run.err")
+            err = open(err_path, "w")
+            svc = subprocess.Popen(
+                ["ip", "netns", "exec", net.s, BIN, "run", "-i", "cap", "--act",
+                 "--set", "respond.firewall=none", "--set", "respond.bgp=exabgp",
+                 "--set", "respond.exabgp_socket=" + sock,
+                 "--set", "respond.next_hop=self",
+                 "--set", "respond.amplification=flowspec,blackhole",
+                 "--set", "respond.lift_on_stop=yes",
+                 "--set", "respond.state=" + os.path.join(work, "actions.json")] + flags,
+                stdout=subprocess.DEVNULL, stderr=err)
+
+            def said():
+                with open(err_path, errors="replace") as f:
+                    return f.read()
+
+            def running():
+                assert svc.poll() is None, "run exited %d: %s" % (svc.returncode, said())
+                return "running" in said()
+
+            wait_for("dnsradar run", running)
+            exa = ExaBGP(net, work, BIN, sock)
+            wait_for("BIRD session with ExaBGP", bird.established)
+            rep = subprocess.run(["ip", "netns", "exec", replay, "tcpreplay", "-q", "-i", "cap",
+                                  pcap], capture_output=True, text=True, timeout=60)
+            assert rep.returncode == 0, "tcpreplay: %s" % rep.stderr
+            want = ["flow4 { dst 10.0.9.9/32; proto 17; sport 53; length > 512; }",
+                    "flow4 { dst 10.0.9.9/32; fragment !!is_fragment; }", "10.0.9.9/32 "]
+
+            def announced():
+                text = bird.routes()
+                return all(w in text for w in want) and BLACKHOLE_COMMUNITY in text
+
+            wait_for("the victim's rules in BIRD", announced)
+            svc.send_signal(signal.SIGTERM)
+            rc = svc.wait(timeout=TIMEOUT)
+            assert rc == 0, "run exited %d: %s" % (rc, said())
+            wait_for("the victim's rules withdrawn",
+                     lambda: "10.0.9.9" not in bird.routes())
+        except Exception:
+            if svc:
+                print("--- run's stderr\n%s" % open(os.path.join(work, "run.err")).read()[-3000:])
+            raise
+        finally:
+            if svc and svc.poll() is None:
+                svc.kill()
+                svc.wait()
+            if exa:
+                exa.stop()
+            bird.stop()
+            subprocess.run(["ip", "netns", "del", replay], capture_output=True, timeout=TIMEOUT)
 
 
 def main():
