@@ -17,9 +17,10 @@ are read where they arrive:
 - ExaBGP to gobgpd as the route server (`gobgp global rib -a ipv4-flowspec`);
 - end to end: the amplification scenario of tools/gencap.py replayed by
   tcpreplay into a third namespace's veth, `dnsradar run --act` with
-  `bgp = exabgp` capturing on the other end: the victim's Flowspec rules
-  and blackhole route appear in BIRD during the attack, and SIGTERM with
-  `lift_on_stop = yes` withdraws them (needs tcpreplay too).
+  `bgp = exabgp`, then `bgp = gobgp`, capturing on the other end: the
+  victim's Flowspec rules and blackhole route appear in BIRD during the
+  attack, and SIGTERM with `lift_on_stop = yes` withdraws them (needs
+  tcpreplay too).
 
 Needs root, ip, bird, birdc, exabgp, gobgpd and gobgp; without them it
 prints SKIP and why, and passes. The namespaces are the test's own (named
@@ -506,11 +507,11 @@ def test_exabgp_gobgp_route_server():
             rs.stop()
 
 
-def test_run_act_exabgp():
-    """dnsradar run --act, bgp = exabgp: an amplification against 10.0.9.9
+def run_act(speaker):
+    """dnsradar run --act, bgp = SPEAKER: an amplification against 10.0.9.9
     replayed live; its Flowspec rules and blackhole route reach BIRD."""
     if not shutil.which("tcpreplay"):
-        print("SKIP test_run_act_exabgp: no tcpreplay")
+        print("SKIP run --act with %s: no tcpreplay" % speaker)
         return
     with Net() as net:
         work = tempfile.mkdtemp(prefix="run-", dir=TMP)
@@ -523,8 +524,8 @@ def test_run_act_exabgp():
         # the replayer's namespace, its veth's other end in the speaker's
         replay = net.tag + "a"
         sh("ip", "netns", "add", replay)
-        svc = exa = None
-        bird = Bird(net, work, active=False)
+        svc = exa = gobgp = None
+        bird = Bird(net, work, active=speaker == "gobgp")
         try:
             sh("ip", "link", "add", "cap", "netns", replay, "type", "veth", "peer", "name",
                "cap", "netns", net.s)
@@ -534,8 +535,9 @@ def test_run_act_exabgp():
             err = open(err_path, "w")
             svc = subprocess.Popen(
                 ["ip", "netns", "exec", net.s, BIN, "run", "-i", "cap", "--act",
-                 "--set", "respond.firewall=none", "--set", "respond.bgp=exabgp",
+                 "--set", "respond.firewall=none", "--set", "respond.bgp=" + speaker,
                  "--set", "respond.exabgp_socket=" + sock,
+                 "--set", "respond.gobgp_api=" + GoBGP.API,
                  "--set", "respond.next_hop=self",
                  "--set", "respond.amplification=flowspec,blackhole",
                  "--set", "respond.lift_on_stop=yes",
@@ -551,10 +553,15 @@ def test_run_act_exabgp():
                 return "running" in said()
 
             wait_for("dnsradar run", running)
-            exa = ExaBGP(net, work, BIN, sock)
-            wait_for("BIRD session with ExaBGP", bird.established)
-            rep = subprocess.run(["ip", "netns", "exec", replay, "tcpreplay", "-q", "-i", "cap",
-                                  pcap], capture_output=True, text=True, timeout=60)
+            if speaker == "exabgp":
+                exa = ExaBGP(net, work, BIN, sock)
+            else:
+                gobgp = GoBGP(net.s, work, 65001, "10.1.0.1", "10.1.0.2", 65000)
+            wait_for("BIRD session with %s" % speaker, bird.established)
+            # twice the capture's pace: twice its rates, half its 20 s
+            rep = subprocess.run(["ip", "netns", "exec", replay, "tcpreplay", "-q",
+                                  "--multiplier=2", "-i", "cap", pcap],
+                                 capture_output=True, text=True, timeout=60)
             assert rep.returncode == 0, "tcpreplay: %s" % rep.stderr
             want = ["flow4 { dst 10.0.9.9/32; proto 17; sport 53; length > 512; }",
                     "flow4 { dst 10.0.9.9/32; fragment !!is_fragment; }", "10.0.9.9/32 "]
@@ -579,8 +586,18 @@ def test_run_act_exabgp():
                 svc.wait()
             if exa:
                 exa.stop()
+            if gobgp:
+                gobgp.stop()
             bird.stop()
             subprocess.run(["ip", "netns", "del", replay], capture_output=True, timeout=TIMEOUT)
+
+
+def test_run_act_exabgp():
+    run_act("exabgp")
+
+
+def test_run_act_gobgp():
+    run_act("gobgp")
 
 
 def main():
