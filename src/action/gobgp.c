@@ -7,7 +7,7 @@
  * gobgpd does not answer; the worker calls list() holding its lock, so
  * the RIB is read by prepare() (called just before, without the lock) and
  * list() reports what that read found. */
-#define _GNU_SOURCE	/* memmem, pipe2 */
+#define _GNU_SOURCE	/* memmem, pipe2, posix_spawn_file_actions_addclosefrom_np */
 #include "action/backend.h"
 
 #include <arpa/inet.h>
@@ -283,6 +283,8 @@ static int run(char *const argv[], char **out, char *err, size_t errlen)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+	/* the service's captures and sockets are not gobgp's */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	int e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	if (e) {
 		snprintf(err, errlen, "respond.gobgp_cli: cannot run %s: %s", argv[0], strerror(e));
@@ -331,10 +333,22 @@ static int run(char *const argv[], char **out, char *err, size_t errlen)
 			break;
 		len += (size_t)n;
 	}
-	if (waitpid(pid, &status, 0) < 0) {
-		snprintf(err, errlen, "gobgp: waitpid: %s", strerror(errno));
-		pid = -1;
-		goto out;
+	/* its output ended; it may still linger, but not past the deadline */
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			snprintf(err, errlen, "gobgp: waitpid: %s", strerror(errno));
+			pid = -1;
+			goto out;
+		}
+		if (dr_mono_now() >= deadline) {
+			snprintf(err, errlen, "gobgp took more than %.0f s (is gobgpd up?): killed",
+				 GOBGP_TIMEOUT);
+			goto out;	/* killed and reaped below */
+		}
+		usleep(10000);
 	}
 	pid = -1;
 	buf[len] = 0;

@@ -355,6 +355,14 @@ static void test_gobgp_list(void)
 	CHECK(b->apply(st, &bh, 60, err, sizeof(err)) < 0);
 	CHECK(strstr(err, "exit 1: error: -u 127.0.0.1") != NULL);
 	b->close(st);
+	/* a gobgp that hangs is killed at 5 s */
+	f = fopen(path, "w");
+	fprintf(f, "#!/bin/sh\nexec sleep 30\n");
+	fclose(f);
+	CHECK_EQ(b->open(&st, &c, err, sizeof(err)), 0);
+	CHECK(b->apply(st, &bh, 60, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "gobgp took more than 5 s (is gobgpd up?): killed") != NULL);
+	b->close(st);
 	snprintf(c.gobgp_cli, sizeof(c.gobgp_cli), "%s/none", dir);
 	CHECK(b->open(&st, &c, err, sizeof(err)) < 0 && strstr(err, "respond.gobgp_cli"));
 	unlink(path);
