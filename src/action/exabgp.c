@@ -460,8 +460,7 @@ static int exabgp_lift(void *state, const struct dr_action *a, char *err, size_t
 	return 0;
 }
 
-/* What was applied over this connection; a local call (the worker holds
- * its lock). */
+/* What was applied over this connection; a local call. */
 static int exabgp_list(void *state, dr_backend_found_fn found, void *ctx, char *err,
 		       size_t errlen)
 {

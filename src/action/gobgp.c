@@ -4,9 +4,9 @@
  * is there read back from its JSON for reconciliation.
  *
  * Reading the RIB runs gobgp four times, which may take seconds when
- * gobgpd does not answer; the worker calls list() holding its lock, so
- * the RIB is read by prepare() (called just before, without the lock) and
- * list() reports what that read found. */
+ * gobgpd does not answer. prepare() (which the worker's reconciliation
+ * calls just before list()) reads it, so that a gobgpd that does not
+ * answer is a backend not ready, and list() reports what that read found. */
 #define _GNU_SOURCE	/* memmem, pipe2, posix_spawn_file_actions_addclosefrom_np */
 #include "action/backend.h"
 

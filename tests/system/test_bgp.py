@@ -17,9 +17,9 @@ are read where they arrive:
 - ExaBGP to gobgpd as the route server (`gobgp global rib -a ipv4-flowspec`);
 - end to end: the amplification scenario of tools/gencap.py replayed by
   tcpreplay into a third namespace's veth, `dnsradar run --act` with
-  `bgp = exabgp`, then `bgp = gobgp`, capturing on the other end: the
+  `respond.bgp = exabgp`, then `respond.bgp = gobgp`, capturing on the other end: the
   victim's Flowspec rules and blackhole route appear in BIRD during the
-  attack, and SIGTERM with `lift_on_stop = yes` withdraws them (needs
+  attack, and SIGTERM with `respond.lift_on_stop = yes` withdraws them (needs
   tcpreplay too).
 
 Needs root, ip, bird, birdc, exabgp, gobgpd and gobgp; without them it
@@ -508,7 +508,7 @@ def test_exabgp_gobgp_route_server():
 
 
 def run_act(speaker):
-    """dnsradar run --act, bgp = SPEAKER: an amplification against 10.0.9.9
+    """dnsradar run --act, respond.bgp = SPEAKER: an amplification against 10.0.9.9
     replayed live; its Flowspec rules and blackhole route reach BIRD."""
     if not shutil.which("tcpreplay"):
         print("SKIP run --act with %s: no tcpreplay" % speaker)
