@@ -52,13 +52,6 @@ struct exabgp {
 	unsigned nroutes, cap;
 };
 
-static int addr_text(const struct dr_ev_addr *a, char *buf, size_t len)
-{
-	if (a->family != 4 && a->family != 6)
-		return -1;
-	return inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->a, buf, (socklen_t)len) ? 0 : -1;
-}
-
 static unsigned prefix_len(const struct dr_ev_addr *a)
 {
 	unsigned max = a->family == 4 ? 32 : 128;
@@ -99,7 +92,7 @@ static int commands(const struct dr_respond_config *c, const struct dr_action *a
 		    char out[2][EXA_LINE])
 {
 	char addr[INET6_ADDRSTRLEN], nh[INET6_ADDRSTRLEN];
-	if (addr_text(&a->addr, addr, sizeof(addr)) < 0)
+	if (dr_action_addr_text(&a->addr, addr, sizeof(addr)) < 0)
 		return -1;
 	unsigned plen = prefix_len(&a->addr);
 	int n;

@@ -70,13 +70,6 @@ static void arg(struct argv_buf *b, const char *s)
 	b->used += n;
 }
 
-static int addr_text(const struct dr_ev_addr *a, char *buf, size_t len)
-{
-	if (a->family != 4 && a->family != 6)
-		return -1;
-	return inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->a, buf, (socklen_t)len) ? 0 : -1;
-}
-
 static unsigned prefix_len(const struct dr_ev_addr *a)
 {
 	unsigned max = a->family == 4 ? 32 : 128;
@@ -154,7 +147,7 @@ static int commands(const struct dr_respond_config *c, const char *host, const c
 {
 	char addr[INET6_ADDRSTRLEN + 8], nh[INET6_ADDRSTRLEN], tmp[32];
 	char a_only[INET6_ADDRSTRLEN];
-	if (addr_text(&a->addr, a_only, sizeof(a_only)) < 0)
+	if (dr_action_addr_text(&a->addr, a_only, sizeof(a_only)) < 0)
 		return -1;
 	snprintf(addr, sizeof(addr), "%s/%u", a_only, prefix_len(&a->addr));
 	const char *verb = lift ? "del" : "add";
@@ -608,12 +601,7 @@ static int parse_prefix(const char *text, struct dr_ev_addr *a)
 	*slash = 0;
 	char *end;
 	unsigned long len = strtoul(slash + 1, &end, 10);
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, buf, a->a) == 1)
-		a->family = 4;
-	else if (inet_pton(AF_INET6, buf, a->a) == 1)
-		a->family = 6;
-	else
+	if (dr_action_addr_parse(buf, a) < 0)
 		return -1;
 	/* IPv6 Flowspec prints an offset after the length: "/128/0" */
 	if (end == slash + 1 || (*end && strcmp(end, "/0")) || len > (a->family == 4 ? 32u : 128u))
