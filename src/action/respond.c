@@ -92,6 +92,16 @@ static void command_of(const struct dr_respond *r, const struct slot *s, int lif
 		snprintf(buf, len, "(%s cannot say)", backend_name(r, s->cls));
 }
 
+/* The commands of an action, one log line each (a Flowspec rule is two). */
+static void log_commands(struct dr_respond *r, uint64_t id, const char *verb, const char *cmd)
+{
+	while (*cmd) {
+		size_t n = strcspn(cmd, "\n");
+		logf_(r, "respond: action %llu %s: %.*s", (unsigned long long)id, verb, (int)n, cmd);
+		cmd += n + (cmd[n] == '\n');
+	}
+}
+
 static void view_of(const struct dr_respond *r, const struct slot *s, struct dr_action_view *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -304,16 +314,11 @@ static void plan(struct dr_respond *r, const struct dr_alert *a, double now)
 		r->st.planned++;
 		r->st.in_force++;
 		command_of(r, s, 0, cmd, sizeof(cmd));
-		if (r->c.act) {
-			logf_(r, "respond: action %llu for alert %llu %s %s: %s: %s",
-			      (unsigned long long)s->id, (unsigned long long)a->id, a->type, a->key,
-			      what, cmd);
-		} else {
+		if (!r->c.act)
 			r->st.dry++;
-			logf_(r, "respond: dry-run: action %llu for alert %llu %s %s: %s: would run: "
-			      "%s", (unsigned long long)s->id, (unsigned long long)a->id, a->type,
-			      a->key, what, cmd);
-		}
+		logf_(r, "respond: %saction %llu for alert %llu %s %s: %s", r->c.act ? "" : "dry-run: ",
+		      (unsigned long long)s->id, (unsigned long long)a->id, a->type, a->key, what);
+		log_commands(r, s->id, r->c.act ? "runs" : "would run", cmd);
 		r->dirty = 1;
 	}
 }
@@ -368,8 +373,8 @@ static void start_lift(struct dr_respond *r, struct slot *s)
 		char what[256], cmd[DR_ACTION_TEXT];
 		dr_action_describe(&s->action, what, sizeof(what));
 		command_of(r, s, 1, cmd, sizeof(cmd));
-		logf_(r, "respond: dry-run: action %llu ends: %s: would run: %s",
-		      (unsigned long long)s->id, what, cmd);
+		logf_(r, "respond: dry-run: action %llu ends: %s", (unsigned long long)s->id, what);
+		log_commands(r, s->id, "would run", cmd);
 		free_slot_now(r, s);
 		return;
 	}

@@ -32,7 +32,7 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+		fprintf(out, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(out,
 		"\n"
 		"Run 'dnsradar COMMAND --help' for a command's options; 'man dnsradar'\n"

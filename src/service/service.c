@@ -441,7 +441,16 @@ static int open_respond(struct service *s, char *why, size_t len)
 		if (dr_privs_give_dir(&s->privs, dirs[i], i == 0, why, len) < 0)
 			return -1;
 	s->privs.keep_net_admin = rc->act && rc->firewall[0];
-	return dr_respond_open(&s->respond, rc, respond_say, s, why, len);
+	if (dr_respond_open(&s->respond, rc, respond_say, s, why, len) < 0)
+		return -1;
+	/* the socket ExaBGP's bridge connects to: the user's, as its folder */
+	if (!strcmp(rc->bgp, "exabgp") && s->privs.uid >= 0 &&
+	    chown(rc->exabgp_socket, (uid_t)s->privs.uid, (gid_t)s->privs.gid) < 0) {
+		snprintf(why, len, "respond.exabgp_socket = %s: cannot give it to user '%s': %s",
+			 rc->exabgp_socket, s->privs.user, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* Opens what the configuration names, as whoever started us. 0, or -1

@@ -236,11 +236,14 @@ def test_dry_run_changes_nothing():
         svc = Service(p, ["--set", "respond.state=%s/actions.json" % state_dir("dry")])
         try:
             f = p.flood(p.attacker, 1000, 12)
-            svc.wait_said("respond: dry-run: action", 20)
-            line = next(l for l in svc.said().splitlines() if "dry-run: action" in l)
-            want = "would run: nft add element inet dnsradar src4 '{ %s . 53 timeout 3600s }'" % (
-                p.attacker)
-            assert want in line, line
+            svc.wait_said("respond: action 1 would run:", 20)
+            said = svc.said().splitlines()
+            line = next(l for l in said if "dry-run: action" in l)
+            assert line.endswith("dry-run: action 1 for alert 1 flood %s: drop-source %s to port 53"
+                                 % (p.attacker, p.attacker)), line
+            want = ("respond: action 1 would run: nft add element inet dnsradar src4 "
+                    "'{ %s . 53 timeout 3600s }'" % p.attacker)
+            assert any(l.endswith(want) for l in said), said
             doc = svc.actions()
             assert doc["acting"] is False, doc
             assert [(a["state"], a["kind"], a["address"]) for a in doc["actions"]] == [
