@@ -522,11 +522,11 @@ static void work(struct dr_respond *r, struct slot *s, const struct slot *w)
 {
 	struct backend_slot *be = &r->be[w->cls];
 	char err[512] = "";
-	int lift = w->state == DR_ACTION_LIFTING, rc = 0, prepared = be->ready;
+	int lift = w->state == DR_ACTION_LIFTING, rc = 0, prep = 0, prepared = be->ready;
 	pthread_mutex_unlock(&r->mu);
 	if (!prepared) {
-		rc = be->b->prepare ? be->b->prepare(be->state, err, sizeof(err)) : 0;
-		if (rc >= 0)
+		rc = prep = be->b->prepare ? be->b->prepare(be->state, err, sizeof(err)) : 0;
+		if (prep >= 0)
 			be->ready = 1;
 	}
 	if (rc >= 0)
@@ -534,8 +534,8 @@ static void work(struct dr_respond *r, struct slot *s, const struct slot *w)
 			  : be->b->apply(be->state, &w->action, r->c.ttl, err, sizeof(err));
 	double now = dr_wall_now();
 	pthread_mutex_lock(&r->mu);
-	if (!prepared && rc >= 0)
-		again_all(r, w->cls, w->id, rc == 1);
+	if (prep == 1)	/* found empty: the rest of its class goes in again */
+		again_all(r, w->cls, w->id, 1);
 	if (s->id != w->id)	/* lifted by hand meanwhile, and freed */
 		return;
 	if (rc < 0) {
