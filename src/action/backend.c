@@ -5,8 +5,10 @@
 
 const struct dr_backend *const dr_backends[] = {
 	&dr_backend_nftables,
+	&dr_backend_ipset,
 	&dr_backend_exabgp,
 	&dr_backend_gobgp,
+	&dr_backend_files,
 	NULL,
 };
 
