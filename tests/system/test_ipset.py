@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""The ipset backend against the real kernel: two network namespaces the
+test creates, joined by a veth pair (attacker 10.77.0.2 / fd77::2, victim
+10.77.0.1 / fd77::1). fw_driver (tests/system/fw_driver.c, the backend's
+operations as the response worker calls them) runs in the victim's
+namespace; UDP datagrams to port 53 are sent from the attacker's and
+counted by a receiver in the victim's.
+
+Checked: a drop-source stops the attacker's datagrams (none counted) and
+lifting it lets them through again; the element carries a timeout and is
+gone after it; prepare run twice leaves each iptables rule once; list
+gives back what was applied; a drop-peer stops only the peer's port; IPv6
+through ip6tables; a failure carries ipset's own message.
+
+Needs root, ip, ipset and iptables; without them it prints SKIP and why.
+
+usage: test_ipset.py PATH/TO/fw_driver
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+import runner
+
+TAG = "drfw%d" % (os.getpid() % 100000)
+ATK, VIC = TAG + "atk", TAG + "vic"
+DEV_A, DEV_V = TAG + "a", TAG + "v"	# not `vf`: an `ip link` keyword
+TIMEOUT = 60
+
+RECEIVER = r"""
+import socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 53))
+s.settimeout(1.5)
+print("ready", flush=True)
+n = 0
+try:
+    while True:
+        s.recv(2048)
+        n += 1
+except socket.timeout:
+    pass
+print(n, flush=True)
+"""
+
+SENDER = r"""
+import socket, sys
+dst, sport, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", sport))
+q = bytes.fromhex("1234010000010000000000000776696374696d036e65740000010001")
+for _ in range(count):
+    s.sendto(q, (dst, 53))
+"""
+
+
+def sh(*argv, check=True):
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT)
+    if check and r.returncode:
+        raise AssertionError("%s: exit %d: %s" % (" ".join(argv), r.returncode, r.stderr))
+    return r
+
+
+def vic(*argv, check=True):
+    return sh("ip", "netns", "exec", VIC, *argv, check=check)
+
+
+def driver(*args, check=True):
+    return vic(BIN, "ipset", *args, check=check)
+
+
+def received(dst="10.77.0.1", sport=40000, count=100):
+    """Datagrams the victim's receiver counted of `count` sent."""
+    rx = subprocess.Popen(["ip", "netns", "exec", VIC, sys.executable, "-c", RECEIVER, dst],
+                          stdout=subprocess.PIPE, text=True)
+    try:
+        assert rx.stdout.readline().strip() == "ready"
+        sh("ip", "netns", "exec", ATK, sys.executable, "-c", SENDER, dst, str(sport), str(count))
+        out = rx.stdout.readline().strip()
+        rx.wait(timeout=TIMEOUT)
+        return int(out)
+    finally:
+        if rx.poll() is None:
+            rx.kill()
+            rx.wait()
+
+
+def rules(prefix):
+    """Every iptables and ip6tables rule naming the prefix's sets."""
+    out = []
+    for tool in ("iptables", "ip6tables"):
+        for table in ("filter", "raw"):
+            out += [l for l in vic(tool, "-t", table, "-S").stdout.splitlines()
+                    if " %s-" % prefix in l]
+    return out
+
+
+def test_drop_source_stops_then_lift_restores():
+    driver("-p", "t1", "prepare")
+    assert received() == 100, "traffic before the ban"
+    driver("-p", "t1", "apply", "drop-source", "10.77.0.2", "53", "60")
+    saved = vic("ipset", "list", "t1-src4", "-output", "save").stdout
+    m = re.search(r"^add t1-src4 10\.77\.0\.2,udp:53 timeout (\d+)$", saved, re.M)
+    assert m and 50 <= int(m.group(1)) <= 60, saved
+    assert received() == 0, "the ban drops every datagram"
+    counters = vic("iptables", "-t", "filter", "-L", "INPUT", "-v", "-n", "-x").stdout
+    assert re.search(r"^\s*100\s+\d+\s+DROP.*match-set t1-src4 src,dst", counters, re.M), counters
+    listed = driver("-p", "t1", "list").stdout.splitlines()
+    assert len(listed) == 1 and re.match(r"drop-source 10\.77\.0\.2 to port 53 left (5\d|60)$",
+                                         listed[0]), listed
+    driver("-p", "t1", "lift", "drop-source", "10.77.0.2", "53")
+    assert received() == 100, "lifted: traffic again"
+    driver("-p", "t1", "lift", "drop-source", "10.77.0.2", "53")	# absent: success
+    assert driver("-p", "t1", "list").stdout == ""
+
+
+def test_prepare_twice_no_duplicate_rules():
+    driver("-p", "t2", "prepare")
+    first = rules("t2")
+    # two rules per set and family, drop-reflected's two for fragments
+    assert len(first) == 14, first
+    driver("-p", "t2", "prepare")
+    assert rules("t2") == first
+    assert len(set(first)) == len(first)
+    # someone flushed the chain: prepare puts the rules back, once each
+    vic("iptables", "-F", "INPUT")
+    driver("-p", "t2", "prepare")
+    assert sorted(rules("t2")) == sorted(first)
+
+
+def test_element_times_out():
+    driver("-p", "t3", "prepare")
+    driver("-p", "t3", "apply", "drop-source", "10.77.0.2", "53", "2")
+    assert received(count=50) == 0
+    time.sleep(2.5)
+    assert "10.77.0.2" not in vic("ipset", "list", "t3-src4").stdout
+    assert received(count=50) == 50, "the element expired by itself"
+
+
+def test_apply_refreshes_timeout():
+    driver("-p", "t4", "prepare")
+    driver("-p", "t4", "apply", "drop-source", "10.77.0.2", "53", "30")
+    driver("-p", "t4", "apply", "drop-source", "10.77.0.2", "53", "900")
+    saved = vic("ipset", "list", "t4-src4", "-output", "save").stdout
+    m = re.search(r"^add t4-src4 10\.77\.0\.2,udp:53 timeout (\d+)$", saved, re.M)
+    assert m and int(m.group(1)) > 800, saved
+    driver("-p", "t4", "lift", "drop-source", "10.77.0.2", "53")
+
+
+def test_drop_peer_only_that_port():
+    driver("-p", "t5", "prepare")
+    driver("-p", "t5", "apply", "drop-peer", "10.77.0.2", "5353", "10.77.0.1", "60")
+    assert received(sport=5353, count=50) == 0
+    assert received(sport=40001, count=50) == 50
+    assert driver("-p", "t5", "list").stdout.strip().startswith(
+        "drop-peer 10.77.0.2 port 5353 to 10.77.0.1 port 53 left")
+    driver("-p", "t5", "lift", "drop-peer", "10.77.0.2", "5353", "10.77.0.1")
+    assert received(sport=5353, count=50) == 50
+
+
+def test_ipv6_drop_source():
+    driver("-p", "t6", "prepare")
+    assert received("fd77::1", count=50) == 50
+    driver("-p", "t6", "apply", "drop-source", "fd77::2", "53", "60")
+    assert received("fd77::1", count=50) == 0
+    assert "drop-source fd77::2 to port 53" in driver("-p", "t6", "list").stdout
+    driver("-p", "t6", "lift", "drop-source", "fd77::2", "53")
+    assert received("fd77::1", count=50) == 50
+
+
+def test_failure_has_ipsets_message():
+    r = driver("-p", "never", "apply", "drop-source", "10.77.0.2", "53", "60", check=False)
+    assert r.returncode == 1
+    assert ("fw_driver: ipset -exist add never-src4 10.77.0.2,udp:53 timeout 60: ipset v"
+            in r.stderr and "does not exist (exit 1)" in r.stderr), r.stderr
+
+
+def up():
+    sh("ip", "netns", "add", ATK)
+    sh("ip", "netns", "add", VIC)
+    sh("ip", "link", "add", DEV_A, "netns", ATK, "type", "veth", "peer", "name", DEV_V,
+       "netns", VIC)
+    for ns, dev, last in ((ATK, DEV_A, "2"), (VIC, DEV_V, "1")):
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+        sh("ip", "-n", ns, "addr", "add", "10.77.0.%s/24" % last, "dev", dev)
+        sh("ip", "-n", ns, "addr", "add", "fd77::%s/64" % last, "dev", dev, "nodad")
+        sh("ip", "-n", ns, "link", "set", dev, "up")
+
+
+def down():
+    for ns in (ATK, VIC):
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=TIMEOUT)
+
+
+def main():
+    if os.geteuid() != 0:
+        print("SKIP: test_ipset needs root (network namespaces, ipset, iptables)")
+        return 0
+    for tool in ("ip", "ipset", "iptables", "ip6tables"):
+        if subprocess.run(["sh", "-c", "command -v " + tool], stdout=subprocess.DEVNULL).returncode:
+            print("SKIP: test_ipset needs %s (scripts/install-deps.sh installs it)" % tool)
+            return 0
+    try:
+        up()
+        return runner.main(globals(), "ipset")
+    finally:
+        down()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
