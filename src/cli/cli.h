@@ -3,6 +3,7 @@
 #define DR_CLI_CLI_H
 
 #include <getopt.h>
+#include <stdio.h>
 
 #include "core/pipeline.h"
 
@@ -21,6 +22,18 @@ extern const struct dr_command dr_cmd_run;
 extern const struct dr_command dr_cmd_check_config;
 extern const struct dr_command dr_cmd_actions;
 extern const struct dr_command dr_cmd_exabgp_bridge;
+extern const struct dr_command dr_cmd_rules;
+
+struct dr_alert;
+struct dr_respond_config;
+/* Prints the actions c's policy plans for an alert and every backend's
+ * text for each (cmd_rules.c; analyze --rules too); adds the backends
+ * that rendered (bits of their index in dr_backends) to *used. run > 0
+ * names the store's run. 0, or -1 out of memory. */
+int dr_rules_print(FILE *out, const struct dr_respond_config *c, const struct dr_alert *a,
+		   long run, unsigned *used);
+/* Then, once, the setup of those backends. 0, or -1 out of memory. */
+int dr_rules_print_setup(FILE *out, const struct dr_respond_config *c, unsigned used);
 
 /* Exit statuses. */
 enum { DR_EXIT_OK = 0, DR_EXIT_FAIL = 1, DR_EXIT_USAGE = 2 };

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "action/respond.h"
 #include "cli/cli.h"
 #include "detect/engine.h"
 #include "lib/geo.h"
@@ -19,7 +20,7 @@
 
 enum { OPT_FORMAT = 0x200, OPT_TOP, OPT_LOCAL, OPT_RESOLVER, OPT_AUTHORITATIVE, OPT_CONFIG,
        OPT_SET, OPT_STATS, OPT_THRESHOLDS, OPT_GEOIP, OPT_ASN, OPT_THREADS, OPT_LISTEN,
-       OPT_RCVBUF, OPT_SNAPLEN, OPT_BUFFER };
+       OPT_RCVBUF, OPT_SNAPLEN, OPT_BUFFER, OPT_RULES };
 
 #define DETECTION_HELP \
 		"Detection (alerts come first in the report):\n" \
@@ -70,6 +71,10 @@ static void usage(FILE *out)
 		"                        sources by autonomous system\n"
 		"  --stats               also print the memory budget of every detector\n"
 		"                        and table (fixed at start)\n"
+		"  --rules               after the report, for each alert, the nft,\n"
+		"                        iptables+ipset, Flowspec and resolver rules the\n"
+		"                        default response policy gives it (as 'dnsradar\n"
+		"                        rules' prints; text only)\n"
 		"  --threads 1|2         2 (the default on a machine with two or more\n"
 		"                        CPUs): the detectors and tables run on a\n"
 		"                        second thread, beside reading and decoding;\n"
@@ -201,6 +206,25 @@ static void detect_message(void *ctx, struct dr_record *r)
 	dr_engine_record(ctx, r);
 }
 
+/* --rules: what the default policy gives each alert of the report. */
+static void print_rules(const struct dr_alert_log *alerts)
+{
+	struct dr_respond_config c;
+	dr_respond_config_defaults(&c);
+	printf("\nRules (the default response policy; 'dnsradar rules' for the service's)\n");
+	if (!alerts->n)
+		printf("  no alerts\n");
+	else
+		putchar('\n');
+	unsigned used = 0;
+	for (unsigned i = 0; i < alerts->n; i++)
+		if (dr_rules_print(stdout, &c, &alerts->a[i], 0, &used) < 0)
+			dr_cli_error("analyze: out of memory for the rules");
+	if (dr_rules_print_setup(stdout, &c, used) < 0)
+		dr_cli_error("analyze: out of memory for the rules");
+	fflush(stdout);
+}
+
 static int run_mode(int argc, char **argv, int collect)
 {
 	const char *cmd = collect ? "collect" : "analyze";
@@ -219,6 +243,7 @@ static int run_mode(int argc, char **argv, int collect)
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"set", required_argument, NULL, OPT_SET},
 		{"stats", no_argument, NULL, OPT_STATS},
+		{"rules", no_argument, NULL, OPT_RULES},
 		{"thresholds", no_argument, NULL, OPT_THRESHOLDS},
 		{"geoip", required_argument, NULL, OPT_GEOIP},
 		{"asn", required_argument, NULL, OPT_ASN},
@@ -229,7 +254,7 @@ static int run_mode(int argc, char **argv, int collect)
 	struct dr_stats *stats = calloc(1, sizeof(*stats));
 	struct dr_engine *engine = calloc(1, sizeof(*engine));
 	char err[1024];
-	int show_stats = 0, have_engine = 0, thresholds = 0;
+	int show_stats = 0, have_engine = 0, thresholds = 0, rules = 0;
 	struct dr_geo geo = {0};
 	struct dr_alert_log alerts = {0};
 	char **where = calloc((size_t)argc + 1, sizeof(*where));
@@ -351,6 +376,15 @@ static int run_mode(int argc, char **argv, int collect)
 		case OPT_STATS:
 			show_stats = 1;
 			break;
+		case OPT_RULES:
+			if (collect) {
+				dr_cli_error("collect: --rules is for analyze (dnsradar rules reads "
+					     "the service's store)");
+				dr_cli_usage_hint(cmd);
+				goto out;
+			}
+			rules = 1;
+			break;
 		case OPT_THREADS:
 			if (strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0) {
 				dr_cli_error("--threads '%s': give 1 or 2", optarg);
@@ -396,6 +430,11 @@ static int run_mode(int argc, char **argv, int collect)
 		else
 			dr_cli_error("collect: no -i IFACE or --listen ADDR:PORT given");
 		dr_cli_usage_hint(cmd);
+		goto out;
+	}
+	if (rules && json) {
+		dr_cli_error("analyze: --rules prints text; leave out --format json");
+		dr_cli_usage_hint("analyze");
 		goto out;
 	}
 	if (!collect && optind >= argc) {
@@ -496,6 +535,8 @@ static int run_mode(int argc, char **argv, int collect)
 		dr_render_text(&o, &report);
 	dr_out_fini(&o);
 	dr_tables_free(&tables);
+	if (rules && !o.err)
+		print_rules(&alerts);
 	if (rc > 0) {
 		dr_cli_error("%s", p->error);
 		ret = DR_EXIT_USAGE;

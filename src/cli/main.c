@@ -19,6 +19,7 @@ static const struct dr_command *const commands[] = {
 	&dr_cmd_alerts,
 	&dr_cmd_actions,
 	&dr_cmd_exabgp_bridge,
+	&dr_cmd_rules,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
