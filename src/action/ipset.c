@@ -59,24 +59,22 @@ static const char *in_table(const struct dr_respond_config *c)
 	return !strcmp(c->hook, "prerouting") ? "raw" : "filter";
 }
 
-/* The chain rules for traffic towards the servers go in, and the one for
- * responses leaving a local responder (drop-responses). */
-static const char *in_chain(const struct dr_respond_config *c)
+/* Where a set's rule goes: traffic towards the servers in the chain of
+ * the hook; drop-responses where a local responder's answers leave (input:
+ * OUTPUT); and drop-source a second time there, so that a flood the host
+ * itself sends (a compromised web application, seed 003) is stopped too
+ * (forward: FORWARD already sees both ways). NULL: no such rule. */
+static const char *chain_of(const struct dr_respond_config *c, int set, int which)
 {
-	if (!strcmp(c->hook, "forward"))
+	int fwd = !strcmp(c->hook, "forward"), pre = !strcmp(c->hook, "prerouting");
+	int out = set == S_RESP || set == S_RESP_ANY || (set == S_SRC && which == 1);
+	if (set == S_SRC && which == 1 && fwd)
+		return NULL;
+	if (fwd)
 		return "FORWARD";
-	if (!strcmp(c->hook, "prerouting"))
-		return "PREROUTING";
-	return "INPUT";
-}
-
-static const char *out_chain(const struct dr_respond_config *c)
-{
-	if (!strcmp(c->hook, "forward"))
-		return "FORWARD";
-	if (!strcmp(c->hook, "prerouting"))
-		return "PREROUTING";
-	return "OUTPUT";
+	if (out)
+		return pre && set == S_SRC ? "OUTPUT" : pre ? "PREROUTING" : "OUTPUT";
+	return pre ? "PREROUTING" : "INPUT";
 }
 
 static void set_name(const struct dr_respond_config *c, int set, int family, char *buf,
@@ -114,9 +112,7 @@ static int rule_words(const struct dr_respond_config *c, int set, int family, in
 	/* buf holds the set's name, then a rate or length */
 	int off = snprintf(buf, len, "%s", name) + 1;
 	char *num = buf + off;
-	if (which > 0 && set != S_REFL)
-		return 0;
-	if (which > 1)
+	if (which > 1 || (which == 1 && set != S_REFL && set != S_SRC) || !chain_of(c, set, which))
 		return 0;
 	if (set == S_REFL && which == 1) {
 		/* fragments after the first carry no port: drop every one to the victim */
@@ -204,7 +200,7 @@ static int rule_argv(const struct dr_respond_config *c, int set, int family, int
 	argv[k++] = "-t";
 	argv[k++] = in_table(c);
 	argv[k++] = op;
-	argv[k++] = set == S_RESP || set == S_RESP_ANY ? out_chain(c) : in_chain(c);
+	argv[k++] = chain_of(c, set, which);
 	for (int i = 0; i < n; i++)
 		argv[k++] = w[i];
 	argv[k] = NULL;

@@ -113,6 +113,10 @@ static void test_ipset_setup(void)
 			  "--hashlimit-above 100/sec --hashlimit-burst 100 --hashlimit-mode "
 			  "dstip,dstport --hashlimit-name dnsradar-rl4 -j DROP\n"));
 	CHECK(strstr(buf, "-I OUTPUT -p udp -m set --match-set dnsradar-resp4 src,src,dst -j DROP\n"));
+	/* drop-source on the way out too: a flood the host itself sends */
+	CHECK(strstr(buf, "ip6tables -w 5 -t filter -C OUTPUT -p udp -m set --match-set dnsradar-src6 "
+			  "src,dst -j DROP 2>/dev/null || ip6tables -w 5 -t filter -I OUTPUT -p udp -m "
+			  "set --match-set dnsradar-src6 src,dst -j DROP\n"));
 	CHECK(strstr(buf, "-I INPUT -p udp --sport 53 -m set --match-set dnsradar-refl4 dst -m length "
 			  "--length 513:65535 -j DROP\n"));
 	CHECK(strstr(buf, "iptables -w 5 -t filter -I INPUT -f -m set --match-set dnsradar-refl4 dst "
@@ -127,11 +131,17 @@ static void test_ipset_setup(void)
 	CHECK(strstr(buf, "iptables -w 5 -t raw -I PREROUTING -p udp -m set --match-set edge-src4 "
 			  "src,dst -j DROP\n"));
 	CHECK(strstr(buf, "--hashlimit-above 250/sec --hashlimit-burst 250"));
+	CHECK(strstr(buf, "iptables -w 5 -t raw -I OUTPUT -p udp -m set --match-set edge-src4 "
+			  "src,dst -j DROP\n"));
+	CHECK(strstr(buf, "iptables -w 5 -t raw -I PREROUTING -p udp -m set --match-set edge-resp4 "
+			  "src,src,dst -j DROP\n"));
 	CHECK(!strstr(buf, "dnsradar-"));
 	snprintf(c.hook, sizeof(c.hook), "forward");
 	CHECK_EQ(dr_backend_ipset.render_setup(&c, buf, sizeof(buf)), 0);
 	CHECK(strstr(buf, "-I FORWARD -p udp -m set --match-set edge-resp4 src,src,dst -j DROP\n"));
 	CHECK(!strstr(buf, "INPUT") && !strstr(buf, "OUTPUT"));
+	const char *src4 = strstr(buf, "-I FORWARD -p udp -m set --match-set edge-src4 src,dst");
+	CHECK(src4 && !strstr(src4 + 1, "-I FORWARD -p udp -m set --match-set edge-src4 src,dst"));
 }
 
 static void test_ipset_open_refuses(void)
