@@ -101,9 +101,13 @@ int dr_privs_drop(struct dr_privs *p, char *errbuf, size_t errlen)
 	if (p->keep_net_admin && (had || geteuid() == 0)) {
 		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE |
 			     CAPNG_BOUNDING_SET, CAP_NET_ADMIN);
+		if (p->keep_net_raw)
+			capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+				     CAPNG_INHERITABLE | CAPNG_BOUNDING_SET, CAP_NET_RAW);
 	}
 	if (p->uid >= 0) {
-		/* kept: the bounding set as updated above, just CAP_NET_ADMIN */
+		/* kept: the bounding set as updated above, just CAP_NET_ADMIN (and
+		 * CAP_NET_RAW for ipset) */
 		int rc = capng_change_id(p->uid, p->gid, p->keep_net_admin ? CAPNG_DROP_SUPP_GRP :
 					 CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING |
 					 CAPNG_CLEAR_AMBIENT);
@@ -134,6 +138,12 @@ int dr_privs_drop(struct dr_privs *p, char *errbuf, size_t errlen)
 	if (p->keep_net_admin && (had || geteuid() == 0 || p->dropped) &&
 	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) < 0) {
 		snprintf(errbuf, errlen, "cannot keep CAP_NET_ADMIN for the response: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if (p->keep_net_admin && p->keep_net_raw && (had || geteuid() == 0 || p->dropped) &&
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_RAW, 0, 0) < 0) {
+		snprintf(errbuf, errlen, "cannot keep CAP_NET_RAW for the ipset response: %s",
 			 strerror(errno));
 		return -1;
 	}

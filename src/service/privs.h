@@ -17,6 +17,8 @@ struct dr_privs {
 	int dropped;		/* dr_privs_drop changed the user */
 	int keep_net_admin;	/* keep CAP_NET_ADMIN, ambient too: the response
 				 * changes nftables and runs ipset */
+	int keep_net_raw;	/* with it, CAP_NET_RAW: iptables' set match opens
+				 * a raw socket to find an ipset by name */
 };
 
 /* Chooses the user: `user` if given (it must exist, and we must be root
@@ -37,7 +39,7 @@ int dr_privs_give_dir(const struct dr_privs *p, const char *path, int parent, ch
 /* Becomes the user (groups dropped) and clears every capability:
  * effective, permitted, inheritable, ambient and bounding, but for
  * CAP_NET_ADMIN when keep_net_admin (then also ambient, so that the
- * ipset and iptables it runs have it). Open descriptors stay usable.
+ * ipset and iptables it runs have it), and CAP_NET_RAW when keep_net_raw. Open descriptors stay usable.
  * 0, or -1 with why. */
 int dr_privs_drop(struct dr_privs *p, char *errbuf, size_t errlen);
 

@@ -441,6 +441,7 @@ static int open_respond(struct service *s, char *why, size_t len)
 		if (dr_privs_give_dir(&s->privs, dirs[i], i == 0, why, len) < 0)
 			return -1;
 	s->privs.keep_net_admin = rc->act && rc->firewall[0];
+	s->privs.keep_net_raw = s->privs.keep_net_admin && !strcmp(rc->firewall, "ipset");
 	if (dr_respond_open(&s->respond, rc, respond_say, s, why, len) < 0)
 		return -1;
 	/* the socket ExaBGP's bridge connects to: the user's, as its folder */

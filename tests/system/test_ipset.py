@@ -12,12 +12,22 @@ gone after it; prepare run twice leaves each iptables rule once; list
 gives back what was applied; a drop-peer stops only the peer's port; IPv6
 through ip6tables; a failure carries ipset's own message.
 
+End to end (with DR_DNSRADAR naming the binary): `dnsradar run --act`
+with respond.firewall = ipset, as user nobody, captures on the victim's
+side while 10.77.0.2 and the allow-listed 10.77.0.3 flood it: the set
+gains 10.77.0.2 with a timeout of about an hour, its flood stops arriving
+while the other's goes on, and the element is removed once the alert has
+closed and the hold has passed.
+
 Needs root, ip, ipset and iptables; without them it prints SKIP and why.
 
 usage: test_ipset.py PATH/TO/fw_driver
 """
+import json
 import os
+import random
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -188,6 +198,120 @@ def test_ipv6_drop_source():
     assert received("fd77::1", count=50) == 50
 
 
+FLOODER = r"""
+import socket, sys, time
+src, dst, pps, secs = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 40053))
+q = bytes.fromhex("123401000001000000000000076578616d706c6503636f6d0000010001")
+end, n, t0 = time.time() + secs, 0, time.time()
+while time.time() < end:
+    s.sendto(q, (dst, 53))
+    n += 1
+    ahead = t0 + n / pps - time.time()
+    if ahead > 0:
+        time.sleep(ahead)
+"""
+
+COUNTER = r"""
+import json, os, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 53))
+s.settimeout(0.2)
+counts, out, last = {}, sys.argv[1], 0
+while True:
+    try:
+        _, (a, _p) = s.recvfrom(2048)
+        counts[a] = counts.get(a, 0) + 1
+    except socket.timeout:
+        pass
+    if time.time() - last >= 0.2:
+        with open(out + ".tmp", "w") as f:
+            json.dump(counts, f)
+        os.replace(out + ".tmp", out)
+        last = time.time()
+"""
+
+
+def wait_for(what, fn, seconds, said=lambda: ""):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        got = fn()
+        if got:
+            return got
+        time.sleep(0.2)
+    raise AssertionError("%s: not within %.0f s\n%s" % (what, seconds, said()))
+
+
+def test_run_act_bans_with_ipset():
+    dnsradar = os.environ.get("DR_DNSRADAR")
+    if not dnsradar:
+        print("  SKIP test_run_act_bans_with_ipset: DR_DNSRADAR names no dnsradar binary")
+        return
+    os.chmod(TMP, 0o755)	# nobody must reach its state folder
+    state = os.path.join(TMP, "act", "resp", "actions.json")
+    os.makedirs(os.path.dirname(os.path.dirname(state)))
+    counts = os.path.join(TMP, "counts.json")
+    err = open(os.path.join(TMP, "run.err"), "w+")
+    said = lambda: open(err.name).read()
+    procs = [subprocess.Popen(["ip", "netns", "exec", VIC, sys.executable, "-c", COUNTER, counts],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+
+    def got(src):
+        try:
+            with open(counts) as f:
+                return json.load(f).get(src, 0)
+        except (OSError, ValueError):
+            return 0
+
+    def members():
+        out = vic("ipset", "list", "e2e-src4", "-output", "save", check=False).stdout
+        return {m.group(1): int(m.group(2)) for m in
+                re.finditer(r"^add e2e-src4 (\S+) timeout (\d+)$", out, re.M)}
+
+    svc = subprocess.Popen(["ip", "netns", "exec", VIC, dnsradar, "run", "-i", DEV_V, "--act",
+                            "--allow", "10.77.0.3", "--hold", "3", "--user", "nobody",
+                            "--http", "127.0.0.1:%d" % random.randint(20000, 40000),
+                            "--set", "flood.source_pps=200",
+                            "--set", "respond.firewall=ipset", "--set", "respond.set_prefix=e2e",
+                            "--set", "respond.state=" + state],
+                           stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        wait_for("dnsradar run running", lambda: "running" in said() or svc.poll() is not None,
+                 30)
+        assert svc.poll() is None, said()
+        for src in ("10.77.0.2", "10.77.0.3"):
+            procs.append(subprocess.Popen(["ip", "netns", "exec", ATK, sys.executable, "-c",
+                                           FLOODER, src, "10.77.0.1", "1000", "14"]))
+        els = wait_for("the ban in the set", members, 20, said)
+        assert list(els) == ["10.77.0.2,udp:53"], els
+        assert 3500 <= els["10.77.0.2,udp:53"] <= 3600, els
+        assert any("-I INPUT" not in r and "e2e-src4 src,dst -j DROP" in r for r in rules("e2e"))
+        time.sleep(1)	# packets in flight
+        stopped = got("10.77.0.2")
+        time.sleep(2)
+        assert got("10.77.0.2") == stopped, "the banned flood still arrives"
+        other = got("10.77.0.3")
+        time.sleep(1)
+        assert got("10.77.0.3") > other + 300, "the allow-listed sender was stopped"
+        for p in procs[1:]:
+            p.wait(timeout=TIMEOUT)
+        # the alert closes 60 s after the last packet; then the hold of 3 s
+        wait_for("the ban lifted", lambda: members() == {}, 100, said)
+        assert "lifted: drop-source 10.77.0.2" in said(), said()
+    finally:
+        svc.send_signal(signal.SIGTERM)
+        try:
+            svc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            svc.kill()
+            svc.wait()
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 def test_failure_has_ipsets_message():
     r = driver("-p", "never", "apply", "drop-source", "10.77.0.2", "53", "60", check=False)
     assert r.returncode == 1
@@ -204,6 +328,8 @@ def up():
         sh("ip", "-n", ns, "link", "set", "lo", "up")
         sh("ip", "-n", ns, "addr", "add", "10.77.0.%s/24" % last, "dev", dev)
         sh("ip", "-n", ns, "addr", "add", "fd77::%s/64" % last, "dev", dev, "nodad")
+        if ns == ATK:	# the allow-listed sender of the end-to-end case
+            sh("ip", "-n", ns, "addr", "add", "10.77.0.3/24", "dev", dev)
         sh("ip", "-n", ns, "link", "set", dev, "up")
 
 
