@@ -126,15 +126,14 @@ static int rrl_text(const struct dr_respond_config *c, const struct dr_action *a
 	int k = snprintf(buf, len,
 		"# dnsradar rrl %s: alert %llu, %u NXDOMAIN a second for each resolver, %u s\n"
 		"# %s\n"
-		"-- dnsdist: drop queries under the zone over the limit from each /24 and /56;\n"
-		"-- or block all of them from the console: addDynBlockSMT({\"%s\"}, \"dnsradar\", %u)\n"
+		"-- dnsdist (and for all under the zone: addDynBlockSMT({\"%s\"}, \"dnsradar\", %u))\n"
 		"do local zone = newSuffixMatchNode() zone:add(\"%s\")\n"
 		"addAction(AndRule({SuffixMatchNodeRule(zone), MaxQPSIPRule(%u, 24, 56)}), "
 		"DropAction()) end\n"
-		"# Knot DNS (knot.conf; the module line goes in the zone's entry):\n"
+		"# Knot DNS (knot.conf; the module line goes in the zone's entry)\n"
 		"mod-rrl:\n  - id: dnsradar\n    rate-limit: %u\n    slip: 2\n"
 		"zone:\n  - domain: %s\n    module: mod-rrl/dnsradar\n"
-		"# BIND (named.conf, options or view; counts NXDOMAIN by client /24 and zone):\n"
+		"# BIND (named.conf options or view; NXDOMAIN per client /24 and zone)\n"
 		"rate-limit { nxdomains-per-second %u; slip 2; window 15; };\n",
 		z, (unsigned long long)a->alert, n, secs, path, lz, secs, lz, n, n, z, n);
 	if (k < 0 || (size_t)k >= len) {
