@@ -259,6 +259,13 @@ static int element(const struct dr_respond_config *c, const struct dr_action *a,
 			 dr_action_kind_names[a->kind]);
 		return -1;
 	}
+	if (s == S_PEER && a->port2 != 53) {
+		/* the set has no field for it: what list reads back must be what
+		 * was applied, or the response would re-apply it for ever */
+		snprintf(err, errlen, "ipset: drop-peer to server port %u: the ipset backend "
+			 "carries loops on port 53 only (nftables carries any)", a->port2);
+		return -1;
+	}
 	if (s == S_RL && a->rate != c->policy.rate) {
 		snprintf(err, errlen, "ipset: rate-limit at %u/s, but the rule limits at %u/s "
 			 "(respond.rate)", a->rate, c->policy.rate);
@@ -667,7 +674,7 @@ static int ipset_list(void *state, dr_backend_found_fn found, void *ctx, char *e
 					a.kind = (uint8_t)kind_of[s];
 					if (parse_elem(e, f, s, &a) == 0) {
 						if (s == S_PEER)
-							a.port2 = 53;	/* the rule matches any server port */
+							a.port2 = 53;	/* the only one applied */
 						if (s == S_RL)
 							a.rate = st->c.policy.rate;
 						if (s == S_REFL)
