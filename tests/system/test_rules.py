@@ -134,7 +134,12 @@ def test_amplification_drops_reflected_answers():
     out = rules(3, "--run", "1")
     assert "drop-reflected to %s/32 from port 53 over 512 octets, and fragments" % ev["victim"] in out
     assert "ipset -exist add dnsradar-refl4 %s timeout 3600\n" % ev["victim"] in out, out
-    assert "  flowspec to %s/32" % ev["victim"] in out	# carried once a BGP backend is built
+    # Flowspec, by each BGP backend of the table
+    assert "  flowspec to %s/32" % ev["victim"] in out
+    assert ("    exabgp:\n      announce flow route { match { destination %s/32; protocol udp; "
+            "source-port =53; packet-length >512; } then { discard; } }\n" % ev["victim"]) in out, out
+    assert ("global rib add -a ipv4-flowspec match destination %s/32 fragment is-fragment then "
+            "discard\n" % ev["victim"]) in out, out
     assert "--sport 53 -m set --match-set dnsradar-refl4 dst -m length --length 513:65535" in out
 
 
