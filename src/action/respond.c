@@ -227,8 +227,7 @@ int dr_respond_open(struct dr_respond **out, const struct dr_respond_config *c,
 	}
 	if (open_backend(r, DR_CLASS_FIREWALL, c->firewall, err, errlen) < 0 ||
 	    open_backend(r, DR_CLASS_BGP, c->bgp, err, errlen) < 0 ||
-	    open_backend(r, DR_CLASS_SERVER, dr_backend_find("files") ? "files" : "", err,
-			 errlen) < 0)
+	    open_backend(r, DR_CLASS_SERVER, "files", err, errlen) < 0)
 		goto fail;
 	restore(r, dr_wall_now());
 	*out = r;
