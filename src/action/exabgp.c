@@ -62,30 +62,6 @@ static unsigned prefix_len(const struct dr_ev_addr *a)
  * "self", an address, or an IPv4 and an IPv6 address with a comma between),
  * else "self", ExaBGP's own address on the session. -1 when the setting is
  * none of those. */
-static int next_hop_of(const struct dr_respond_config *c, int family, char *buf, size_t len)
-{
-	char word[INET6_ADDRSTRLEN + 1];
-	uint8_t bin[16];
-	int seen[2] = {0, 0};
-	snprintf(buf, len, "self");
-	for (const char *p = c->next_hop; *p;) {
-		size_t n = strcspn(p, ",");
-		if (!n || n >= sizeof(word))
-			return -1;
-		memcpy(word, p, n);
-		word[n] = 0;
-		p += n + (p[n] == ',');
-		if (!strcmp(word, "self"))
-			continue;
-		int af = strchr(word, ':') ? AF_INET6 : AF_INET, fam = af == AF_INET ? 4 : 6;
-		if (inet_pton(af, word, bin) != 1 || seen[fam == 6]++)
-			return -1;
-		if (fam == family && !inet_ntop(af, bin, buf, (socklen_t)len))
-			return -1;
-	}
-	return 0;
-}
-
 /* The command lines of an action, one per element of out (at most 2).
  * Returns how many, or -1 when the action is not one of ours. */
 static int commands(const struct dr_respond_config *c, const struct dr_action *a, int lift,
@@ -97,7 +73,7 @@ static int commands(const struct dr_respond_config *c, const struct dr_action *a
 	unsigned plen = prefix_len(&a->addr);
 	int n;
 	if (a->kind == DR_ACT_BLACKHOLE) {
-		if (next_hop_of(c, a->addr.family, nh, sizeof(nh)) < 0)
+		if (dr_respond_next_hop(c, a->addr.family, "self", nh, sizeof(nh)) < 0)
 			return -1;
 		if (lift)
 			n = snprintf(out[0], EXA_LINE, "withdraw route %s/%u next-hop %s", addr, plen,
@@ -199,7 +175,7 @@ static int exabgp_open(void **state, const struct dr_respond_config *c, char *er
 			 sizeof(sa.sun_path) - 1);
 		return -1;
 	}
-	if (next_hop_of(c, 4, nh, sizeof(nh)) < 0) {
+	if (dr_respond_next_hop(c, 4, "self", nh, sizeof(nh)) < 0) {
 		snprintf(err, errlen, "respond.next_hop: give self, an address, or an IPv4 and an IPv6 "
 			 "address with a comma between (10.1.0.1,2001:db8:1::1)");
 		return -1;

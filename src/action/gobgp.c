@@ -102,30 +102,6 @@ static int split_api(const char *api, char *host, size_t hlen, char *port, size_
  * "self", an address, or an IPv4 and an IPv6 address with a comma between),
  * else "" (none given: gobgpd sends its own address on the session). -1
  * when the setting is none of those. */
-static int next_hop_of(const struct dr_respond_config *c, int family, char *buf, size_t len)
-{
-	char word[INET6_ADDRSTRLEN + 1];
-	uint8_t bin[16];
-	int seen[2] = {0, 0};
-	buf[0] = 0;
-	for (const char *p = c->next_hop; *p;) {
-		size_t n = strcspn(p, ",");
-		if (!n || n >= sizeof(word))
-			return -1;
-		memcpy(word, p, n);
-		word[n] = 0;
-		p += n + (p[n] == ',');
-		if (!strcmp(word, "self"))
-			continue;
-		int af = strchr(word, ':') ? AF_INET6 : AF_INET, fam = af == AF_INET ? 4 : 6;
-		if (inet_pton(af, word, bin) != 1 || seen[fam == 6]++)
-			return -1;
-		if (fam == family && !inet_ntop(af, bin, buf, (socklen_t)len))
-			return -1;
-	}
-	return 0;
-}
-
 static void base_args(struct argv_buf *b, const struct dr_respond_config *c, const char *host,
 		      const char *port)
 {
@@ -153,7 +129,7 @@ static int commands(const struct dr_respond_config *c, const char *host, const c
 	const char *verb = lift ? "del" : "add";
 	int v4 = a->addr.family == 4;
 	if (a->kind == DR_ACT_BLACKHOLE) {
-		if (next_hop_of(c, a->addr.family, nh, sizeof(nh)) < 0)
+		if (dr_respond_next_hop(c, a->addr.family, "", nh, sizeof(nh)) < 0)
 			return -1;
 		struct argv_buf *b = &out[0];
 		base_args(b, c, host, port);
@@ -401,7 +377,7 @@ static int gobgp_open(void **state, const struct dr_respond_config *c, char *err
 			 "127.0.0.1:50051");
 		return -1;
 	}
-	if (next_hop_of(c, 4, nh, sizeof(nh)) < 0) {
+	if (dr_respond_next_hop(c, 4, "", nh, sizeof(nh)) < 0) {
 		snprintf(err, errlen, "respond.next_hop: give self, an address, or an IPv4 and an IPv6 "
 			 "address with a comma between (10.1.0.1,2001:db8:1::1)");
 		return -1;

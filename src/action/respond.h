@@ -53,6 +53,13 @@ void dr_respond_config_defaults(struct dr_respond_config *c);
 int dr_respond_config_set(struct dr_respond_config *c, const char *key, const char *value,
 			  char *why, size_t len);
 
+/* The BGP next hop of a family from next_hop ("self", an address, or one
+ * of each family with a comma between): the address's text, or `self`
+ * (what the backend writes for its own address) when none is given for
+ * that family. 0, or -1 when next_hop is not one of those forms. */
+int dr_respond_next_hop(const struct dr_respond_config *c, int family, const char *self,
+			char *buf, size_t len);
+
 /* The state of an action in force or on its way. */
 enum dr_action_state {
 	DR_ACTION_PENDING = 1,	/* to be applied (or retried) */

@@ -2,6 +2,7 @@
  * under "respond.", with their defaults. */
 #include "action/respond.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,31 @@ static int secs(const char *v, double lo, double hi, double *out, char *why, siz
 		return -1;
 	}
 	*out = d * unit;
+	return 0;
+}
+
+int dr_respond_next_hop(const struct dr_respond_config *c, int family, const char *self,
+			char *buf, size_t len)
+{
+	char word[INET6_ADDRSTRLEN + 1];
+	uint8_t bin[16];
+	int seen[2] = {0, 0};
+	snprintf(buf, len, "%s", self);
+	for (const char *p = c->next_hop; *p;) {
+		size_t n = strcspn(p, ",");
+		if (!n || n >= sizeof(word))
+			return -1;
+		memcpy(word, p, n);
+		word[n] = 0;
+		p += n + (p[n] == ',');
+		if (!strcmp(word, "self"))
+			continue;
+		int af = strchr(word, ':') ? AF_INET6 : AF_INET, fam = af == AF_INET ? 4 : 6;
+		if (inet_pton(af, word, bin) != 1 || seen[fam == 6]++)
+			return -1;
+		if (fam == family && !inet_ntop(af, bin, buf, (socklen_t)len))
+			return -1;
+	}
 	return 0;
 }
 
@@ -142,8 +168,18 @@ int dr_respond_config_set(struct dr_respond_config *c, const char *key, const ch
 	}
 	if (!strcmp(key, "gobgp_cli"))
 		return text(c->gobgp_cli, sizeof(c->gobgp_cli), value, why, len);
-	if (!strcmp(key, "next_hop"))
+	if (!strcmp(key, "next_hop")) {
+		struct dr_respond_config t;
+		char nh[INET6_ADDRSTRLEN];
+		snprintf(t.next_hop, sizeof(t.next_hop), "%s", value);
+		if (strlen(value) >= sizeof(c->next_hop) ||
+		    dr_respond_next_hop(&t, 4, "", nh, sizeof(nh)) < 0) {
+			snprintf(why, len, "give self, an address, or an IPv4 and an IPv6 address "
+				 "with a comma between (10.1.0.1,2001:db8:1::1)");
+			return -1;
+		}
 		return text(c->next_hop, sizeof(c->next_hop), value, why, len);
+	}
 	if (!strcmp(key, "community")) {
 		unsigned a, b;
 		char tail;
