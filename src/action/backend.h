@@ -23,6 +23,11 @@ typedef void (*dr_backend_found_fn)(void *ctx, const struct dr_action *a, double
 struct dr_backend {
 	const char *name;		/* "nftables", "ipset", "exabgp", "gobgp", "files" */
 	unsigned kinds;			/* the kinds it carries: bits of enum dr_action_kind */
+	int owns_all;			/* 1: what list() reports lives where only dnsradar
+					 * writes (its own table, sets, folder), so an entry
+					 * no record knows is an orphan of ours to lift; 0:
+					 * others write there too (a BGP speaker's RIB), and
+					 * such entries are left alone */
 	/* Checks the settings, opens what the backend needs (a libnftables
 	 * context, a socket). May run as root before the service drops its
 	 * privileges; creates nothing in the kernel yet. 0, or -1 with

@@ -457,6 +457,7 @@ static void exabgp_close(void *state)
 
 const struct dr_backend dr_backend_exabgp = {
 	.name = "exabgp",
+	.owns_all = 1,
 	.kinds = 1u << DR_ACT_BLACKHOLE | 1u << DR_ACT_FLOWSPEC,
 	.open = exabgp_open,
 	.prepare = exabgp_prepare,

@@ -339,6 +339,7 @@ static int files_render(const struct dr_respond_config *c, const struct dr_actio
 
 const struct dr_backend dr_backend_files = {
 	.name = "files",
+	.owns_all = 1,
 	.kinds = 1u << DR_ACT_RRL,
 	.open = files_open,
 	.prepare = files_prepare,

@@ -762,6 +762,7 @@ static void gobgp_close(void *state)
 
 const struct dr_backend dr_backend_gobgp = {
 	.name = "gobgp",
+	.owns_all = 0,
 	.kinds = 1u << DR_ACT_BLACKHOLE | 1u << DR_ACT_FLOWSPEC,
 	.open = gobgp_open,
 	.prepare = gobgp_prepare,

@@ -741,6 +741,7 @@ static int ipset_render_setup(const struct dr_respond_config *c, char *buf, size
 
 const struct dr_backend dr_backend_ipset = {
 	.name = "ipset",
+	.owns_all = 1,
 	.kinds = 1u << DR_ACT_DROP_SOURCE | 1u << DR_ACT_RATE_LIMIT | 1u << DR_ACT_DROP_PEER |
 		 1u << DR_ACT_DROP_RESPONSES | 1u << DR_ACT_DROP_REFLECTED,
 	.open = ipset_open,

@@ -9,7 +9,8 @@
  *   src    saddr . dport            drop-source: a flood's source to the DNS port
  *   rate   daddr . dport            rate-limit: over `rate` packets a second per
  *                                   target, counted in the dynamic set meter
- *   peer   saddr . sport . dport    drop-peer: one peer's port to the server's
+ *   peer   saddr . sport . daddr . dport
+ *                                   drop-peer: one peer's port to one server's
  *   resp   saddr . daddr            drop-responses: a local responder's answers to a victim
  *   rall   saddr                    drop-responses to anyone
  *   refl   daddr                    drop-reflected: answers from port 53 longer than
@@ -76,7 +77,9 @@ static int element(const struct dr_action *a, double ttl, char *buf, size_t len)
 		n = snprintf(buf, len, "%s { %s . %u%s }", set, x, a->port, t);
 		break;
 	case DR_ACT_DROP_PEER:
-		n = snprintf(buf, len, "%s { %s . %u . %u%s }", set, x, a->port, a->port2, t);
+		if (ntop(&a->addr2, y, sizeof(y)) < 0 || a->addr2.family != a->addr.family)
+			return -1;
+		n = snprintf(buf, len, "%s { %s . %u . %s . %u%s }", set, x, a->port, y, a->port2, t);
 		break;
 	case DR_ACT_DROP_RESPONSES:
 		if (anyone) {
@@ -114,6 +117,13 @@ static void add(struct text *t, const char *fmt, ...)
 		t->p += n;
 }
 
+/* The name of an empty set that says which settings the rules were made
+ * with (hook, rate, length): a table made with others is made again. */
+static void marker(const char *hook, unsigned rate, unsigned length, char *buf, size_t len)
+{
+	snprintf(buf, len, "made_%s_r%u_l%u", hook, rate, length);
+}
+
 /* The setup batch: the table, its sets, chains and rules. */
 static int setup_text(const char *table, const char *hook, unsigned rate, unsigned length,
 		      char *buf, size_t len)
@@ -125,8 +135,8 @@ static int setup_text(const char *table, const char *hook, unsigned rate, unsign
 	static const struct { const char *name, *type; } sets[] = {
 		{"src4", "ipv4_addr . inet_service"}, {"src6", "ipv6_addr . inet_service"},
 		{"rate4", "ipv4_addr . inet_service"}, {"rate6", "ipv6_addr . inet_service"},
-		{"peer4", "ipv4_addr . inet_service . inet_service"},
-		{"peer6", "ipv6_addr . inet_service . inet_service"},
+		{"peer4", "ipv4_addr . inet_service . ipv4_addr . inet_service"},
+		{"peer6", "ipv6_addr . inet_service . ipv6_addr . inet_service"},
 		{"resp4", "ipv4_addr . ipv4_addr"}, {"resp6", "ipv6_addr . ipv6_addr"},
 		{"rall4", "ipv4_addr"}, {"rall6", "ipv6_addr"},
 		{"refl4", "ipv4_addr"}, {"refl6", "ipv6_addr"},
@@ -134,6 +144,9 @@ static int setup_text(const char *table, const char *hook, unsigned rate, unsign
 	for (unsigned i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
 		add(&t, "add set inet %s %s { type %s; flags timeout; }\n", table, sets[i].name,
 		    sets[i].type);
+	char mark[64];
+	marker(hook, rate, length, mark, sizeof(mark));
+	add(&t, "add set inet %s %s { type ipv4_addr; }\n", table, mark);
 	add(&t, "add set inet %s meter4 { type ipv4_addr . inet_service; size 65535; "
 	    "flags dynamic, timeout; timeout 60s; }\n", table);
 	add(&t, "add set inet %s meter6 { type ipv6_addr . inet_service; size 65535; "
@@ -153,8 +166,8 @@ static int setup_text(const char *table, const char *hook, unsigned rate, unsign
 		add(&t, "add rule inet %s filter meta l4proto { tcp, udp } %s daddr . th dport @rate%s "
 		    "update @meter%s { %s daddr . th dport limit rate over %u/second burst %u "
 		    "packets } counter drop\n", table, ip, v, v, ip, rate, rate);
-		add(&t, "add rule inet %s filter meta l4proto udp %s saddr . udp sport . udp dport "
-		    "@peer%s counter drop\n", table, ip, v);
+		add(&t, "add rule inet %s filter meta l4proto udp %s saddr . udp sport . %s daddr . "
+		    "udp dport @peer%s counter drop\n", table, ip, ip, v);
 		add(&t, "add rule inet %s %s meta l4proto udp %s saddr . %s daddr @resp%s udp sport 53 "
 		    "counter drop\n", table, resp_chain, ip, ip, v);
 		add(&t, "add rule inet %s %s meta l4proto udp %s saddr @rall%s udp sport 53 "
@@ -222,14 +235,22 @@ static json_t *list_table(struct nft *s, char *err, size_t errlen)
 	return doc;
 }
 
-static unsigned count_objects(json_t *doc, const char *what)
+/* How many objects of a kind the table holds; *named: whether a set of
+ * that name is among them. */
+static unsigned count_objects(json_t *doc, const char *what, const char *name, int *named)
 {
 	json_t *arr = json_object_get(doc, "nftables"), *it;
 	size_t i;
 	unsigned n = 0;
-	json_array_foreach(arr, i, it)
-		if (json_object_get(it, what))
-			n++;
+	json_array_foreach(arr, i, it) {
+		json_t *o = json_object_get(it, what);
+		if (!o)
+			continue;
+		n++;
+		const char *nm = json_string_value(json_object_get(o, "name"));
+		if (name && nm && !strcmp(nm, name))
+			*named = 1;
+	}
 	return n;
 }
 
@@ -246,9 +267,14 @@ static int nft_prepare(void *state, char *err, size_t errlen)
 	int whole = 0;
 	unsigned chains = !strcmp(s->hook, "input") ? 2 : 1;
 	if (doc) {
-		/* 14 sets, the chains, and 14 rules: else someone changed it */
-		whole = count_objects(doc, "set") == 14 && count_objects(doc, "chain") == chains &&
-			count_objects(doc, "rule") == 14;
+		/* 15 sets (the marker of these settings one), the chains, and 14
+		 * rules: else someone changed it, or the settings did */
+		char mark[64];
+		int marked = 0;
+		marker(s->hook, s->rate, s->length, mark, sizeof(mark));
+		whole = count_objects(doc, "set", mark, &marked) == 15 && marked &&
+			count_objects(doc, "chain", NULL, NULL) == chains &&
+			count_objects(doc, "rule", NULL, NULL) == 14;
 		json_decref(doc);
 	}
 	int rc = 0;
@@ -335,8 +361,9 @@ static int from_element(const struct nft *s, const char *name, json_t *val, stru
 			a->rate = s->rate;
 	} else if (!strncmp(name, "peer", 4)) {
 		a->kind = DR_ACT_DROP_PEER;
-		if (n != 3 || port_of(json_array_get(cat, 1), &a->port) < 0 ||
-		    port_of(json_array_get(cat, 2), &a->port2) < 0)
+		if (n != 4 || port_of(json_array_get(cat, 1), &a->port) < 0 ||
+		    parse_addr(json_array_get(cat, 2), &a->addr2) < 0 ||
+		    port_of(json_array_get(cat, 3), &a->port2) < 0)
 			return -1;
 	} else if (!strncmp(name, "resp", 4)) {
 		a->kind = DR_ACT_DROP_RESPONSES;
@@ -364,7 +391,7 @@ static int nft_list(void *state, dr_backend_found_fn found, void *ctx, char *err
 		json_t *set = json_object_get(it, "set"), *e;
 		const char *name = json_string_value(json_object_get(set, "name"));
 		size_t j;
-		if (!set || !name || !strncmp(name, "meter", 5))
+		if (!set || !name || !strncmp(name, "meter", 5) || !strncmp(name, "made_", 5))
 			continue;
 		json_array_foreach(json_object_get(set, "elem"), j, e) {
 			json_t *el = json_object_get(e, "elem");
@@ -399,6 +426,7 @@ static int nft_render_setup(const struct dr_respond_config *c, char *buf, size_t
 
 const struct dr_backend dr_backend_nftables = {
 	.name = "nftables",
+	.owns_all = 1,
 	.kinds = 1u << DR_ACT_DROP_SOURCE | 1u << DR_ACT_RATE_LIMIT | 1u << DR_ACT_DROP_PEER |
 		 1u << DR_ACT_DROP_RESPONSES | 1u << DR_ACT_DROP_REFLECTED,
 	.open = nft_open,

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <linux/capability.h>
 
 #include "action/backend.h"
 #include "action/journal.h"
@@ -64,6 +66,7 @@ struct dr_respond {
 	pthread_t worker;
 	int started, stop, dirty;
 	unsigned journal_had;		/* entries at the last write of the state file */
+	unsigned unknown[DR_CLASSES];	/* entries left alone at the last comparison */
 	double next_reconcile;
 };
 
@@ -165,9 +168,13 @@ static void restore(struct dr_respond *r, double now)
 	char err[512];
 	if (!v)
 		return;
-	if (dr_journal_read(r->c.state, v, r->c.max_actions, &n, &bad, err, sizeof(err)) < 0)
-		logf_(r, "respond: cannot read the record of actions in force: %s; starting empty",
-		      err);
+	if (dr_journal_read(r->c.state, v, r->c.max_actions, &n, &bad, err, sizeof(err)) < 0) {
+		char aside[DR_RESPOND_TEXT + 16];
+		snprintf(aside, sizeof(aside), "%s.damaged", r->c.state);
+		logf_(r, "respond: cannot read the record of actions in force: %s; kept as %s, "
+		      "starting empty: what it named stays until its timeout or is lifted by hand",
+		      err, rename(r->c.state, aside) == 0 ? aside : "it is");
+	}
 	if (bad)
 		logf_(r, "respond: %s: %u entries could not be read and were skipped", r->c.state,
 		      bad);
@@ -184,8 +191,11 @@ static void restore(struct dr_respond *r, double now)
 			continue;
 		}
 		struct slot *s = free_slot(r);
-		if (!s)
+		if (!s) {
+			logf_(r, "respond: %u actions from before the restart do not fit max_actions = %u: "
+			      "lift them by hand (%s)", n - i, r->c.max_actions, r->c.state);
 			break;
+		}
 		memset(s, 0, sizeof(*s));
 		s->id = v[i].id;
 		s->action = v[i].action;
@@ -281,8 +291,11 @@ static void plan(struct dr_respond *r, const struct dr_alert *a, double now)
 			continue;	/* no backend of its class is configured */
 		dr_action_describe(&want[i], what, sizeof(what));
 		struct slot *s = NULL;
+		/* in dry-run only a dry plan is shared: one from a run that acted,
+		 * being lifted, must not be put in force again */
 		for (unsigned j = 0; j < r->c.max_actions && !s; j++)
-			if (r->slots[j].id && dr_action_same(&r->slots[j].action, &want[i]))
+			if (r->slots[j].id && dr_action_same(&r->slots[j].action, &want[i]) &&
+			    (r->c.act || r->slots[j].state == DR_ACTION_DRY))
 				s = &r->slots[j];
 		if (s) {	/* another alert's, or one from before a restart */
 			s->holders++;
@@ -407,6 +420,12 @@ int dr_respond_lift(struct dr_respond *r, uint64_t id)
 		logf_(r, "respond: action %llu lifted by hand: %s", (unsigned long long)id, what);
 		s->holders = 0;
 		s->lift_at = dr_wall_now();
+		/* the alerts that held it hold it no more: a close must not take
+		 * a hold away from an alert that plans it again meanwhile */
+		for (unsigned i = 0; i < HELD_MAX; i++)
+			for (unsigned k = 0; r->held[i].alert && k < r->held[i].n; k++)
+				if (r->held[i].ids[k] == id)
+					r->held[i].ids[k] = 0;
 		start_lift(r, s);
 		pthread_cond_signal(&r->cv);
 	}
@@ -585,6 +604,14 @@ static void reconcile(struct dr_respond *r, int cls)
 	char err[512] = "";
 	if (!be->b)
 		return;
+	if (!r->c.act) {	/* dry-run: nothing to compare but what a run that acted left */
+		unsigned real = 0;
+		for (unsigned i = 0; i < r->c.max_actions; i++)
+			real += r->slots[i].id && r->slots[i].cls == cls &&
+				r->slots[i].state != DR_ACTION_DRY;
+		if (!real)
+			return;
+	}
 	struct found_ctx f = {.cap = r->c.max_actions + 256};
 	uint8_t *seen = calloc(r->c.max_actions, 1);
 	pthread_mutex_unlock(&r->mu);
@@ -632,7 +659,15 @@ static void reconcile(struct dr_respond *r, int cls)
 			logf_(r, "respond: %u actions were missing from %s (flushed, expired or a "
 			      "restart of it); applying them again", again, be->b->name);
 	}
-	if (orphans || f.more) {
+	if ((orphans || f.more) && (!be->b->owns_all || !r->c.act)) {
+		/* not surely ours (a route someone else announced), or dry-run,
+		 * which changes nothing: said, and left alone */
+		if (orphans + f.more != r->unknown[cls])
+			logf_(r, "respond: %u entries in %s look like ours but no record knows them: "
+			      "left alone%s", orphans + f.more, be->b->name,
+			      r->c.act ? " (others write there too)" : " (dry-run)");
+		r->unknown[cls] = orphans + f.more;
+	} else if (orphans || f.more) {
 		logf_(r, "respond: %u entries in %s are not in the record: lifting them",
 		      orphans + f.more, be->b->name);
 		pthread_mutex_unlock(&r->mu);
@@ -651,6 +686,12 @@ out:
 static void *worker(void *arg)
 {
 	struct dr_respond *r = arg;
+	/* capabilities are a thread's own: the commands this thread runs
+	 * (ipset, iptables) get the ones the service kept for the firewall,
+	 * and no other thread's children (exec hooks) do. Fails, harmlessly,
+	 * where they were not kept. */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_RAW, 0, 0);
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop) {
 		double now = dr_wall_now();

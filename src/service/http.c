@@ -501,6 +501,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	} else if (!strcmp(url, "/api/actions") || !strncmp(url, "/api/actions/", 13)) {
 		if (!h->respond)
 			answer_error(&a, 503, "the response is not running");
+		else if (url[12] == '/' && post &&
+			 MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"))
+			/* a browser's request (a page posting to loopback): never
+			 * lets a web page lift a ban; dnsradar actions sends none */
+			answer_error(&a, 403, "a request with an Origin header may not lift actions");
 		else if (url[12] == '/' && post)
 			serve_lift(h, url + 13, &a);
 		else if (url[12] == '/')

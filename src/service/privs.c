@@ -80,7 +80,9 @@ int dr_privs_give_dir(const struct dr_privs *p, const char *path, int parent, ch
 			mkdir(dir, 0755);	/* parents: as mkdir -p; the last is checked */
 			*c = '/';
 		}
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+	if (mkdir(dir, 0750) < 0) {
+		if (errno == EEXIST)
+			return 0;	/* the operator's: not ours to give away */
 		snprintf(errbuf, errlen, "%s: cannot make the folder %s: %s", path, dir,
 			 strerror(errno));
 		return -1;
@@ -106,9 +108,14 @@ int dr_privs_drop(struct dr_privs *p, char *errbuf, size_t errlen)
 				     CAPNG_INHERITABLE | CAPNG_BOUNDING_SET, CAP_NET_RAW);
 	}
 	if (p->uid >= 0) {
-		/* kept: the bounding set as updated above, just CAP_NET_ADMIN (and
-		 * CAP_NET_RAW for ipset) */
-		int rc = capng_change_id(p->uid, p->gid, p->keep_net_admin ? CAPNG_DROP_SUPP_GRP :
+		/* kept: the bounding set cut to what is kept while we are still
+		 * root (CAP_SETPCAP), then the user's permitted set to match */
+		if (p->keep_net_admin && capng_apply(CAPNG_SELECT_BOUNDS) < 0) {
+			snprintf(errbuf, errlen, "cannot narrow the bounding set");
+			return -1;
+		}
+		int rc = capng_change_id(p->uid, p->gid, p->keep_net_admin ?
+					 CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_AMBIENT :
 					 CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING |
 					 CAPNG_CLEAR_AMBIENT);
 		if (rc < 0) {
@@ -134,19 +141,9 @@ int dr_privs_drop(struct dr_privs *p, char *errbuf, size_t errlen)
 		}
 	}
 #ifdef PR_CAP_AMBIENT
+	/* none ambient: the response's worker raises its own for the commands
+	 * it runs, so that no other child (an exec hook) inherits any */
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	if (p->keep_net_admin && (had || geteuid() == 0 || p->dropped) &&
-	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) < 0) {
-		snprintf(errbuf, errlen, "cannot keep CAP_NET_ADMIN for the response: %s",
-			 strerror(errno));
-		return -1;
-	}
-	if (p->keep_net_admin && p->keep_net_raw && (had || geteuid() == 0 || p->dropped) &&
-	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_RAW, 0, 0) < 0) {
-		snprintf(errbuf, errlen, "cannot keep CAP_NET_RAW for the ipset response: %s",
-			 strerror(errno));
-		return -1;
-	}
 #endif
 	return 0;
 }

@@ -15,7 +15,7 @@ struct dr_privs {
 	char user[64];		/* whom to become; "" : stay who we are */
 	int uid, gid;		/* -1: stay */
 	int dropped;		/* dr_privs_drop changed the user */
-	int keep_net_admin;	/* keep CAP_NET_ADMIN, ambient too: the response
+	int keep_net_admin;	/* keep CAP_NET_ADMIN: the response
 				 * changes nftables and runs ipset */
 	int keep_net_raw;	/* with it, CAP_NET_RAW: iptables' set match opens
 				 * a raw socket to find an ipset by name */
@@ -32,14 +32,17 @@ int dr_privs_give_store(const struct dr_privs *p, const char *path, char *errbuf
 
 /* Makes the folder (of the file at path when `parent`, else path itself)
  * with its parents, mode 0750, and gives it to the user when we will
- * become one. 0, or -1 with "PATH: reason". */
+ * become one; a folder that exists already is left as it is (it may be
+ * /var/lib). 0, or -1 with "PATH: reason". */
 int dr_privs_give_dir(const struct dr_privs *p, const char *path, int parent, char *errbuf,
 		      size_t errlen);
 
 /* Becomes the user (groups dropped) and clears every capability:
  * effective, permitted, inheritable, ambient and bounding, but for
- * CAP_NET_ADMIN when keep_net_admin (then also ambient, so that the
- * ipset and iptables it runs have it), and CAP_NET_RAW when keep_net_raw. Open descriptors stay usable.
+ * CAP_NET_ADMIN when keep_net_admin, and CAP_NET_RAW when keep_net_raw
+ * (permitted, inheritable and bounding: the response's worker makes them
+ * ambient for itself alone, for the ipset and iptables it runs). Open
+ * descriptors stay usable.
  * 0, or -1 with why. */
 int dr_privs_drop(struct dr_privs *p, char *errbuf, size_t errlen);
 

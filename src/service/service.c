@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cap-ng.h>
 #include <systemd/sd-daemon.h>
 
 #include "action/respond.h"
@@ -72,11 +73,13 @@ static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
 	va_list ap;
+	flockfile(stderr);	/* the response's worker says things too */
 	fputs("dnsradar: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 /* "signal SIGTERM", for the runs table. */
@@ -432,26 +435,53 @@ static void respond_say(void *ctx, const char *line)
  * banned. */
 static int open_respond(struct service *s, char *why, size_t len)
 {
-	struct dr_respond_config *rc = &s->cfg->respond;
+	const struct dr_respond_config *cfg = &s->cfg->respond;
 	const struct dr_roles *roles = &s->cfg->engine.roles;
-	for (unsigned i = 0; i < roles->nresolvers && rc->policy.nallow < DR_ALLOW_MAX; i++)
+	struct dr_respond_config *rc = malloc(sizeof(*rc));	/* the copy the response takes */
+	int ret = -1;
+	if (!rc) {
+		snprintf(why, len, "respond: out of memory");
+		return -1;
+	}
+	*rc = *cfg;	/* s->cfg stays as the file says, for the reload's comparison */
+	if (rc->policy.nallow + roles->nresolvers > DR_ALLOW_MAX) {
+		snprintf(why, len, "allow: %u entries and %u resolvers (on the allowlist too) are "
+			 "more than the %d it holds; give prefixes that cover several",
+			 rc->policy.nallow, roles->nresolvers, DR_ALLOW_MAX);
+		goto out;
+	}
+	for (unsigned i = 0; i < roles->nresolvers; i++)
 		rc->policy.allow[rc->policy.nallow++] = roles->resolvers[i];
 	const char *dirs[2] = {rc->state, rc->rules_dir};
 	for (int i = 0; i < 2 && rc->act; i++)
 		if (dr_privs_give_dir(&s->privs, dirs[i], i == 0, why, len) < 0)
-			return -1;
-	s->privs.keep_net_admin = rc->act && rc->firewall[0];
-	s->privs.keep_net_raw = s->privs.keep_net_admin && !strcmp(rc->firewall, "ipset");
+			goto out;
+	if (rc->act && rc->firewall[0] && geteuid() != 0 &&
+	    !capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_ADMIN)) {
+		snprintf(why, len, "act = yes with respond.firewall = %s needs CAP_NET_ADMIN: start "
+			 "as root (or with AmbientCapabilities=CAP_NET_ADMIN), or set "
+			 "respond.firewall = none", rc->firewall);
+		goto out;
+	}
 	if (dr_respond_open(&s->respond, rc, respond_say, s, why, len) < 0)
-		return -1;
+		goto out;
+	/* the firewall's capability stays when the response acts on it, or
+	 * must lift what a run that acted left there */
+	struct dr_respond_stats st;
+	dr_respond_stats(s->respond, &st);
+	s->privs.keep_net_admin = rc->firewall[0] && (rc->act || st.in_force);
+	s->privs.keep_net_raw = s->privs.keep_net_admin && !strcmp(rc->firewall, "ipset");
 	/* the socket ExaBGP's bridge connects to: the user's, as its folder */
 	if (!strcmp(rc->bgp, "exabgp") && s->privs.uid >= 0 &&
 	    chown(rc->exabgp_socket, (uid_t)s->privs.uid, (gid_t)s->privs.gid) < 0) {
 		snprintf(why, len, "respond.exabgp_socket = %s: cannot give it to user '%s': %s",
 			 rc->exabgp_socket, s->privs.user, strerror(errno));
-		return -1;
+		goto out;
 	}
-	return 0;
+	ret = 0;
+out:
+	free(rc);
+	return ret;
 }
 
 /* Opens what the configuration names, as whoever started us. 0, or -1

@@ -30,6 +30,8 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 }
 
 /* GET (or method) http://127.0.0.1:port + url, with a bearer token. */
+static int get_origin;	/* send "Origin: http://evil.example" */
+
 static void get(unsigned port, const char *method, const char *url, const char *token,
 		struct reply *r)
 {
@@ -52,8 +54,11 @@ static void get(unsigned port, const char *method, const char *url, const char *
 	if (token) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
 		hdr = curl_slist_append(hdr, auth);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	}
+	if (get_origin)
+		hdr = curl_slist_append(hdr, "Origin: http://evil.example");
+	if (hdr)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	CURLcode rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		fprintf(stderr, "curl %s: %s\n", full, curl_easy_strerror(rc));
@@ -265,6 +270,10 @@ static void test_actions(void)
 	CHECK_EQ(rep.status, 404);
 	get(port, "POST", "/api/alerts", NULL, &rep);
 	CHECK_EQ(rep.status, 405);
+	get_origin = 1;	/* as a web page posting to loopback would */
+	get(port, "POST", "/api/actions/1/lift", NULL, &rep);
+	get_origin = 0;
+	CHECK_EQ(rep.status, 403);
 	get(port, "POST", "/api/actions/1/lift", NULL, &rep);
 	CHECK_EQ(rep.status, 200);
 	CHECK(strstr(rep.body, "\"lifted\":1") != NULL);

@@ -128,8 +128,30 @@ static void test_severity_cap_lift(void)
 	dr_respond_close(r);
 }
 
+/* A lift by hand lets go of the alerts that held it: one that plans the
+ * same action again keeps it after the first alert closes. */
+static void test_lift_then_replanned(void)
+{
+	struct dr_respond *r = open_dry(8);
+	struct dr_alert a, b;
+	struct dr_action_view v[4];
+	if (!r)
+		return;
+	flood(&a, 1, 9, DR_SEV_MEDIUM);
+	dr_respond_event(r, DR_EVENT_OPEN, &a);
+	CHECK_EQ(dr_respond_list(r, v, 4), 1);
+	CHECK_EQ(dr_respond_lift(r, v[0].id), 0);
+	flood(&b, 2, 9, DR_SEV_MEDIUM);
+	dr_respond_event(r, DR_EVENT_OPEN, &b);
+	dr_respond_event(r, DR_EVENT_CLOSE, &a);
+	CHECK_EQ(dr_respond_list(r, v, 4), 1);
+	CHECK(v[0].lift_at == 0);	/* b holds it still */
+	dr_respond_close(r);
+}
+
 int main(void)
 {
+	RUN(test_lift_then_replanned);
 	RUN(test_shared_and_held);
 	RUN(test_severity_cap_lift);
 	TEST_MAIN_END();
