@@ -8,7 +8,8 @@ libpcap-dev libpsl-dev publicsuffix libxxhash-dev libmaxminddb-dev zlib1g-dev li
 tshark tcpdump python3 gzip zstd bind9 dnsperf \
 softflowd pmacct nfdump tcpreplay iproute2 \
 libsqlite3-dev sqlite3 libmicrohttpd-dev libcurl4-openssl-dev libsystemd-dev libcap-ng-dev \
-fail2ban nftables libnftables-dev libjansson-dev ipset iptables exabgp gobgpd bird2"
+fail2ban nftables libnftables-dev libjansson-dev ipset iptables exabgp gobgpd bird2 \
+clickhouse-server clickhouse-client"
 
 missing=""
 for p in $PKGS; do
