@@ -11,7 +11,7 @@
 #include "lib/geo.h"
 #include "service/service.h"
 
-enum { OPT_LISTEN = 0x300, OPT_STORE, OPT_HTTP, OPT_HTTP_TOKEN_FILE, OPT_ALERT_LOG, OPT_SYSLOG,
+enum { OPT_LISTEN = 0x300, OPT_STORE, OPT_CLICKHOUSE, OPT_SENSOR, OPT_HTTP, OPT_HTTP_TOKEN_FILE, OPT_ALERT_LOG, OPT_SYSLOG,
        OPT_WEBHOOK, OPT_EXEC, OPT_LOCAL, OPT_RESOLVER, OPT_AUTHORITATIVE, OPT_SET, OPT_CONFIG,
        OPT_USER, OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_RCVBUF, OPT_DNS_PORT, OPT_FLOW_PORT,
        OPT_NO_FLOWS, OPT_THREADS, OPT_GEOIP, OPT_ASN, OPT_ACT, OPT_ALLOW, OPT_HOLD };
@@ -54,6 +54,12 @@ static void usage(FILE *out)
 		"History and API:\n"
 		"  --store FILE          the SQLite store (alerts, per-minute aggregates,\n"
 		"                        records); read it with dnsradar alerts, top, records\n"
+		"  --clickhouse URL      also send every alert event, aggregate and record\n"
+		"                        to ClickHouse (its HTTP URL, e.g.\n"
+		"                        http://127.0.0.1:8123/?database=dnsradar), spooled\n"
+		"                        to disk while it is away; needs --store\n"
+		"                        (docs/clickhouse.md; --set clickhouse.NAME=VALUE)\n"
+		"  --sensor NAME         this sensor's name in ClickHouse (default: the host)\n"
 		"  --http ADDR:PORT      the HTTP API and /metrics (loopback unless\n"
 		"                        http_token is set)\n"
 		"  --http-token-file FILE\n"
@@ -136,6 +142,8 @@ static int run(int argc, char **argv)
 		{"interface", required_argument, NULL, 'i'},
 		{"listen", required_argument, NULL, OPT_LISTEN},
 		{"store", required_argument, NULL, OPT_STORE},
+		{"clickhouse", required_argument, NULL, OPT_CLICKHOUSE},
+		{"sensor", required_argument, NULL, OPT_SENSOR},
 		{"http", required_argument, NULL, OPT_HTTP},
 		{"http-token-file", required_argument, NULL, OPT_HTTP_TOKEN_FILE},
 		{"alert-log", required_argument, NULL, OPT_ALERT_LOG},
@@ -167,6 +175,7 @@ static int run(int argc, char **argv)
 	/* the flag -> config key of each option taking one */
 	static const struct { int opt; const char *key; } keys[] = {
 		{'i', "interface"}, {OPT_LISTEN, "listen"}, {OPT_STORE, "store"},
+		{OPT_CLICKHOUSE, "clickhouse"}, {OPT_SENSOR, "clickhouse.sensor"},
 		{OPT_HTTP, "http"}, {OPT_ALERT_LOG, "alert_log"}, {OPT_WEBHOOK, "webhook"},
 		{OPT_EXEC, "exec"}, {OPT_LOCAL, "local"}, {OPT_RESOLVER, "resolver"},
 		{OPT_AUTHORITATIVE, "authoritative"}, {OPT_USER, "user"}, {OPT_BPF, "bpf"},

@@ -13,7 +13,7 @@
 
 const char dr_service_config_keys[] =
 	"interface, listen, bpf, snaplen, capture_buffer, rcvbuf, dns_port, flow_port, flows, "
-	"threads, store, store.NAME, http, http_token, geoip, asn, alert_log, syslog, "
+	"threads, store, store.NAME, clickhouse, clickhouse.NAME, http, http_token, geoip, asn, alert_log, syslog, "
 	"syslog_facility, webhook, webhook_header, webhook_timeout, webhook_queue, "
 	"webhook_retries, webhook_backoff, exec, exec_timeout, user, local, resolver, authoritative, "
 	"act, allow, hold, respond.NAME, DETECTOR.THRESHOLD, decode.NAME, flow.NAME";
@@ -24,6 +24,8 @@ void dr_service_config_defaults(struct dr_service_config *c)
 	dr_engine_defaults(&c->engine);
 	for (unsigned i = 0; i < DR_STORE_NPARAMS; i++)
 		c->store_values[i] = dr_store_params[i].def;
+	for (unsigned i = 0; i < DR_CH_NPARAMS; i++)
+		c->clickhouse_values[i] = dr_ch_params[i].def;
 	dr_port_set(c->dns_ports, 53);
 	static const uint16_t flow_ports[] = DR_FLOW_PORTS_DEFAULT;
 	for (unsigned i = 0; i < sizeof(flow_ports) / sizeof(flow_ports[0]); i++)
@@ -184,6 +186,26 @@ static int store_setting(struct dr_service_config *c, const char *name, const ch
 	return -1;
 }
 
+static int clickhouse_setting(struct dr_service_config *c, const char *name, const char *value,
+			      char *why, size_t len)
+{
+	if (!strcmp(name, "sensor"))
+		return copy(c->clickhouse_sensor, sizeof(c->clickhouse_sensor), value, why, len);
+	if (!strcmp(name, "spool"))
+		return copy(c->clickhouse_spool, sizeof(c->clickhouse_spool), value, why, len);
+	if (!strcmp(name, "cluster"))
+		return copy(c->clickhouse_cluster, sizeof(c->clickhouse_cluster), value, why, len);
+	for (unsigned i = 0; i < DR_CH_NPARAMS; i++)
+		if (!strcmp(name, dr_ch_params[i].name))
+			return dr_param_check(&dr_ch_params[i], value, c->engine.mem_limit,
+					      &c->clickhouse_values[i], why, len);
+	int n = snprintf(why, len, "no clickhouse setting '%s'; it has sensor, spool, cluster",
+			 name);
+	for (unsigned i = 0; i < DR_CH_NPARAMS && n > 0 && (size_t)n < len; i++)
+		n += snprintf(why + n, len - (size_t)n, ", %s", dr_ch_params[i].name);
+	return -1;
+}
+
 int dr_service_config_set(struct dr_service_config *c, const char *key, const char *value,
 			  char *why, size_t len)
 {
@@ -222,6 +244,8 @@ int dr_service_config_set(struct dr_service_config *c, const char *key, const ch
 		return dr_roles_add_authoritative(roles, value, why, len);
 	if (!strncmp(key, "store.", 6))
 		return store_setting(c, key + 6, value, why, len);
+	if (!strncmp(key, "clickhouse.", 11))
+		return clickhouse_setting(c, key + 11, value, why, len);
 	if (!strcmp(key, "act") || !strcmp(key, "allow") || !strcmp(key, "hold") ||
 	    !strncmp(key, "respond.", 8)) {
 		int r = dr_respond_config_set(&c->respond, key, value, why, len);
@@ -259,6 +283,14 @@ int dr_service_config_set(struct dr_service_config *c, const char *key, const ch
 	}
 	if (!strcmp(key, "store"))
 		return copy(c->store, sizeof(c->store), value, why, len);
+	if (!strcmp(key, "clickhouse")) {
+		if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8)) {
+			snprintf(why, len, "give the server's HTTP URL, e.g."
+				 " http://127.0.0.1:8123/?database=dnsradar");
+			return -1;
+		}
+		return copy(c->clickhouse, sizeof(c->clickhouse), value, why, len);
+	}
 	if (!strcmp(key, "http")) {
 		if (address_port(value, why, len) < 0)
 			return -1;
@@ -441,7 +473,27 @@ int dr_service_config_check(const struct dr_service_config *c, char *why, size_t
 			 "(the API would be open to the network)", c->http);
 		return -1;
 	}
+	if (c->clickhouse[0] && !c->store[0]) {
+		snprintf(why, len, "clickhouse = %s needs store = FILE too: the sensor's SQLite"
+			 " history is what ClickHouse is sent", c->clickhouse);
+		return -1;
+	}
 	return dr_engine_check(&c->engine, why, len);
+}
+
+void dr_service_clickhouse_config(const struct dr_service_config *c, struct dr_ch_config *ch,
+				  char *spool, size_t len)
+{
+	dr_ch_config_defaults(ch);
+	ch->url = c->clickhouse;
+	ch->sensor = c->clickhouse_sensor;
+	ch->cluster = c->clickhouse_cluster;
+	if (c->clickhouse_spool[0])
+		snprintf(spool, len, "%s", c->clickhouse_spool);
+	else
+		snprintf(spool, len, "%s.spool", c->store);
+	ch->spool = spool;
+	memcpy(ch->values, c->clickhouse_values, sizeof(ch->values));
 }
 
 void dr_service_output_config(const struct dr_service_config *c, struct dr_output_config *o)

@@ -33,6 +33,12 @@ struct dr_service_config {
 	/* what is kept and shown */
 	char store[DR_CONF_VALUE];	/* "" : no store */
 	double store_values[DR_STORE_NPARAMS];
+	/* ClickHouse beside the store: "" or its HTTP URL */
+	char clickhouse[DR_CONF_VALUE];
+	char clickhouse_sensor[128];	/* "": the host's name */
+	char clickhouse_spool[DR_CONF_VALUE];	/* "": STORE.spool */
+	char clickhouse_cluster[64];	/* "": no Distributed tables */
+	double clickhouse_values[DR_CH_NPARAMS];
 	char http[64];			/* "ADDR:PORT", "" : no HTTP */
 	char http_token[DR_CONF_VALUE];
 	char geoip[DR_CONF_VALUE], asn[DR_CONF_VALUE];
@@ -77,6 +83,11 @@ int dr_service_config_set(struct dr_service_config *c, const char *key, const ch
  * non-loopback --http needs a token; something to read; the detectors'
  * memory). 0, or -1 with the reason. */
 int dr_service_config_check(const struct dr_service_config *c, char *why, size_t len);
+
+/* The ClickHouse sink's settings (clickhouse set); spool holds its
+ * folder's name (STORE.spool unless clickhouse.spool is set). */
+void dr_service_clickhouse_config(const struct dr_service_config *c, struct dr_ch_config *ch,
+				  char *spool, size_t len);
 
 /* The output configuration c describes (its strings borrowed from c). */
 void dr_service_output_config(const struct dr_service_config *c, struct dr_output_config *o);

@@ -509,6 +509,18 @@ static int open_all(struct service *s)
 		memcpy(sc.values, c->store_values, sizeof(sc.values));
 		sc.geo = &s->geo;
 		sc.version = DR_VERSION;
+		struct dr_ch_config chc;
+		char spool[DR_CONF_VALUE + 8];
+		if (c->clickhouse[0]) {
+			dr_service_clickhouse_config(c, &chc, spool, sizeof(spool));
+			sc.clickhouse = &chc;
+			sc.clickhouse_drain = 5;
+			/* made here, so that it is the service user's */
+			if (dr_privs_give_dir(&s->privs, spool, 0, why, sizeof(why)) < 0) {
+				say("clickhouse.spool %s", why);
+				return -1;
+			}
+		}
 		if (dr_store_open(&s->store, &sc, why, sizeof(why)) < 0) {
 			say("store %s", why);
 			return -1;

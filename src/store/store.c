@@ -375,6 +375,10 @@ void dr_store_stats(struct dr_store *s, struct dr_store_stats *st)
 	pthread_mutex_lock(&s->lock);
 	*st = s->st;
 	pthread_mutex_unlock(&s->lock);
+	if (s->ch) {
+		st->have_clickhouse = 1;
+		dr_ch_stats(s->ch, &st->clickhouse);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -399,6 +403,7 @@ static void store_free(struct dr_store *s)
 			dr_store_batch_free(s->equeue[(s->ehead + i) % s->ecap]);
 	free(s->equeue);
 	free(s->chunk);
+	dr_ch_close(s->ch, 0);
 	dr_minute_fini(&s->m);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->wake);
@@ -414,6 +419,34 @@ static int journal_is_wal(void *ctx, int n, char **v, char **names)
 }
 
 /* The file's schema: created on a new file, checked on an old one. */
+/* The alerts a run that died left open become 'interrupted' here; in
+ * ClickHouse too, by an event of that name. */
+static int interrupted_events(struct dr_store *s)
+{
+	sqlite3_stmt *st;
+	if (!s->ch)
+		return 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT run, id, type, key, start, end, detected, severity,"
+			       " packets, bytes, peak_pps, peak_bps, json FROM alerts"
+			       " WHERE state = 'open'", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	double now = dr_wall_now();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+#define T(i) ((const char *)sqlite3_column_text(st, i))
+		dr_ch_event(s->ch, now, sqlite3_column_int64(st, 0),
+			    (uint64_t)sqlite3_column_int64(st, 1), "interrupted", T(2), T(3),
+			    "interrupted", sqlite3_column_double(st, 4),
+			    sqlite3_column_double(st, 5), sqlite3_column_double(st, 6), T(7),
+			    (uint64_t)sqlite3_column_int64(st, 8),
+			    (uint64_t)sqlite3_column_int64(st, 9), sqlite3_column_double(st, 10),
+			    sqlite3_column_double(st, 11), T(12));
+#undef T
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int open_schema(struct dr_store *s, char *errbuf, size_t errlen)
 {
 	int isnull;
@@ -458,6 +491,7 @@ static int open_schema(struct dr_store *s, char *errbuf, size_t errlen)
 		goto sqlerr;
 	if (dr_store_exec(s, DR_STORE_SCHEMA) < 0 || dr_store_exec(s, meta) < 0 ||
 	    /* what a run that died left open or unfinished */
+	    interrupted_events(s) < 0 ||
 	    dr_store_exec(s, "UPDATE alerts SET state = 'interrupted' WHERE state = 'open'") < 0 ||
 	    dr_store_exec(s, "UPDATE runs SET how = 'interrupted' WHERE stopped IS NULL AND how IS NULL") < 0)
 		goto rollback;
@@ -478,10 +512,14 @@ static int open_schema(struct dr_store *s, char *errbuf, size_t errlen)
 	s->run = sqlite3_last_insert_rowid(s->db);
 	if (dr_store_exec(s, "COMMIT") < 0)
 		goto rollback;
+	if (s->ch)
+		dr_ch_commit(s->ch);
 	return 0;
 rollback:
 	fmt_err(errbuf, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
 	dr_store_exec(s, "ROLLBACK");
+	if (s->ch)
+		dr_ch_abort(s->ch);
 	return -1;
 sqlerr:
 	fmt_err(errbuf, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
@@ -575,6 +613,9 @@ int dr_store_open(struct dr_store **out, const struct dr_store_config *c, char *
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (c->clickhouse && dr_ch_open(&s->ch, c->clickhouse, errbuf, errlen) < 0)
+		goto fail;
+	s->ch_drain = c->clickhouse_drain;
 	if (open_schema(s, errbuf, errlen) < 0)
 		goto fail;
 	if (prepare(s) < 0) {
@@ -600,6 +641,8 @@ int dr_store_start(struct dr_store *s, char *errbuf, size_t errlen)
 		return -1;
 	}
 	s->started = 1;
+	if (s->ch && dr_ch_start(s->ch, errbuf, errlen) < 0)
+		return -1;
 	return 0;
 }
 
@@ -647,5 +690,7 @@ void dr_store_close(struct dr_store *s, const char *how)
 			dr_store_note_error(s, "run");
 		sqlite3_finalize(st);
 	}
+	dr_ch_close(s->ch, s->ch_drain);
+	s->ch = NULL;
 	store_free(s);
 }

@@ -15,6 +15,7 @@
 #include "decode/record.h"
 #include "detect/alert.h"
 #include "lib/param.h"
+#include "store/clickhouse.h"
 
 struct dr_geo;
 struct dr_store;
@@ -33,6 +34,9 @@ struct dr_store_config {
 	double values[DR_STORE_NPARAMS];	/* in dr_store_params order */
 	const struct dr_geo *geo;	/* country and AS of addresses; may be NULL */
 	const char *version;		/* written into runs */
+	/* NULL, or a ClickHouse server that gets every row committed here */
+	const struct dr_ch_config *clickhouse;
+	double clickhouse_drain;	/* seconds the close gives it to send */
 };
 
 void dr_store_config_defaults(struct dr_store_config *c);
@@ -52,6 +56,8 @@ struct dr_store_stats {
 	uint32_t queue_cap;
 	uint64_t file_bytes;		/* the database's size, at the last check */
 	char last_error[256];		/* "" or the last failure, for the log */
+	int have_clickhouse;
+	struct dr_ch_stats clickhouse;
 };
 
 /* Opens (creating if need be) the file and its schema, checks the schema

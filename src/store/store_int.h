@@ -87,6 +87,9 @@ struct dr_store {
 	double retention_days, max_mib;
 	struct dr_store_stats st;
 
+	struct dr_ch *ch;		/* NULL: no ClickHouse */
+	double ch_drain;
+
 	/* the writer's (the caller's before start and after close's join) */
 	sqlite3_stmt *put_alert, *put_event, *put_agg, *put_record;
 };

@@ -20,9 +20,11 @@
 #include "lib/cidr.h"
 #include "lib/errors.h"
 #include "lib/geo.h"
+#include "lib/now.h"
 #include "lib/outbuf.h"
 #include "report/alerts.h"
 #include "store/minute.h"
+#include "store/query.h"
 #include "store/schema.h"
 
 void dr_store_batch_free(struct batch *b)
@@ -87,7 +89,13 @@ static int write_event(struct dr_store *s, const struct batch *b)
 	sqlite3_bind_int64(e, 3, (sqlite3_int64)b->id);
 	sqlite3_bind_text(e, 4, b->event, -1, SQLITE_STATIC);
 	sqlite3_bind_text(e, 5, b->json, -1, SQLITE_STATIC);
-	return step_done(e);
+	if (step_done(e) < 0)
+		return -1;
+	if (s->ch)
+		dr_ch_event(s->ch, b->ts, s->run, b->id, b->event, b->type_name, b->key,
+			    b->closed ? "closed" : "open", b->start, b->end, b->detected,
+			    b->severity, b->packets, b->bytes, b->peak_pps, b->peak_bps, b->json);
+	return 0;
 }
 
 static int put_agg(struct dr_store *s, int64_t minute, unsigned dim, const char *key,
@@ -100,80 +108,152 @@ static int put_agg(struct dr_store *s, int64_t minute, unsigned dim, const char 
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)c->messages);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)c->packets);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)c->bytes);
-	return step_done(st);
+	if (step_done(st) < 0)
+		return -1;
+	if (s->ch)
+		dr_ch_agg(s->ch, minute, dr_store_dim_names[dim], key, c);
+	return 0;
 }
 
-static int bind_addr(sqlite3_stmt *st, int col, int family, const uint8_t *addr)
+/* A row as both stores keep it: the columns' values, text made once. */
+struct flat {
+	struct dr_query_record q;
+	char src[64], dst[64], qname[DR_NAME_TEXT_MAX], zone[DR_NAME_TEXT_MAX], cc[3];
+	uint8_t src_bin[DR_AKEY], dst_bin[DR_AKEY];
+	size_t bin_len;
+};
+
+/* The key an address is kept under: its family, then its octets. */
+static size_t addr_key(int family, const uint8_t *addr, uint8_t *bin)
 {
-	char text[64];
-	uint8_t bin[DR_AKEY];
 	size_t n = family == 4 ? 4 : 16;
-	dr_addr_text(family, addr, text);
 	bin[0] = (uint8_t)family;
 	memcpy(bin + 1, addr, n);
-	sqlite3_bind_text(st, col, text, -1, SQLITE_TRANSIENT);
-	return sqlite3_bind_blob(st, col + 1, bin, (int)n + 1, SQLITE_TRANSIENT);
+	return n + 1;
+}
+
+static void flatten(const struct dr_store *s, const struct dr_store_row *r, double weight,
+		    struct flat *f)
+{
+	struct dr_query_record *q = &f->q;
+	memset(q, 0, sizeof(*q));
+	q->ts = r->ts;
+	q->weight = weight;
+	q->kind = r->kind == DR_KIND_DNS ? "dns" : "flow";
+	dr_addr_text(r->family, r->src, f->src);
+	dr_addr_text(r->family, r->dst, f->dst);
+	q->src = f->src;
+	q->dst = f->dst;
+	f->bin_len = addr_key(r->family, r->src, f->src_bin);
+	addr_key(r->family, r->dst, f->dst_bin);
+	q->sport = r->sport;
+	q->dport = r->dport;
+	q->proto = r->proto;
+	q->len = (int)r->len;
+	q->packets = (int64_t)r->packets;
+	q->bytes = (int64_t)r->bytes;
+	q->why = r->why == DR_WHY_ALERT ? "alert" : "sample";
+	if (r->kind == DR_KIND_DNS) {
+		struct dr_dns d = {.flags = r->flags};
+		q->has_dns = 1;
+		q->id = r->id;
+		q->qr = (int)dr_dns_qr(&d);
+		q->opcode = (int)dr_dns_opcode(&d);
+		q->rcode = r->rcode;
+		q->aa = (int)dr_dns_aa(&d);
+		q->tc = (int)dr_dns_tc(&d);
+		q->rd = (int)dr_dns_rd(&d);
+		q->ra = (int)dr_dns_ra(&d);
+		if (r->qname_len) {
+			dr_name_to_text(r->qname, r->qname_len, f->qname);
+			q->qname = f->qname;
+			if (r->zone >= 0 && r->zone < r->qname_len) {
+				dr_name_to_text(r->qname_lc + r->zone,
+						(size_t)(r->qname_len - r->zone), f->zone);
+				q->zone = f->zone;
+			}
+			q->qtype = r->qtype;
+			q->qclass = r->qclass;
+		}
+		q->an = r->an;
+		q->ns = r->ns;
+		q->ar = r->ar;
+		if (r->edns) {
+			q->has_edns = 1;
+			q->edns_udp = r->edns_udp;
+			q->do_bit = r->edns_do;
+		}
+		if (r->malformed)
+			q->malformed = dr_malformed_name(r->malformed);
+	}
+	if (s->geo && s->geo->country) {
+		dr_geo_country(s->geo, r->family, r->src, f->cc);
+		q->country = f->cc;
+	}
+	if (s->geo && s->geo->asn) {
+		uint32_t asn = dr_geo_asn(s->geo, r->family, r->src, NULL, 0);
+		if (asn) {
+			q->asn = asn;
+			q->has_asn = 1;
+		}
+	}
 }
 
 static int put_record(struct dr_store *s, const struct dr_store_row *r, double weight)
 {
 	sqlite3_stmt *st = s->put_record;
-	char text[DR_NAME_TEXT_MAX];
-	int dns = r->kind == DR_KIND_DNS;
-	sqlite3_bind_double(st, 1, r->ts);
-	sqlite3_bind_text(st, 2, dns ? "dns" : "flow", -1, SQLITE_STATIC);
-	bind_addr(st, 3, r->family, r->src);
-	sqlite3_bind_int(st, 5, r->sport);
-	bind_addr(st, 6, r->family, r->dst);
-	sqlite3_bind_int(st, 8, r->dport);
-	sqlite3_bind_int(st, 9, r->proto);
-	if (dns) {
-		struct dr_dns d = {.flags = r->flags};
-		sqlite3_bind_int(st, 10, r->id);
-		sqlite3_bind_int(st, 11, (int)dr_dns_qr(&d));
-		sqlite3_bind_int(st, 12, (int)dr_dns_opcode(&d));
-		sqlite3_bind_int(st, 13, r->rcode);
-		sqlite3_bind_int(st, 14, (int)dr_dns_aa(&d));
-		sqlite3_bind_int(st, 15, (int)dr_dns_tc(&d));
-		sqlite3_bind_int(st, 16, (int)dr_dns_rd(&d));
-		sqlite3_bind_int(st, 17, (int)dr_dns_ra(&d));
-		if (r->qname_len) {
-			dr_name_to_text(r->qname, r->qname_len, text);
-			sqlite3_bind_text(st, 18, text, -1, SQLITE_TRANSIENT);
-			if (r->zone >= 0 && r->zone < r->qname_len) {
-				dr_name_to_text(r->qname_lc + r->zone,
-						(size_t)(r->qname_len - r->zone), text);
-				sqlite3_bind_text(st, 19, text, -1, SQLITE_TRANSIENT);
-			}
-			sqlite3_bind_int(st, 20, r->qtype);
-			sqlite3_bind_int(st, 21, r->qclass);
+	struct flat f;
+	const struct dr_query_record *q = &f.q;
+	flatten(s, r, weight, &f);
+	sqlite3_bind_double(st, 1, q->ts);
+	sqlite3_bind_text(st, 2, q->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, q->src, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, f.src_bin, (int)f.bin_len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, q->sport);
+	sqlite3_bind_text(st, 6, q->dst, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 7, f.dst_bin, (int)f.bin_len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, q->dport);
+	sqlite3_bind_int(st, 9, q->proto);
+	if (q->has_dns) {
+		sqlite3_bind_int(st, 10, q->id);
+		sqlite3_bind_int(st, 11, q->qr);
+		sqlite3_bind_int(st, 12, q->opcode);
+		sqlite3_bind_int(st, 13, q->rcode);
+		sqlite3_bind_int(st, 14, q->aa);
+		sqlite3_bind_int(st, 15, q->tc);
+		sqlite3_bind_int(st, 16, q->rd);
+		sqlite3_bind_int(st, 17, q->ra);
+		if (q->qname) {
+			sqlite3_bind_text(st, 18, q->qname, -1, SQLITE_STATIC);
+			if (q->zone)
+				sqlite3_bind_text(st, 19, q->zone, -1, SQLITE_STATIC);
+			sqlite3_bind_int(st, 20, q->qtype);
+			sqlite3_bind_int(st, 21, q->qclass);
 		}
-		sqlite3_bind_int(st, 22, r->an);
-		sqlite3_bind_int(st, 23, r->ns);
-		sqlite3_bind_int(st, 24, r->ar);
-		if (r->edns) {
-			sqlite3_bind_int(st, 26, r->edns_udp);
-			sqlite3_bind_int(st, 27, r->edns_do);
+		sqlite3_bind_int(st, 22, q->an);
+		sqlite3_bind_int(st, 23, q->ns);
+		sqlite3_bind_int(st, 24, q->ar);
+		if (q->has_edns) {
+			sqlite3_bind_int(st, 26, q->edns_udp);
+			sqlite3_bind_int(st, 27, q->do_bit);
 		}
-		if (r->malformed)
-			sqlite3_bind_text(st, 28, dr_malformed_name(r->malformed), -1, SQLITE_STATIC);
+		if (q->malformed)
+			sqlite3_bind_text(st, 28, q->malformed, -1, SQLITE_STATIC);
 	}
-	sqlite3_bind_int64(st, 25, r->len);
-	sqlite3_bind_int64(st, 29, (sqlite3_int64)r->packets);
-	sqlite3_bind_int64(st, 30, (sqlite3_int64)r->bytes);
-	if (s->geo && s->geo->country) {
-		char cc[3];
-		dr_geo_country(s->geo, r->family, r->src, cc);
-		sqlite3_bind_text(st, 31, cc, -1, SQLITE_TRANSIENT);
-	}
-	if (s->geo && s->geo->asn) {
-		uint32_t asn = dr_geo_asn(s->geo, r->family, r->src, NULL, 0);
-		if (asn)
-			sqlite3_bind_int64(st, 32, asn);
-	}
-	sqlite3_bind_text(st, 33, r->why == DR_WHY_ALERT ? "alert" : "sample", -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 34, weight);
-	return step_done(st);
+	sqlite3_bind_int64(st, 25, q->len);
+	sqlite3_bind_int64(st, 29, q->packets);
+	sqlite3_bind_int64(st, 30, q->bytes);
+	if (q->country)
+		sqlite3_bind_text(st, 31, q->country, -1, SQLITE_STATIC);
+	if (q->has_asn)
+		sqlite3_bind_int64(st, 32, q->asn);
+	sqlite3_bind_text(st, 33, q->why, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 34, q->weight);
+	if (step_done(st) < 0)
+		return -1;
+	if (s->ch)
+		dr_ch_record(s->ch, q, f.src_bin, f.bin_len, f.dst_bin, f.bin_len);
+	return 0;
 }
 
 struct geo_count {
@@ -390,6 +470,13 @@ void dr_store_process(struct dr_store *s, struct batch *b)
 	}
 	if (rc == 0)
 		rc = dr_store_exec(s, "COMMIT");
+	if (s->ch) {
+		/* ClickHouse gets what SQLite holds, no more, no less */
+		if (rc == 0)
+			dr_ch_commit(s->ch);
+		else
+			dr_ch_abort(s->ch);
+	}
 	if (rc < 0) {
 		dr_store_note_error(s, b->type == BATCH_EVENT ? "alert event" : b->type == BATCH_MINUTE
 			   ? "minute" : "records");
@@ -432,8 +519,27 @@ void *dr_store_writer_main(void *arg)
 	struct dr_store *s = arg;
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
-		while (!s->qlen && !s->elen && !s->stopping)
-			pthread_cond_wait(&s->wake, &s->lock);
+		while (!s->qlen && !s->elen && !s->stopping) {
+			if (!s->ch) {
+				pthread_cond_wait(&s->wake, &s->lock);
+				continue;
+			}
+			/* ClickHouse's batches are spooled by age: wake each second */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			if (pthread_cond_timedwait(&s->wake, &s->lock, &ts) != 0)
+				break;
+		}
+		if (s->ch) {
+			pthread_mutex_unlock(&s->lock);
+			dr_ch_tick(s->ch, dr_wall_now());
+			pthread_mutex_lock(&s->lock);
+		}
+		if (!s->qlen && !s->elen && !s->stopping) {
+			pthread_mutex_unlock(&s->lock);
+			continue;
+		}
 		if (!s->qlen && !s->elen) {
 			pthread_mutex_unlock(&s->lock);
 			break;
