@@ -227,6 +227,47 @@ void dr_metrics_render(struct dr_out *o, const struct dr_metrics *m)
 		one_u(o, "dnsradar_store_file_size_bytes", "gauge",
 		      "The store's file size at the last check, bytes.", s->file_bytes);
 	}
+	if (m->have_store && m->store.have_clickhouse) {
+		const struct dr_ch_stats *c = &m->store.clickhouse;
+		one_u(o, "dnsradar_clickhouse_connected", "gauge",
+		      "1 when the last attempt reached ClickHouse.", (uint64_t)c->connected);
+		one_u(o, "dnsradar_clickhouse_schema_ready", "gauge",
+		      "1 once the schema was applied on ClickHouse.", (uint64_t)c->migrated);
+		one_u(o, "dnsradar_clickhouse_batches_sent_total", "counter",
+		      "Batches inserted into ClickHouse.", c->batches_sent);
+		one_u(o, "dnsradar_clickhouse_rows_sent_total", "counter",
+		      "Rows inserted into ClickHouse.", c->rows_sent);
+		one_u(o, "dnsradar_clickhouse_bytes_sent_total", "counter",
+		      "Compressed octets of the inserted batches.", c->bytes_sent);
+		one_u(o, "dnsradar_clickhouse_send_errors_total", "counter",
+		      "Attempts that failed (each batch is retried).", c->send_errors);
+		one_u(o, "dnsradar_clickhouse_duplicates_total", "counter",
+		      "Batches found stored already after a lost answer: not sent again.",
+		      c->duplicates);
+		one_u(o, "dnsradar_clickhouse_rejected_total", "counter",
+		      "Batches ClickHouse refused as bad data, set aside in the spool.", c->rejected);
+		one_u(o, "dnsradar_clickhouse_partitions_dropped_total", "counter",
+		      "Day partitions dropped by the tables' retention.", c->partitions_dropped);
+		one_u(o, "dnsradar_clickhouse_spool_batches", "gauge",
+		      "Batches waiting in the spool.", c->spool_batches);
+		one_u(o, "dnsradar_clickhouse_spool_bytes", "gauge",
+		      "Octets the spool holds.", c->spool_bytes);
+		one_u(o, "dnsradar_clickhouse_spool_over_bytes", "gauge",
+		      "Octets of alert events kept over clickhouse.spool_max (never dropped).",
+		      c->spool_over);
+		one_u(o, "dnsradar_clickhouse_spool_errors_total", "counter",
+		      "Batches the spool could not write or read back.", c->spool_errors);
+		family(o, "dnsradar_clickhouse_spool_dropped_batches_total", "counter",
+		       "Batches dropped from a full spool, by table.");
+		for (int t = 0; t < DR_CH_NTABLES; t++)
+			sample_u(o, "dnsradar_clickhouse_spool_dropped_batches_total", "table",
+				 dr_ch_table_names[t], c->spool_dropped[t]);
+		family(o, "dnsradar_clickhouse_spool_dropped_rows_total", "counter",
+		       "Rows of the batches dropped from a full spool, by table.");
+		for (int t = 0; t < DR_CH_NTABLES; t++)
+			sample_u(o, "dnsradar_clickhouse_spool_dropped_rows_total", "table",
+				 dr_ch_table_names[t], c->spool_dropped_rows[t]);
+	}
 
 	OUTPUT_FAMILY(sent, "dnsradar_output_events_sent_total", "counter",
 		      "Alert events an output delivered.");

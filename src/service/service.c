@@ -9,6 +9,7 @@
 #include "service/service.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -57,6 +58,10 @@ struct service {
 	double started;
 	double last_status;	/* wall clock of the last STATUS= to systemd */
 	int watchdog;		/* systemd asked for keep-alive pings */
+	/* what was last said of ClickHouse: reachable or not, drops */
+	int ch_said_down, ch_said_up;
+	uint64_t ch_said_dropped;
+	double ch_said_when;
 };
 
 static volatile sig_atomic_t reload_asked;
@@ -162,6 +167,32 @@ static void on_record(void *ctx, const struct dr_record *r)
 		dr_store_record(s->store, r);
 }
 
+/* ClickHouse going away and coming back, and a spool that drops, are
+ * said once each, not at every attempt. */
+static void clickhouse_say(struct service *s, const struct dr_ch_stats *c)
+{
+	uint64_t dropped = 0;
+	for (int t = 0; t < DR_CH_NTABLES; t++)
+		dropped += c->spool_dropped_rows[t];
+	if (!c->connected && c->last_error[0] && !s->ch_said_down) {
+		say("%s; batches are spooled until it answers", c->last_error);
+		s->ch_said_down = 1;
+		s->ch_said_up = 0;
+	} else if (c->connected && c->migrated && !s->ch_said_up) {
+		say("clickhouse: connected, schema in place; %" PRIu64 " batches spooled",
+		    c->spool_batches);
+		s->ch_said_up = 1;
+		s->ch_said_down = 0;
+	}
+	double now = dr_wall_now();
+	if (dropped > s->ch_said_dropped && now - s->ch_said_when >= 60) {
+		say("clickhouse: the spool is full (clickhouse.spool_max): %" PRIu64 " rows of"
+		    " records and aggregates dropped so far, alert events kept", dropped);
+		s->ch_said_dropped = dropped;
+		s->ch_said_when = now;
+	}
+}
+
 static void publish_metrics(struct service *s, int64_t now)
 {
 	struct dr_metrics *m = malloc(sizeof(*m));
@@ -194,6 +225,8 @@ static void publish_metrics(struct service *s, int64_t now)
 	if (s->store) {
 		m->have_store = 1;
 		dr_store_stats(s->store, &m->store);
+		if (m->store.have_clickhouse)
+			clickhouse_say(s, &m->store.clickhouse);
 	}
 	if (s->outputs)
 		m->noutputs = dr_outputs_stats(s->outputs, m->outputs, DR_METRIC_OUTPUTS);

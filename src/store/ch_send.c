@@ -77,6 +77,7 @@ static int request(struct dr_ch *ch, CURL *curl, const char *sql, const void *bo
 		len = strlen(sql);
 	}
 	h = curl_slist_append(h, "Content-Type: application/octet-stream");
+	h = curl_slist_append(h, "Expect:");	/* no 100-continue round trip */
 	if (!url || !h) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
