@@ -307,6 +307,13 @@ static void check_world(struct check *k, const struct dr_service_config *c)
 			check_mistake(k, k->file, 0, why);
 		}
 	}
+	if (c->clickhouse[0]) {
+		struct dr_ch_config chc;
+		char spool[DR_CONF_VALUE + 8];
+		dr_service_clickhouse_config(c, &chc, spool, sizeof(spool));
+		if (dr_ch_check(&chc, why, sizeof(why)) < 0)
+			check_mistake(k, k->file, 0, why);
+	}
 }
 
 static int check_config(int argc, char **argv)

@@ -358,6 +358,12 @@ static void reload(struct service *s)
 		note_restart("a capture setting (bpf, snaplen, capture_buffer, rcvbuf, ports, threads)");
 	if (strcmp(c->store, want->store))
 		note_restart("store");
+	if (strcmp(c->clickhouse, want->clickhouse) ||
+	    strcmp(c->clickhouse_sensor, want->clickhouse_sensor) ||
+	    strcmp(c->clickhouse_spool, want->clickhouse_spool) ||
+	    strcmp(c->clickhouse_cluster, want->clickhouse_cluster) ||
+	    memcmp(c->clickhouse_values, want->clickhouse_values, sizeof(c->clickhouse_values)))
+		note_restart("a clickhouse setting");
 	if (strcmp(c->http, want->http) || strcmp(c->http_token, want->http_token))
 		note_restart("http");
 	if (strcmp(c->user, want->user))
@@ -555,7 +561,7 @@ static int open_all(struct service *s)
 			}
 		}
 		if (dr_store_open(&s->store, &sc, why, sizeof(why)) < 0) {
-			say("store %s", why);
+			say("%s%s", strncmp(why, "clickhouse", 10) ? "store " : "", why);
 			return -1;
 		}
 		if (dr_privs_give_store(&s->privs, c->store, why, sizeof(why)) < 0) {

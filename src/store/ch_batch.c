@@ -605,26 +605,20 @@ static void ch_free(struct dr_ch *ch)
 	free(ch);
 }
 
-int dr_ch_open(struct dr_ch **out, const struct dr_ch_config *c, char *errbuf, size_t errlen)
+/* The URL, the names and the spool's path into ch; nothing made. */
+static int settings(struct dr_ch *ch, const struct dr_ch_config *c, char *errbuf, size_t errlen)
 {
-	*out = NULL;
-	struct dr_ch *ch = calloc(1, sizeof(*ch));
-	if (!ch) {
-		snprintf(errbuf, errlen, "clickhouse: out of memory");
-		return -1;
-	}
-	pthread_mutex_init(&ch->lock, NULL);
-	pthread_cond_init(&ch->wake, NULL);
 	memcpy(ch->values, c->values, sizeof(ch->values));
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(errbuf, errlen, "clickhouse: libcurl cannot start");
-		goto fail;
+		return -1;
 	}
-	if (!c->url || parse_url(ch, c->url, errbuf, errlen) < 0) {
-		if (!c->url)
-			snprintf(errbuf, errlen, "clickhouse: no URL given");
-		goto fail;
+	if (!c->url) {
+		snprintf(errbuf, errlen, "clickhouse: no URL given");
+		return -1;
 	}
+	if (parse_url(ch, c->url, errbuf, errlen) < 0)
+		return -1;
 	if (c->sensor && *c->sensor) {
 		snprintf(ch->sensor, sizeof(ch->sensor), "%s", c->sensor);
 	} else if (gethostname(ch->sensor, sizeof(ch->sensor) - 1) != 0 || !ch->sensor[0]) {
@@ -635,25 +629,60 @@ int dr_ch_open(struct dr_ch **out, const struct dr_ch_config *c, char *errbuf, s
 		snprintf(errbuf, errlen, "clickhouse.sensor = %s: at most %zu characters, without"
 			 " quotes, backslashes or control characters", c->sensor,
 			 sizeof(ch->sensor) - 1);
-		goto fail;
+		return -1;
 	}
 	if (c->cluster && *c->cluster) {
 		if (!identifier(c->cluster, sizeof(ch->cluster))) {
 			snprintf(errbuf, errlen, "clickhouse.cluster = %s: not a plain name (letters,"
 				 " digits, _)", c->cluster);
-			goto fail;
+			return -1;
 		}
 		snprintf(ch->cluster, sizeof(ch->cluster), "%s", c->cluster);
 	}
 	if (!c->spool || !*c->spool) {
 		snprintf(errbuf, errlen, "clickhouse.spool: no folder given");
-		goto fail;
+		return -1;
 	}
 	ch->spool = strdup(c->spool);
 	if (!ch->spool) {
 		snprintf(errbuf, errlen, "clickhouse: out of memory");
-		goto fail;
+		return -1;
 	}
+	return 0;
+}
+
+static struct dr_ch *ch_new(void)
+{
+	struct dr_ch *ch = calloc(1, sizeof(*ch));
+	if (ch) {
+		pthread_mutex_init(&ch->lock, NULL);
+		pthread_cond_init(&ch->wake, NULL);
+	}
+	return ch;
+}
+
+int dr_ch_check(const struct dr_ch_config *c, char *errbuf, size_t errlen)
+{
+	struct dr_ch *ch = ch_new();
+	if (!ch) {
+		snprintf(errbuf, errlen, "clickhouse: out of memory");
+		return -1;
+	}
+	int rc = settings(ch, c, errbuf, errlen);
+	ch_free(ch);
+	return rc;
+}
+
+int dr_ch_open(struct dr_ch **out, const struct dr_ch_config *c, char *errbuf, size_t errlen)
+{
+	*out = NULL;
+	struct dr_ch *ch = ch_new();
+	if (!ch) {
+		snprintf(errbuf, errlen, "clickhouse: out of memory");
+		return -1;
+	}
+	if (settings(ch, c, errbuf, errlen) < 0)
+		goto fail;
 	if (mkdir(ch->spool, 0750) != 0 && errno != EEXIST) {
 		snprintf(errbuf, errlen, "clickhouse.spool = %s: %s", ch->spool, strerror(errno));
 		goto fail;

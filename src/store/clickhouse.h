@@ -65,6 +65,10 @@ struct dr_ch_stats {
  * -1 with "clickhouse: reason" in errbuf. */
 int dr_ch_open(struct dr_ch **ch, const struct dr_ch_config *c, char *errbuf, size_t errlen);
 
+/* The same checks of the URL and the names, for check-config: nothing
+ * is made. 0, or -1 with the reason. */
+int dr_ch_check(const struct dr_ch_config *c, char *errbuf, size_t errlen);
+
 /* Starts the sender: the schema, retention, then the spool, for ever. */
 int dr_ch_start(struct dr_ch *ch, char *errbuf, size_t errlen);
 
