@@ -403,6 +403,65 @@ def test_cluster_sees_both_shards():
          stores=("shard_a", "shard_b"), sort=True)
 
 
+def api(port, path):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=20) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def service(http_store, tag):
+    port = free_port()
+    err = open(os.path.join(TMP, "run-%s.err" % tag), "w+")
+    p = subprocess.Popen([BIN, "run", "--listen", "127.0.0.1:%d" % free_port(), "--store",
+                          os.path.join(TMP, "svc-%s.db" % tag), "--http", "127.0.0.1:%d" % port,
+                          "--http-store", http_store],
+                         stdout=subprocess.DEVNULL, stderr=err)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if p.poll() is not None:
+            err.seek(0)
+            raise AssertionError("run exited %d: %s" % (p.returncode, err.read()))
+        try:
+            if api(port, "/healthz")[0] == 200:
+                return p, port
+        except OSError:
+            pass
+        time.sleep(0.2)
+    p.kill()
+    raise AssertionError("run did not answer /healthz")
+
+
+def test_api():
+    if not need():
+        return
+    st = STATE
+    sq, sq_port = service(st["store"], "sqlite")
+    ch, ch_port = service(st["one"], "ch")
+    try:
+        rng = "from=%s&to=%s" % (FROM, TO)
+        for path in ("/api/alerts?from=2000-01-01", "/api/alerts?state=closed&from=2000-01-01",
+                     "/api/top?by=qname&" + rng, "/api/top?by=src&where=qname%3D*.victim.example&"
+                     + rng, "/api/series?" + rng, "/api/series?dim=src&key=198.51.100.1&" + rng,
+                     "/api/records?where=src%3D198.51.100.0%2F24&limit=20&" + rng):
+            want = api(sq_port, path)
+            got = api(ch_port, path)
+            assert want[0] == 200, (path, want)
+            if path.startswith("/api/records"):
+                # records of one second may come in either order
+                w, g = json.loads(want[1]), json.loads(got[1])
+                key = lambda r: json.dumps(r, sort_keys=True)
+                assert sorted(w["records"], key=key) == sorted(g["records"], key=key), path
+                continue
+            assert got == want, (path, want, got)
+        assert json.loads(api(ch_port, "/api/series?" + rng)[1])["series"], "no series"
+    finally:
+        for p in (sq, ch):
+            p.terminate()
+            p.wait(20)
+
+
 def test_errors():
     if not need():
         return
@@ -427,6 +486,18 @@ def test_errors():
     rc, out, err = run("records", "--store", "clickhouse://127.0.0.1:%d/broken" % srv.http_port)
     assert rc != 0 and "clickhouse://127.0.0.1:%d/broken: Code: " % srv.http_port in err \
         and len(err.strip().splitlines()) == 1, err
+    # check-config knows the form
+    conf = os.path.join(TMP, "bad.conf")
+    with open(conf, "w") as f:
+        f.write("listen = 127.0.0.1:9995\nhttp = 127.0.0.1:8053\n"
+                "http_store = clickhouse://127.0.0.1:8123/\n")
+    rc, out, err = run("check-config", conf)
+    assert rc == 2 and "http_store" in err and "give the database" in err, err
+    with open(conf, "w") as f:
+        f.write("listen = 127.0.0.1:9995\nhttp = 127.0.0.1:8053\n"
+                "http_store = clickhouse://127.0.0.1:8123/dnsradar\n")
+    rc, out, err = run("check-config", conf)
+    assert rc == 0, err
 
 
 def teardown_servers():
