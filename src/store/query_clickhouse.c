@@ -248,10 +248,15 @@ static int ch_run(struct chq *q, const struct dr_ch_sql *s, unsigned ncols, row_
 		curl_easy_getinfo(q->curl, CURLINFO_RESPONSE_CODE, &a.status);
 	if (a.status != 200) {
 		server_message(a.err);
-		int limit = strncmp(a.err, "Code: 158,", 10) == 0 || strncmp(a.err, "Code: 159,", 10) == 0;
+		/* what the user can do about the two the reader causes */
+		const char *hint = "";
+		if (strncmp(a.err, "Code: 158,", 10) == 0 || strncmp(a.err, "Code: 159,", 10) == 0)
+			hint = "; narrow the range or add conditions";
+		else if (strncmp(a.err, "Code: 164,", 10) == 0)
+			hint = "; the reader sets its limits per query: give its user a profile "
+			       "with readonly = 2, not 1";
 		snprintf(errbuf, errlen, "%s: %s%s", q->name,
-			 a.err[0] ? a.err : "an HTTP error without a message",
-			 limit ? "; narrow the range or add conditions" : "");
+			 a.err[0] ? a.err : "an HTTP error without a message", hint);
 		goto out;
 	}
 	if (a.len) {
@@ -291,13 +296,71 @@ static void ch_close(struct dr_query *base)
 	free(q);
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A user or password of the URL, %XX undone (so that '@', ':' and '/'
+ * can be in them); 0, or -1 when it does not fit or a %XX is bad. */
+static int unescape(char *out, size_t cap, const char *p, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (c == '%') {
+			int hi = i + 2 < n ? hexval(p[i + 1]) : -1;
+			int lo = hi >= 0 ? hexval(p[i + 2]) : -1;
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return -1;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (o + 1 >= cap)
+			return -1;
+		out[o++] = c;
+	}
+	out[o] = 0;
+	return 0;
+}
+
+/* The '@' that ends USER[:PASSWORD] in the n characters at p, or NULL. */
+static const char *last_at(const char *p, size_t n)
+{
+	while (n--)
+		if (p[n] == '@')
+			return p + n;
+	return NULL;
+}
+
+/* The path as messages show it: the password, if any, as ***. */
+static void redact(char *out, size_t cap, const char *path)
+{
+	const char *p = path + strlen(CH_PREFIX);
+	const char *slash = strchr(p, '/');
+	const char *at = last_at(p, slash ? (size_t)(slash - p) : strlen(p));
+	const char *colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
+	if (colon)
+		snprintf(out, cap, "%.*s:***%s", (int)(colon - path), path, at);
+	else
+		snprintf(out, cap, "%s", path);
+}
+
 /* Splits the path into its parts; 0, or -1 with the reason. */
 static int parse_url(struct chq *q, const char *path, char *errbuf, size_t errlen)
 {
 	const char *p = path + strlen(CH_PREFIX);
 	const char *slash = strchr(p, '/');
-	const char *at = memchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
-	char host[256];
+	const char *at = last_at(p, slash ? (size_t)(slash - p) : strlen(p));
+	char host[256], shown[512];
+	redact(shown, sizeof(shown), path);
+	path = shown;
 	if (!slash || !slash[1]) {
 		snprintf(errbuf, errlen, "%s: give the database: clickhouse://HOST:PORT/DATABASE",
 			 path);
@@ -307,13 +370,12 @@ static int parse_url(struct chq *q, const char *path, char *errbuf, size_t errle
 		const char *colon = memchr(p, ':', (size_t)(at - p));
 		size_t ulen = (size_t)((colon ? colon : at) - p);
 		size_t plen = colon ? (size_t)(at - colon - 1) : 0;
-		if (ulen == 0 || ulen >= sizeof(q->user) || plen >= sizeof(q->password)) {
-			snprintf(errbuf, errlen, "%s: the user before '@' is empty or too long", path);
+		if (ulen == 0 || unescape(q->user, sizeof(q->user), p, ulen) < 0 ||
+		    unescape(q->password, sizeof(q->password), colon ? colon + 1 : at, plen) < 0) {
+			snprintf(errbuf, errlen, "%s: the user or password before '@' is empty, too "
+				 "long or badly %%-escaped", path);
 			return -1;
 		}
-		memcpy(q->user, p, ulen);
-		if (colon)
-			memcpy(q->password, colon + 1, plen);
 		p = at + 1;
 	}
 	size_t hlen = (size_t)(slash - p);

@@ -70,9 +70,11 @@ def _config(dirpath, http_port, tcp_port, cluster):
 
 USERS = """<?xml version="1.0"?>
 <yandex>
-  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
+  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default>
+    <readonly1><readonly>1</readonly></readonly1><readonly2><readonly>2</readonly></readonly2>
+  </profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip></networks>
-    <profile>default</profile><quota>default</quota></default></users>
+    <profile>default</profile><quota>default</quota></default>{users}</users>
   <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>
     <result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time>
   </interval></default></quotas>
@@ -81,8 +83,9 @@ USERS = """<?xml version="1.0"?>
 
 
 class Server:
-    def __init__(self, dirpath, http_port, tcp_port, cluster=None):
+    def __init__(self, dirpath, http_port, tcp_port, cluster=None, users=()):
         self.dir = os.path.abspath(dirpath)
+        self.users = users
         self.http_port = http_port
         self.tcp_port = tcp_port
         self.cluster = cluster
@@ -96,7 +99,10 @@ class Server:
         with open(os.path.join(self.dir, "config.xml"), "w", encoding="utf-8") as f:
             f.write(_config(self.dir, self.http_port, self.tcp_port, self.cluster))
         with open(os.path.join(self.dir, "users.xml"), "w", encoding="utf-8") as f:
-            f.write(USERS)
+            f.write(USERS.replace("{users}", "".join(
+                "<%s><password>%s</password><networks><ip>127.0.0.1</ip></networks>"
+                "<profile>%s</profile><quota>default</quota></%s>"
+                % (name, _xml_escape(pw), profile, name) for name, pw, profile in self.users)))
 
     def _run(self):
         out = open(os.path.join(self.dir, "stdout"), "ab")
@@ -157,10 +163,12 @@ class Server:
         self._run()
 
 
-def start(dirpath, http_port, tcp_port, cluster=None):
+def start(dirpath, http_port, tcp_port, cluster=None, users=()):
     """A clickhouse-server on 127.0.0.1 with everything in dirpath, answering
-    SELECT 1; cluster: [(host, tcp_port)] shards of the cluster "dnsradar"."""
-    srv = Server(dirpath, http_port, tcp_port, cluster)
+    SELECT 1; cluster: [(host, tcp_port)] shards of the cluster "dnsradar";
+    users: more users than default, (name, password, profile), a profile
+    being default, readonly1 or readonly2."""
+    srv = Server(dirpath, http_port, tcp_port, cluster, users)
     srv._write_config()
     srv._run()
     return srv

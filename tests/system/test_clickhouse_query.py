@@ -147,8 +147,8 @@ def build_store(path):
     rnd = random.Random(12)
     # an interrupted alert of another run, and a closed water torture one
     for run, aid, typ, key, state, start, end in (
-            (2, 1, "water_torture", "victim.example", "interrupted", T0 - 600, T0 - 300),
-            (2, 2, "water_torture", "o'hara.example", "closed", T0 + 5, T0 + 65)):
+            (2, 1, "random_subdomain", "victim.example", "interrupted", T0 - 600, T0 - 300),
+            (2, 2, "random_subdomain", "o'hara.example", "closed", T0 + 5, T0 + 65)):
         obj = {"type": typ, "key": key, "start": start, "end": end, "severity": "medium",
                "packets": 7, "bytes": 700, "evidence": {"note": "tab\there, quote ' back \\"}}
         db.execute("INSERT INTO alerts VALUES(?, ?, ?, ?, ?, ?, ?, ?, 'medium', 7, 700, 1.5,"
@@ -256,7 +256,9 @@ def setup():
         return STATE
     store = os.path.join(TMP, "store.db")
     build_store(store)
-    one = chserver.start(os.path.join(TMP, "ch-one"), free_port(), free_port())
+    one = chserver.start(os.path.join(TMP, "ch-one"), free_port(), free_port(),
+                         users=[("reader", "p:w@d/1", "readonly2"),
+                                ("strict", "s", "readonly1")])
     STATE.update(store=store, servers=[one])
     make_schema(one)
     copy_rows(store, [one], ["sensor-a"])
@@ -356,7 +358,7 @@ def test_alerts():
                           "json"))
     # the closed alerts' stale open events do not make them open
     assert [a["key"] for a in doc["alerts"]] == ["203.0.113.53"], doc
-    same("alerts", "--type", "water_torture", "--from", "2000-01-01")
+    same("alerts", "--type", "random_subdomain", "--from", "2000-01-01")
     same("alerts", "--limit", "2", "--from", "2000-01-01", "--format", "json")
     same("alerts", *RANGE)
 
@@ -486,6 +488,19 @@ def test_errors():
     rc, out, err = run("records", "--store", "clickhouse://127.0.0.1:%d/broken" % srv.http_port)
     assert rc != 0 and "clickhouse://127.0.0.1:%d/broken: Code: " % srv.http_port in err \
         and len(err.strip().splitlines()) == 1, err
+    # users: a password with ':', '@' and '/' %-escaped; a wrong one, said
+    # without the password; a readonly = 1 profile, which refuses settings
+    port = srv.http_port
+    rc, out, err = run("alerts", "--store", "clickhouse://reader:p%%3Aw%%40d%%2F1@127.0.0.1:%d/"
+                       "dnsradar" % port, "--from", "2000-01-01")
+    assert rc == 0 and out.startswith("4 alerts"), (out, err)
+    rc, out, err = run("alerts", "--store", "clickhouse://reader:nope@127.0.0.1:%d/dnsradar"
+                       % port)
+    assert rc == 2 and "Code: 193" in err and "nope" not in err, err
+    rc, out, err = run("alerts", "--store", "clickhouse://strict:s@127.0.0.1:%d/dnsradar" % port)
+    assert rc == 2 and "readonly = 2" in err and len(err.splitlines()) == 1, err
+    rc, out, err = run("alerts", "--store", "clickhouse://reader:x%%4@127.0.0.1:1/dnsradar")
+    assert rc == 2 and "%-escaped" in err and "x%4" not in err, err
     # check-config knows the form
     conf = os.path.join(TMP, "bad.conf")
     with open(conf, "w") as f:
