@@ -515,6 +515,33 @@ def test_errors():
     assert rc == 0, err
 
 
+def doc_sql():
+    """The SQL blocks of docs/clickhouse.md's seed incidents section."""
+    with open(os.path.join(SOURCE, "docs", "clickhouse.md"), encoding="utf-8") as f:
+        text = f.read()
+    text = text[text.index("## SQL for the seed incidents"):]
+    return re.findall(r"```sql\n(.*?)```", text, flags=re.S)
+
+
+def test_doc_sql_runs():
+    """Every statement docs/clickhouse.md gives for the seed incidents runs
+    on 18.16, on one server and through the cluster's *_all tables."""
+    if not need():
+        return
+    blocks = doc_sql()
+    assert len(blocks) >= 15, len(blocks)
+    found = 0
+    for sql in blocks:
+        out = STATE["servers"][0].query(sql + " FORMAT TabSeparated")
+        found += bool(out.strip())
+        spread = re.sub(r"dnsradar\.(alert_events|agg_1h|agg|records)\b", r"dnsradar.\1_all", sql)
+        assert spread != sql, sql
+        STATE["a"].query(spread + " FORMAT TabSeparated")
+    # the test data holds rows for most of them
+    print("     %d of %d statements found rows" % (found, len(blocks)))
+    assert found >= len(blocks) // 2, (found, len(blocks))
+
+
 def teardown_servers():
     for srv in STATE.get("servers", []):
         srv.stop()
