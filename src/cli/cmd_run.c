@@ -14,7 +14,7 @@
 enum { OPT_LISTEN = 0x300, OPT_STORE, OPT_CLICKHOUSE, OPT_SENSOR, OPT_HTTP, OPT_HTTP_TOKEN_FILE, OPT_ALERT_LOG, OPT_SYSLOG,
        OPT_WEBHOOK, OPT_EXEC, OPT_LOCAL, OPT_RESOLVER, OPT_AUTHORITATIVE, OPT_SET, OPT_CONFIG,
        OPT_USER, OPT_BPF, OPT_SNAPLEN, OPT_BUFFER, OPT_RCVBUF, OPT_DNS_PORT, OPT_FLOW_PORT,
-       OPT_NO_FLOWS, OPT_THREADS, OPT_GEOIP, OPT_ASN, OPT_ACT, OPT_ALLOW, OPT_HOLD };
+       OPT_NO_FLOWS, OPT_THREADS, OPT_GEOIP, OPT_ASN, OPT_ACT, OPT_ALLOW, OPT_HOLD, OPT_HTTP_STORE };
 
 static void usage(FILE *out)
 {
@@ -64,6 +64,8 @@ static void usage(FILE *out)
 		"                        http_token is set)\n"
 		"  --http-token-file FILE\n"
 		"                        the bearer token the API asks for\n"
+		"  --http-store STORE    what the API reads: a store file or\n"
+		"                        clickhouse://HOST:PORT/DATABASE (default: --store)\n"
 		"\n"
 		"Alert outputs:\n"
 		"  --alert-log FILE      every event as a JSON line\n"
@@ -146,6 +148,7 @@ static int run(int argc, char **argv)
 		{"sensor", required_argument, NULL, OPT_SENSOR},
 		{"http", required_argument, NULL, OPT_HTTP},
 		{"http-token-file", required_argument, NULL, OPT_HTTP_TOKEN_FILE},
+		{"http-store", required_argument, NULL, OPT_HTTP_STORE},
 		{"alert-log", required_argument, NULL, OPT_ALERT_LOG},
 		{"syslog", no_argument, NULL, OPT_SYSLOG},
 		{"webhook", required_argument, NULL, OPT_WEBHOOK},
@@ -176,7 +179,8 @@ static int run(int argc, char **argv)
 	static const struct { int opt; const char *key; } keys[] = {
 		{'i', "interface"}, {OPT_LISTEN, "listen"}, {OPT_STORE, "store"},
 		{OPT_CLICKHOUSE, "clickhouse"}, {OPT_SENSOR, "clickhouse.sensor"},
-		{OPT_HTTP, "http"}, {OPT_ALERT_LOG, "alert_log"}, {OPT_WEBHOOK, "webhook"},
+		{OPT_HTTP, "http"}, {OPT_HTTP_STORE, "http_store"}, {OPT_ALERT_LOG, "alert_log"},
+		{OPT_WEBHOOK, "webhook"},
 		{OPT_EXEC, "exec"}, {OPT_LOCAL, "local"}, {OPT_RESOLVER, "resolver"},
 		{OPT_AUTHORITATIVE, "authoritative"}, {OPT_USER, "user"}, {OPT_BPF, "bpf"},
 		{OPT_SNAPLEN, "snaplen"}, {OPT_BUFFER, "capture_buffer"}, {OPT_RCVBUF, "rcvbuf"},

@@ -23,6 +23,9 @@ enum { DR_OPT_STORE = 0x300, DR_OPT_SINCE, DR_OPT_FROM, DR_OPT_TO, DR_OPT_UTC,
 
 #define DR_DRILL_HELP \
 	"  --store FILE          the service's SQLite store (dnsradar run --store)\n" \
+	"  --store clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE\n" \
+	"                        a ClickHouse database, by its HTTP port (8123);\n" \
+	"                        docs/clickhouse.md\n" \
 	"  --since DURATION      the last 30s, 10m, 2h, 1d or 1w\n" \
 	"  --from TIME, --to TIME  a range: 2026-12-01, 2026-12-01T12:00,\n" \
 	"                        '2026-12-01 12:00:05', epoch seconds or now\n" \

@@ -10,10 +10,12 @@
 #include <sys/stat.h>
 
 #include "core/pipeline.h"
+#include "store/query.h"
 
 const char dr_service_config_keys[] =
 	"interface, listen, bpf, snaplen, capture_buffer, rcvbuf, dns_port, flow_port, flows, "
-	"threads, store, store.NAME, clickhouse, clickhouse.NAME, http, http_token, geoip, asn, alert_log, syslog, "
+	"threads, store, store.NAME, clickhouse, clickhouse.NAME, http, http_store, http_token, "
+	"geoip, asn, alert_log, syslog, "
 	"syslog_facility, webhook, webhook_header, webhook_timeout, webhook_queue, "
 	"webhook_retries, webhook_backoff, exec, exec_timeout, user, local, resolver, authoritative, "
 	"act, allow, hold, respond.NAME, DETECTOR.THRESHOLD, decode.NAME, flow.NAME";
@@ -296,6 +298,11 @@ int dr_service_config_set(struct dr_service_config *c, const char *key, const ch
 			return -1;
 		return copy(c->http, sizeof(c->http), value, why, len);
 	}
+	if (!strcmp(key, "http_store")) {
+		if (dr_query_path_check(value, why, len) < 0)
+			return -1;
+		return copy(c->http_store, sizeof(c->http_store), value, why, len);
+	}
 	if (!strcmp(key, "http_token")) {
 		if (strlen(value) < 16) {
 			snprintf(why, len, "a token needs at least 16 characters");
@@ -476,6 +483,10 @@ int dr_service_config_check(const struct dr_service_config *c, char *why, size_t
 	if (c->clickhouse[0] && !c->store[0]) {
 		snprintf(why, len, "clickhouse = %s needs store = FILE too: the sensor's SQLite"
 			 " history is what ClickHouse is sent", c->clickhouse);
+		return -1;
+	}
+	if (c->http_store[0] && !c->http[0]) {
+		snprintf(why, len, "http_store = %s: there is no http to serve it from", c->http_store);
 		return -1;
 	}
 	return dr_engine_check(&c->engine, why, len);

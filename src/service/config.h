@@ -32,6 +32,9 @@ struct dr_service_config {
 	unsigned threads;		/* 1 or 2 */
 	/* what is kept and shown */
 	char store[DR_CONF_VALUE];	/* "" : no store */
+	/* what the HTTP API reads: a store file or clickhouse://...; "" :
+	 * the store above */
+	char http_store[DR_CONF_VALUE];
 	double store_values[DR_STORE_NPARAMS];
 	/* ClickHouse beside the store: "" or its HTTP URL */
 	char clickhouse[DR_CONF_VALUE];

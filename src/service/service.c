@@ -581,7 +581,8 @@ static int open_all(struct service *s)
 	}
 	if (c->http[0] &&
 	    dr_http_open(&s->http, c->http, c->http_token[0] ? c->http_token : NULL,
-			 c->store[0] ? c->store : NULL, &s->board, s->respond, why,
+			 c->http_store[0] ? c->http_store : c->store[0] ? c->store : NULL,
+			 &s->board, s->respond, why,
 			 sizeof(why)) < 0) {
 		say("http %s", why);
 		return -1;

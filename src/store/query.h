@@ -30,6 +30,14 @@ struct dr_query;
  * 0, or -1 with "FILE: reason" in errbuf ("no such file", "not a dnsradar
  * store"). */
 int dr_query_open(struct dr_query **q, const char *path, char *errbuf, size_t errlen);
+/* What dr_query_open accepts besides a file: a ClickHouse database,
+ * clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE (the HTTP port,
+ * 8123 when none), read through its Distributed *_all tables when it has
+ * them. */
+#define DR_QUERY_CLICKHOUSE_PREFIX "clickhouse://"
+/* The form of path checked without opening it (a setting's check): 0, or
+ * -1 with "PATH: reason". A file is always well formed. */
+int dr_query_path_check(const char *path, char *errbuf, size_t errlen);
 void dr_query_close(struct dr_query *q);
 
 enum dr_query_state { DR_QS_ALL, DR_QS_OPEN, DR_QS_CLOSED, DR_QS_INTERRUPTED };
