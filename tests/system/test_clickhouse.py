@@ -208,6 +208,14 @@ def test_outage_then_every_row_once():
         m_sent = "connected" in s.said()
         assert m_sent, s.said()
         n_events, n_agg, n_records = same_history(s.db, srv, "outage")
+        # and the drill-down reads the same from either
+        for by in ("src", "qname", "dport"):
+            now = int(time.time()) + 60
+            args = ["top", "--from", str(now - 86400), "--to", str(now), "--by", by]
+            here = sh(BIN, *args, "--store", s.db).stdout
+            there = sh(BIN, *args, "--store", "clickhouse://127.0.0.1:%d/dnsradar"
+                       % srv.http_port).stdout
+            assert here == there, (by, here, there)
         print("  %d alert events, %d aggregate rows, %d records, each once; %d batches"
               " spooled during the outage" % (n_events, n_agg, n_records, spooled))
         # the hourly rollup adds up to the minutes
@@ -316,6 +324,22 @@ def test_two_shards_two_sensors():
             assert seen.split() == ["east", "west"], seen
         same_history(a.db, one, "east", "_all")
         same_history(b.db, two, "west", "_all")
+        # the drill-down commands through either server see both sensors
+        for srv in (one, two):
+            store = "clickhouse://127.0.0.1:%d/dnsradar" % srv.http_port
+            out = sh(BIN, "alerts", "--store", store, "--since", "1h", "--format", "json")
+            alerts = json.loads(out.stdout)["alerts"]
+            keys = sorted((x["type"], x["key"]) for x in alerts)
+            want = sorted((e["type"], e["key"]) for e in truth["expected"]) * 2
+            assert keys == sorted(want), keys
+        local = [sh(BIN, "top", "--store", x.db, "--since", "1h", "--by", "src").stdout
+                 for x in (a, b)]
+        both = sh(BIN, "top", "--store", "clickhouse://127.0.0.1:%d/dnsradar" % one.http_port,
+                  "--since", "1h", "--by", "src", "--format", "json").stdout
+        total = json.loads(both)["total"]["packets"]
+        sums = [int(sqlite3.connect(x.db).execute(
+            "SELECT sum(packets) FROM agg WHERE dim = 'total'").fetchone()[0]) for x in (a, b)]
+        assert total == sum(sums), (total, sums, local)
     finally:
         one.stop()
         two.stop()
