@@ -60,8 +60,8 @@ struct service {
 	int watchdog;		/* systemd asked for keep-alive pings */
 	/* what was last said of ClickHouse: reachable or not, drops */
 	int ch_said_down, ch_said_up;
-	uint64_t ch_said_dropped;
-	double ch_said_when;
+	uint64_t ch_said_dropped, ch_said_errors;
+	double ch_said_when, ch_said_refused;
 };
 
 static volatile sig_atomic_t reload_asked;
@@ -185,6 +185,14 @@ static void clickhouse_say(struct service *s, const struct dr_ch_stats *c)
 		s->ch_said_down = 0;
 	}
 	double now = dr_wall_now();
+	/* reachable but refusing (read-only, out of room, a bad batch): said
+	 * once a minute at most, while it lasts */
+	if (c->connected && c->send_errors > s->ch_said_errors && c->last_error[0] &&
+	    now - s->ch_said_refused >= 60) {
+		say("%s (ClickHouse refused it; it is tried again)", c->last_error);
+		s->ch_said_refused = now;
+	}
+	s->ch_said_errors = c->send_errors;
 	if (dropped > s->ch_said_dropped && now - s->ch_said_when >= 60) {
 		say("clickhouse: the spool is full (clickhouse.spool_max): %" PRIu64 " rows of"
 		    " records and aggregates dropped so far, alert events kept", dropped);
