@@ -83,6 +83,14 @@ static void one_u(struct dr_out *o, const char *name, const char *kind, const ch
 	sample_u(o, name, NULL, NULL, v);
 }
 
+/* A counter of ClickHouse's spool by table. */
+static void by_table(struct dr_out *o, const char *name, const char *help, const uint64_t *v)
+{
+	family(o, name, "counter", help);
+	for (int t = 0; t < DR_CH_NTABLES; t++)
+		sample_u(o, name, "table", dr_ch_table_names[t], v[t]);
+}
+
 #define IFACE_FAMILY(field, mname, kind, help) do { \
 	family(o, mname, kind, help); \
 	for (unsigned i_ = 0; i_ < m->nifaces && i_ < DR_IFACES_MAX; i_++) \
@@ -257,16 +265,11 @@ void dr_metrics_render(struct dr_out *o, const struct dr_metrics *m)
 		      c->spool_over);
 		one_u(o, "dnsradar_clickhouse_spool_errors_total", "counter",
 		      "Batches the spool could not write or read back.", c->spool_errors);
-		family(o, "dnsradar_clickhouse_spool_dropped_batches_total", "counter",
-		       "Batches dropped from a full spool, by table.");
-		for (int t = 0; t < DR_CH_NTABLES; t++)
-			sample_u(o, "dnsradar_clickhouse_spool_dropped_batches_total", "table",
-				 dr_ch_table_names[t], c->spool_dropped[t]);
-		family(o, "dnsradar_clickhouse_spool_dropped_rows_total", "counter",
-		       "Rows of the batches dropped from a full spool, by table.");
-		for (int t = 0; t < DR_CH_NTABLES; t++)
-			sample_u(o, "dnsradar_clickhouse_spool_dropped_rows_total", "table",
-				 dr_ch_table_names[t], c->spool_dropped_rows[t]);
+		by_table(o, "dnsradar_clickhouse_spool_dropped_batches_total",
+			 "Batches dropped from a full spool, by table.", c->spool_dropped);
+		by_table(o, "dnsradar_clickhouse_spool_dropped_rows_total",
+			 "Rows of the batches dropped from a full spool, by table.",
+			 c->spool_dropped_rows);
 	}
 
 	OUTPUT_FAMILY(sent, "dnsradar_output_events_sent_total", "counter",
