@@ -458,6 +458,32 @@ void dr_ch_tick(struct dr_ch *ch, double now)
 	}
 }
 
+/* "MAGIC TABLE ROWS TMIN TMAX\n", every number in range. */
+static int parse_header(const char *head, const char *table, struct ch_entry *e)
+{
+	size_t m = strlen(CH_SPOOL_MAGIC), tn = strlen(table);
+	if (strncmp(head, CH_SPOOL_MAGIC " ", m + 1) || strncmp(head + m + 1, table, tn) ||
+	    head[m + 1 + tn] != ' ')
+		return 0;
+	const char *p = head + m + 2 + tn;
+	char *end;
+	int64_t v[3];
+	for (int i = 0; i < 3; i++) {
+		errno = 0;
+		long long x = strtoll(p, &end, 10);
+		if (end == p || errno || x < 0 || x > 0xffffffffLL || (*end != ' ' && *end != '\n'))
+			return 0;
+		v[i] = x;
+		p = end + 1;
+	}
+	if (end[0] != '\n' || !v[0] || v[1] > v[2])
+		return 0;
+	e->rows = (uint32_t)v[0];
+	e->tmin = v[1];
+	e->tmax = v[2];
+	return 1;
+}
+
 /* Reads the entries an earlier run left: SPOOL/ID.TABLE with its header;
  * a file that is not one is left alone, a damaged one set aside. */
 static int spool_scan(struct dr_ch *ch, char *errbuf, size_t errlen)
@@ -469,9 +495,11 @@ static int spool_scan(struct dr_ch *ch, char *errbuf, size_t errlen)
 	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		char table[32], path[4096], head[160], end;
-		uint64_t id;
-		if (sscanf(de->d_name, "%20" SCNu64 ".%31[a-z_]%c", &id, table, &end) != 2)
+		char table[32], path[4096], head[160], *dot;
+		errno = 0;
+		uint64_t id = strtoull(de->d_name, &dot, 10);
+		if (dot - de->d_name != 20 || errno || *dot != '.' ||
+		    snprintf(table, sizeof(table), "%s", dot + 1) >= (int)sizeof(table))
 			continue;
 		struct ch_entry e = {.id = id};
 		int t;
@@ -484,9 +512,7 @@ static int spool_scan(struct dr_ch *ch, char *errbuf, size_t errlen)
 		FILE *fp = fopen(path, "rb");
 		struct stat sb;
 		int good = fp && fstat(fileno(fp), &sb) == 0 && fgets(head, sizeof(head), fp) &&
-			   sscanf(head, CH_SPOOL_MAGIC " %31s %" SCNu32 " %" SCNd64 " %" SCNd64,
-				  table, &e.rows, &e.tmin, &e.tmax) == 4 &&
-			   strcmp(table, dr_ch_table_names[t]) == 0 && e.rows > 0;
+			   parse_header(head, dr_ch_table_names[t], &e);
 		if (fp)
 			fclose(fp);
 		if (!good) {
