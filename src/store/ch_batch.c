@@ -284,6 +284,8 @@ void dr_ch_entry_remove(struct dr_ch *ch, uint64_t id)
 		unlink(path);
 		ch->st.spool_bytes -= ch->entries[i].bytes;
 		ch->st.spool_batches--;
+		uint64_t cap = (uint64_t)(ch->values[DR_CH_SPOOL_MAX] * 1048576.0);
+		ch->st.spool_over = ch->st.spool_bytes > cap ? ch->st.spool_bytes - cap : 0;
 		memmove(&ch->entries[i], &ch->entries[i + 1],
 			(ch->nentries - i - 1) * sizeof(*ch->entries));
 		ch->nentries--;
@@ -408,6 +410,8 @@ static void spool_batch(struct dr_ch *ch, enum dr_ch_table t)
 	}
 	pthread_cond_signal(&ch->wake);
 	pthread_mutex_unlock(&ch->lock);
+	if (!ok && t == DR_CH_EVENTS && !o->buf.oom)
+		return;	/* alert events are kept, and spooled again at the next tick */
 	/* called between transactions only: nothing is under way */
 	o->buf.len = 0;
 	o->buf.oom = 0;
@@ -452,7 +456,8 @@ void dr_ch_tick(struct dr_ch *ch, double now)
 {
 	for (int t = 0; t < DR_CH_NTABLES; t++) {
 		struct ch_open *o = &ch->open[t];
-		double age = t == DR_CH_EVENTS ? 1.0 : ch->values[DR_CH_BATCH_SECONDS];
+		/* alert events go at the first tick (the writer ticks each second) */
+		double age = t == DR_CH_EVENTS ? 0 : ch->values[DR_CH_BATCH_SECONDS];
 		if (o->mark_rows && now - o->started >= age)
 			spool_batch(ch, (enum dr_ch_table)t);
 	}
@@ -496,9 +501,16 @@ static int spool_scan(struct dr_ch *ch, char *errbuf, size_t errlen)
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		char table[32], path[4096], head[160], *dot;
+		size_t len = strlen(de->d_name);
+		if (len > 4 && !strcmp(de->d_name + len - 4, ".tmp")) {
+			/* a batch a run was writing when it died: never spooled */
+			snprintf(path, sizeof(path), "%s/%s", ch->spool, de->d_name);
+			unlink(path);
+			continue;
+		}
 		errno = 0;
 		uint64_t id = strtoull(de->d_name, &dot, 10);
-		if (dot - de->d_name != 20 || errno || *dot != '.' ||
+		if (dot - de->d_name != 20 || errno || !id || *dot != '.' ||
 		    snprintf(table, sizeof(table), "%s", dot + 1) >= (int)sizeof(table))
 			continue;
 		struct ch_entry e = {.id = id};
@@ -534,8 +546,36 @@ static int spool_scan(struct dr_ch *ch, char *errbuf, size_t errlen)
 	}
 	closedir(d);
 	qsort(ch->entries, ch->nentries, sizeof(*ch->entries), by_id);
+	/* ids and versions rise across runs even when the clock stepped back
+	 * and the spool is empty: the last run's last id is the floor */
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/.last-id", ch->spool);
+	FILE *f = fopen(path, "r");
+	unsigned long long last = 0;
+	if (f) {
+		if (fscanf(f, "%20llu", &last) == 1 && last > ch->last_id)
+			ch->last_id = last;
+		fclose(f);
+	}
 	ch->last_version = ch->last_id;
 	return 0;
+}
+
+/* The floor of the next run's ids (see spool_scan). */
+static void save_last_id(struct dr_ch *ch)
+{
+	char path[4096], tmp[4200];
+	uint64_t last = ch->last_id > ch->last_version ? ch->last_id : ch->last_version;
+	snprintf(path, sizeof(path), "%s/.last-id", ch->spool);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return;
+	int ok = fprintf(f, "%" PRIu64 "\n", last) > 0;
+	if (fclose(f) == 0 && ok)
+		rename(tmp, path);
+	else
+		unlink(tmp);
 }
 
 static int identifier(const char *s, size_t max)
@@ -567,28 +607,28 @@ static int parse_url(struct dr_ch *ch, const char *url, char *errbuf, size_t err
 	snprintf(ch->db, sizeof(ch->db), "dnsradar");
 	char rest[2048] = "";
 	size_t rn = 0;
-	if (curl_url_get(u, CURLUPART_QUERY, &query, CURLU_URLDECODE) == CURLUE_OK && query) {
+	/* the parameters as given, %-escapes kept: only database's value is
+	 * read, the others are sent on untouched */
+	if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK && query) {
 		for (char *save = NULL, *p = strtok_r(query, "&", &save); p;
 		     p = strtok_r(NULL, "&", &save)) {
 			if (!strncmp(p, "database=", 9)) {
-				snprintf(ch->db, sizeof(ch->db), "%s", p + 9);
-				if (!identifier(p + 9, sizeof(ch->db))) {
+				int n = 0;
+				char *name = curl_easy_unescape(NULL, p + 9, 0, &n);
+				int ok_name = name && (size_t)n == strlen(name) &&
+					      identifier(name, sizeof(ch->db));
+				if (ok_name)
+					snprintf(ch->db, sizeof(ch->db), "%s", name);
+				else
 					snprintf(errbuf, errlen, "clickhouse = %s: database \"%s\" is not"
-						 " a plain name (letters, digits, _)", url, p + 9);
+						 " a plain name (letters, digits, _)", url, name ? name : p + 9);
+				curl_free(name);
+				if (!ok_name)
 					goto out;
-				}
 				continue;
 			}
-			char *esc = curl_easy_escape(NULL, p, 0);
-			char *eq = esc ? strstr(esc, "%3D") : NULL;
-			if (esc && eq) {	/* name=value: the = stays */
-				*eq = '=';
-				memmove(eq + 1, eq + 3, strlen(eq + 3) + 1);
-			}
-			if (esc)
-				rn += (size_t)snprintf(rest + rn, rn < sizeof(rest) ? sizeof(rest) - rn
-						       : 0, "%s%s", rn ? "&" : "", esc);
-			curl_free(esc);
+			rn += (size_t)snprintf(rest + rn, rn < sizeof(rest) ? sizeof(rest) - rn : 0,
+					       "%s%s", rn ? "&" : "", p);
 		}
 	}
 	if (rn >= sizeof(rest)) {
@@ -650,11 +690,13 @@ static int settings(struct dr_ch *ch, const struct dr_ch_config *c, char *errbuf
 	} else if (gethostname(ch->sensor, sizeof(ch->sensor) - 1) != 0 || !ch->sensor[0]) {
 		snprintf(ch->sensor, sizeof(ch->sensor), "sensor");
 	}
-	if (strlen(c->sensor ? c->sensor : "") >= sizeof(ch->sensor) ||
-	    strcspn(ch->sensor, "\\'\"\n\r\t") != strlen(ch->sensor)) {
+	int bad = strlen(c->sensor ? c->sensor : "") >= sizeof(ch->sensor);
+	for (const unsigned char *p = (const unsigned char *)ch->sensor; *p && !bad; p++)
+		bad = *p < 0x20 || *p == 0x7f || *p == '\'' || *p == '"' || *p == '\\';
+	if (bad) {
 		snprintf(errbuf, errlen, "clickhouse.sensor = %s: at most %zu characters, without"
-			 " quotes, backslashes or control characters", c->sensor,
-			 sizeof(ch->sensor) - 1);
+			 " quotes, backslashes or control characters",
+			 c->sensor && *c->sensor ? c->sensor : ch->sensor, sizeof(ch->sensor) - 1);
 		return -1;
 	}
 	if (c->cluster && *c->cluster) {
@@ -751,10 +793,11 @@ void dr_ch_close(struct dr_ch *ch, double drain)
 	if (ch->started) {
 		pthread_mutex_lock(&ch->lock);
 		ch->stopping = 1;
-		ch->drain_until = dr_wall_now() + drain;
+		ch->drain_until = dr_mono_now() + drain;
 		pthread_cond_signal(&ch->wake);
 		pthread_mutex_unlock(&ch->lock);
 		pthread_join(ch->thread, NULL);
 	}
+	save_last_id(ch);
 	ch_free(ch);
 }

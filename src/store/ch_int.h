@@ -65,7 +65,7 @@ struct dr_ch {
 	size_t nentries, entries_cap;
 	uint64_t sending;		/* the entry the sender holds, 0: none */
 	int stopping;
-	double drain_until;		/* wall clock */
+	double drain_until;		/* monotonic clock */
 	int started;
 	pthread_t thread;
 	struct dr_ch_stats st;

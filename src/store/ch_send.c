@@ -50,12 +50,26 @@ static size_t on_answer(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* One request: `sql` in the URL with `body` as its data (an insert), or
- * as the body itself when body is NULL. 0 when ClickHouse said 200; its
- * error code (1 when it gave none) with its first line in err; -1 when
- * no answer came. The answer is in ans, NUL-terminated. */
+/* Stops a request under way once the service stops and the drain is
+ * over: a close never waits on ClickHouse past it. */
+static int past_drain(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		      curl_off_t ulnow)
+{
+	struct dr_ch *ch = arg;
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	pthread_mutex_lock(&ch->lock);
+	int stop = ch->stopping && dr_mono_now() >= ch->drain_until;
+	pthread_mutex_unlock(&ch->lock);
+	return stop;
+}
+
+/* One request: `sql` in the URL with `body` as its data (an insert, its
+ * query id qid), or as the body itself when body is NULL. 0 when
+ * ClickHouse said 200; its error code (1 when it gave none) with its
+ * first line in err; -1 when no answer came. The answer is in ans,
+ * NUL-terminated. */
 static int request(struct dr_ch *ch, CURL *curl, const char *sql, const void *body, size_t len,
-		   struct ch_buf *ans, char *err, size_t errlen)
+		   const char *qid, struct ch_buf *ans, char *err, size_t errlen)
 {
 	char *url = NULL;
 	struct curl_slist *h = NULL;
@@ -65,10 +79,11 @@ static int request(struct dr_ch *ch, CURL *curl, const char *sql, const void *bo
 		ans->p[0] = 0;
 	if (body) {
 		char *q = curl_easy_escape(curl, sql, 0);
-		size_t n = strlen(ch->base) + strlen(q ? q : "") + 16;
+		size_t n = strlen(ch->base) + strlen(q ? q : "") + strlen(qid ? qid : "") + 32;
 		url = q ? malloc(n) : NULL;
 		if (url)
-			snprintf(url, n, "%squery=%s", ch->base, q);
+			snprintf(url, n, "%s%s%s%squery=%s", ch->base, qid ? "query_id=" : "",
+				 qid ? qid : "", qid ? "&" : "", q);
 		curl_free(q);
 		h = curl_slist_append(h, "Content-Encoding: gzip");
 	} else {
@@ -95,6 +110,9 @@ static int request(struct dr_ch *ch, CURL *curl, const char *sql, const void *bo
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_answer);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, ans);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, past_drain);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, ch);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	CURLcode rc = curl_easy_perform(curl);
 	long status = 0;
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -161,13 +179,33 @@ static int statement(struct dr_ch *ch, CURL *curl, const char *tmpl, struct ch_b
 		snprintf(err, errlen, "a statement is too long");
 		return -1;
 	}
-	int rc = request(ch, curl, sql, NULL, 0, ans, err, errlen);
+	int rc = request(ch, curl, sql, NULL, 0, NULL, ans, err, errlen);
 	return rc == 0 || rc == 57 || rc == 82 ? 0 : -1;
 }
 
-static int64_t answer_int(const struct ch_buf *ans)
+/* n numbers, tab-separated, then a newline: the whole answer. 0 or -1
+ * (an empty answer, or text that is not numbers, from a proxy, say). */
+static int answer_ints(const struct ch_buf *ans, int64_t *v, int n)
 {
-	return ans->p ? strtoll((const char *)ans->p, NULL, 10) : 0;
+	const char *p = ans->p ? (const char *)ans->p : "";
+	for (int i = 0; i < n; i++) {
+		char *end;
+		errno = 0;
+		v[i] = strtoll(p, &end, 10);
+		if (end == p || errno || *end != (i + 1 < n ? '\t' : '\n'))
+			return -1;
+		p = end + 1;
+	}
+	return *p ? -1 : 0;
+}
+
+static int answer_int(const struct ch_buf *ans, int64_t *v, char *err, size_t errlen)
+{
+	if (answer_ints(ans, v, 1) == 0)
+		return 0;
+	snprintf(err, errlen, "an answer that is not a number: \"%.60s\"",
+		 ans->p ? (const char *)ans->p : "");
+	return -1;
 }
 
 static int migrate(struct dr_ch *ch, CURL *curl, struct ch_buf *ans, char *err, size_t errlen)
@@ -181,9 +219,10 @@ static int migrate(struct dr_ch *ch, CURL *curl, struct ch_buf *ans, char *err, 
 		if (statement(ch, curl, dr_ch_schema_cluster[i], ans, err, errlen) < 0)
 			return -1;
 	snprintf(sql, sizeof(sql), "SELECT max(version) FROM %s.migrations", ch->db);
-	if (request(ch, curl, sql, NULL, 0, ans, err, errlen) != 0)
+	int64_t v;
+	if (request(ch, curl, sql, NULL, 0, NULL, ans, err, errlen) != 0 ||
+	    answer_int(ans, &v, err, errlen) < 0)
 		return -1;
-	int64_t v = answer_int(ans);
 	if (v > DR_CH_SCHEMA_VERSION) {
 		snprintf(err, errlen, "database %s has schema %" PRId64 ", newer than this"
 			 " dnsradar's (%d): upgrade the sensor", ch->db, v, DR_CH_SCHEMA_VERSION);
@@ -191,12 +230,13 @@ static int migrate(struct dr_ch *ch, CURL *curl, struct ch_buf *ans, char *err, 
 	}
 	snprintf(sql, sizeof(sql), "SELECT count() FROM %s.migrations WHERE version = %d AND"
 		 " sensor = '%s'", ch->db, DR_CH_SCHEMA_VERSION, ch->sensor);
-	if (request(ch, curl, sql, NULL, 0, ans, err, errlen) != 0)
+	if (request(ch, curl, sql, NULL, 0, NULL, ans, err, errlen) != 0 ||
+	    answer_int(ans, &v, err, errlen) < 0)
 		return -1;
-	if (answer_int(ans) == 0) {
+	if (v == 0) {
 		snprintf(sql, sizeof(sql), "INSERT INTO %s.migrations VALUES (%d, '%s', now())",
 			 ch->db, DR_CH_SCHEMA_VERSION, ch->sensor);
-		if (request(ch, curl, sql, NULL, 0, ans, err, errlen) != 0)
+		if (request(ch, curl, sql, NULL, 0, NULL, ans, err, errlen) != 0)
 			return -1;
 	}
 	return 0;
@@ -240,7 +280,7 @@ static int retention(struct dr_ch *ch, CURL *curl, struct ch_buf *ans, char *err
 		snprintf(sql, sizeof(sql), "SELECT DISTINCT partition FROM system.parts WHERE"
 			 " database = '%s' AND table = '%s' AND active ORDER BY partition LIMIT 64",
 			 ch->db, tables[i].table);
-		if (request(ch, curl, sql, NULL, 0, ans, err, errlen) != 0)
+		if (request(ch, curl, sql, NULL, 0, NULL, ans, err, errlen) != 0)
 			return -1;
 		unsigned n = 0;
 		for (char *save = NULL, *line = strtok_r((char *)ans->p, "\n", &save);
@@ -248,12 +288,17 @@ static int retention(struct dr_ch *ch, CURL *curl, struct ch_buf *ans, char *err
 			if (strlen(line) < sizeof(parts[0]))
 				snprintf(parts[n++], sizeof(parts[0]), "%s", line);
 		for (unsigned k = 0; k < n; k++) {
+			pthread_mutex_lock(&ch->lock);
+			int stopping = ch->stopping;
+			pthread_mutex_unlock(&ch->lock);
+			if (stopping)
+				return 0;
 			int64_t end = partition_end(parts[k], tables[i].monthly);
 			if (end < 0 || (double)end > cutoff)
 				continue;
 			snprintf(sql, sizeof(sql), "ALTER TABLE %s.%s DROP PARTITION %s", ch->db,
 				 tables[i].table, parts[k]);
-			if (request(ch, curl, sql, NULL, 0, ans, err, errlen) != 0)
+			if (request(ch, curl, sql, NULL, 0, NULL, ans, err, errlen) != 0)
 				return -1;
 			pthread_mutex_lock(&ch->lock);
 			ch->st.partitions_dropped++;
@@ -280,7 +325,9 @@ static struct ch_entry *find_entry(struct dr_ch *ch, uint64_t id)
 	return NULL;
 }
 
-/* The spooled batch's data, after its header line; 0 or -1. */
+/* The spooled batch's data, after its header line: 0; -1 when it cannot
+ * be read now (errno); -2 when the file is damaged (no data after its
+ * header). */
 static int read_batch(const struct dr_ch *ch, const struct ch_entry *e, struct ch_buf *b)
 {
 	char path[4096];
@@ -288,7 +335,7 @@ static int read_batch(const struct dr_ch *ch, const struct ch_entry *e, struct c
 	FILE *fp = fopen(path, "rb");
 	if (!fp)
 		return -1;
-	int c, ok = 0;
+	int c, ok = 0, damaged = 1;
 	while ((c = getc(fp)) != EOF && c != '\n')
 		;
 	if (c == '\n') {
@@ -308,13 +355,18 @@ static int read_batch(const struct dr_ch *ch, const struct ch_entry *e, struct c
 			size_t n = fread(b->p + b->len, 1, b->cap - b->len, fp);
 			b->len += n;
 			if (n == 0) {
+				damaged = !ferror(fp) && b->len == 0;
 				ok = !ferror(fp) && b->len > 0;
 				break;
 			}
 		}
+		if (!ok && !damaged && !errno)
+			errno = ENOMEM;
 	}
+	int saved = errno;
 	fclose(fp);
-	return ok ? 0 : -1;
+	errno = saved;
+	return ok ? 0 : damaged ? -2 : -1;
 }
 
 static int is_data_error(int code)
@@ -339,24 +391,49 @@ static int send_one(struct dr_ch *ch, CURL *curl, struct ch_buf *data, struct ch
 	if (!e.id)
 		return 0;
 	const char *table = dr_ch_table_names[e.table];
-	if (read_batch(ch, &e, data) < 0) {
+	char qid[160];
+	snprintf(qid, sizeof(qid), "dnsradar-%s-%s-%" PRIu64, ch->sensor, table, e.id);
+	int got = read_batch(ch, &e, data);
+	if (got == -1 && errno != ENOENT) {
+		snprintf(err, sizeof(err), "the spooled batch cannot be read now: %s",
+			 strerror(errno));
+		rc = -1;
+		goto failed;
+	}
+	if (got < 0) {	/* gone, or damaged: set aside, counted */
 		pthread_mutex_lock(&ch->lock);
 		ch->st.spool_errors++;
+		char path[4096], aside[4200];
+		dr_ch_entry_path(ch, &e, path, sizeof(path));
+		snprintf(aside, sizeof(aside), "%s.damaged", path);
+		rename(path, aside);
 		snprintf(ch->st.last_error, sizeof(ch->st.last_error), "%s: batch %" PRIu64
-			 " (%s) cannot be read: %s; skipped", ch->spool, e.id, table,
-			 strerror(errno));
+			 " (%s) is %s; skipped", ch->spool, e.id, table,
+			 got == -2 ? "damaged (set aside as .damaged)" : "gone");
 		dr_ch_entry_remove(ch, e.id);
 		ch->sending = 0;
 		pthread_mutex_unlock(&ch->lock);
 		return 1;
 	}
 	if (e.uncertain) {
-		snprintf(sql, sizeof(sql), "SELECT count() FROM %s.%s WHERE sensor = '%s' AND"
-			 " batch = %" PRIu64 " AND %s >= toDateTime(%" PRId64 ") AND %s <="
-			 " toDateTime(%" PRId64 ")", ch->db, table, ch->sensor, e.id,
-			 time_columns[e.table], e.tmin, time_columns[e.table], e.tmax);
-		rc = request(ch, curl, sql, NULL, 0, ans, err, sizeof(err));
-		if (rc == 0 && answer_int(ans) > 0) {
+		/* the insert sent before may still run (a timeout): wait for it
+		 * to end, then count its rows */
+		int64_t v[2];
+		snprintf(sql, sizeof(sql), "SELECT (SELECT count() FROM system.processes WHERE"
+			 " query_id = '%s'), count() FROM %s.%s WHERE sensor = '%s' AND batch = %"
+			 PRIu64 " AND %s >= toDateTime(%" PRId64 ") AND %s <= toDateTime(%" PRId64
+			 ")", qid, ch->db, table, ch->sensor, e.id, time_columns[e.table], e.tmin,
+			 time_columns[e.table], e.tmax);
+		rc = request(ch, curl, sql, NULL, 0, NULL, ans, err, sizeof(err));
+		if (rc != 0)
+			goto failed;
+		if (answer_ints(ans, v, 2) < 0 || v[0] > 0) {
+			snprintf(err, sizeof(err), v[0] > 0 ? "the insert sent before is still running"
+				 : "the check of a batch sent before gave no count");
+			rc = 1;
+			goto failed;
+		}
+		if (v[1] >= (int64_t)e.rows) {
 			pthread_mutex_lock(&ch->lock);
 			ch->st.duplicates++;
 			ch->st.connected = 1;
@@ -365,12 +442,19 @@ static int send_one(struct dr_ch *ch, CURL *curl, struct ch_buf *data, struct ch
 			pthread_mutex_unlock(&ch->lock);
 			return 1;
 		}
-		if (rc != 0)
-			goto failed;
+		if (v[1] > 0) {
+			/* a part of it (two day partitions, one stored): its rows go,
+			 * then it is sent whole; a mutation leaves later parts alone */
+			snprintf(sql, sizeof(sql), "ALTER TABLE %s.%s DELETE WHERE sensor = '%s' AND"
+				 " batch = %" PRIu64, ch->db, table, ch->sensor, e.id);
+			rc = request(ch, curl, sql, NULL, 0, NULL, ans, err, sizeof(err));
+			if (rc != 0)
+				goto failed;
+		}
 	}
 	snprintf(sql, sizeof(sql), "INSERT INTO %s.%s (%s) FORMAT RowBinary", ch->db, table,
 		 table_columns[e.table]);
-	rc = request(ch, curl, sql, data->p, data->len, ans, err, sizeof(err));
+	rc = request(ch, curl, sql, data->p, data->len, qid, ans, err, sizeof(err));
 	if (rc == 0) {
 		pthread_mutex_lock(&ch->lock);
 		ch->st.batches_sent++;
@@ -388,7 +472,7 @@ failed:
 	ch->st.connected = rc > 0;
 	snprintf(ch->st.last_error, sizeof(ch->st.last_error), "clickhouse: %s batch %" PRIu64
 		 ": %.200s", table, e.id, err);
-	struct ch_entry *live = find_entry(ch, e.id);
+	struct ch_entry *live = rc == -1 && got == -1 ? NULL : find_entry(ch, e.id);
 	if (live) {
 		live->uncertain = 1;
 		if (is_data_error(rc) && ++live->refusals >= CH_REJECT_AFTER) {
@@ -409,7 +493,7 @@ failed:
 
 static void wait_until(struct dr_ch *ch, double when)
 {
-	double secs = when - dr_wall_now();
+	double secs = when - dr_mono_now();
 	if (secs <= 0)
 		return;
 	struct timespec ts;
@@ -438,7 +522,7 @@ void *dr_ch_sender_main(void *arg)
 	}
 	pthread_mutex_lock(&ch->lock);
 	for (;;) {
-		double now = dr_wall_now();
+		double now = dr_mono_now();
 		if (ch->stopping && (now >= ch->drain_until || (ch->st.migrated && !ch->nentries)))
 			break;
 		double until = next_try;
@@ -450,14 +534,14 @@ void *dr_ch_sender_main(void *arg)
 			wait_until(ch, until);
 			continue;
 		}
-		int migrated = ch->st.migrated;
+		int migrated = ch->st.migrated, stopping = ch->stopping;
 		pthread_mutex_unlock(&ch->lock);
 		int rc;
 		if (!migrated) {
 			rc = migrate(ch, curl, &ans, err, sizeof(err)) == 0 ? 1 : -1;
 			if (rc > 0)
 				next_retention = 0;
-		} else if (now >= next_retention && !ch->stopping) {
+		} else if (now >= next_retention && !stopping) {
 			rc = retention(ch, curl, &ans, err, sizeof(err)) == 0 ? 1 : -1;
 			next_retention = now + CH_RETENTION_EVERY;
 		} else {
@@ -476,7 +560,7 @@ void *dr_ch_sender_main(void *arg)
 			backoff = backoff ? backoff * 2 : 0.25;
 			if (backoff > CH_BACKOFF_MAX)
 				backoff = CH_BACKOFF_MAX;
-			next_try = dr_wall_now() + backoff;
+			next_try = dr_mono_now() + backoff;
 		} else {
 			backoff = 0;
 			next_try = 0;
