@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "harness.h"
+#include "store/ch_int.h"
 #include "store/clickhouse.h"
 #include "store/minute.h"
 #include "store/query.h"
@@ -130,8 +131,19 @@ static void test_url_and_names(void)
 	CHECK(dr_ch_open(&ch, &c, err, sizeof(err)) < 0);
 	CHECK(strstr(err, "clickhouse.cluster") != NULL);
 	c.cluster = NULL;
+	c.sensor = "tab\there";
+	CHECK(dr_ch_open(&ch, &c, err, sizeof(err)) < 0);
+	c.sensor = "ok";
 	CHECK(dr_ch_open(&ch, &c, err, sizeof(err)) == 0);
 	dr_ch_close(ch, 0);
+	/* the database is taken out, every other parameter passes as given */
+	c.url = "http://u@127.0.0.1:8123/?password=a%26b%2Bc&database=d%5F1&max_threads=2";
+	CHECK(dr_ch_open(&ch, &c, err, sizeof(err)) == 0);
+	if (ch) {
+		CHECK_STR(ch->db, "d_1");
+		CHECK_STR(ch->base, "http://u@127.0.0.1:8123/?password=a%26b%2bc&max_threads=2&");
+		dr_ch_close(ch, 0);
+	}
 }
 
 /* One aggregate row, octet by octet: DateTime, String (LEB128 length),
