@@ -113,6 +113,11 @@ static int request(struct dr_ch *ch, CURL *curl, const char *sql, const void *bo
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, past_drain);
 	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, ch);
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	/* An insert goes on a connection of its own: on a reused one that
+	 * dies before an answer, libcurl sends the request again by itself
+	 * (it takes the connection for one the server had closed), and a
+	 * batch whose answer a proxy cut would be stored twice, unseen. */
+	curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, qid ? 1L : 0L);
 	CURLcode rc = curl_easy_perform(curl);
 	long status = 0;
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -190,15 +190,19 @@ class CuttingProxy:
         self.sock.listen(16)
         self.lock = threading.Lock()
         self.to_cut = 0
+        self.match = None
         self.forwarded = 0
         self.cut = 0
         self.closed = False
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
-    def cut_next_answer(self, n=1):
+    def cut_next_answer(self, n=1, match=None):
+        """The next n requests (those whose request line holds the bytes
+        `match`, when given) lose their answers."""
         with self.lock:
             self.to_cut += n
+            self.match = match
 
     def close(self):
         self.closed = True
@@ -300,7 +304,8 @@ class CuttingProxy:
                 if req is None:
                     break
                 with self.lock:
-                    cut = self.to_cut > 0
+                    first = req.split(b"\r\n", 1)[0]
+                    cut = self.to_cut > 0 and (not self.match or self.match in first)
                     if cut:
                         self.to_cut -= 1
                     self.forwarded += 1
