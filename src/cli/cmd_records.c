@@ -338,9 +338,10 @@ static int run(int argc, char **argv)
 		ret = run_store(&drill, &p->where);
 		goto out;
 	}
-	if (drill.since || drill.from || drill.to || drill.format_set || drill.limit) {
-		dr_cli_error("records: --since, --from, --to, --format and --limit read the "
-			     "store: give --store FILE");
+	if (drill.since || drill.from || drill.to || drill.format_set || drill.limit ||
+	    drill.sensor) {
+		dr_cli_error("records: --since, --from, --to, --format, --limit and --sensor read "
+			     "the store: give --store FILE");
 		dr_cli_usage_hint("records");
 		goto out;
 	}

@@ -18,6 +18,9 @@ int dr_drill_option(struct dr_drill *d, const char *cmd, int opt, const char *ar
 	case DR_OPT_SINCE:
 		d->since = arg;
 		return 0;
+	case DR_OPT_SENSOR:
+		d->sensor = arg;
+		return 0;
 	case DR_OPT_FROM:
 		d->from = arg;
 		return 0;
@@ -75,6 +78,7 @@ int dr_drill_open(struct dr_drill *d, const char *cmd, const char *what, double 
 		return DR_EXIT_USAGE;
 	}
 	p->limit = d->limit;
+	p->sensor = d->sensor;
 	if (dr_query_check(what, p, "--", err, sizeof(err)) < 0) {
 		dr_cli_error("%s", err);
 		return DR_EXIT_USAGE;

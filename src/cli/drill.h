@@ -10,7 +10,7 @@
 #include "store/query.h"
 
 enum { DR_OPT_STORE = 0x300, DR_OPT_SINCE, DR_OPT_FROM, DR_OPT_TO, DR_OPT_UTC,
-       DR_OPT_FORMAT, DR_OPT_LIMIT };
+       DR_OPT_FORMAT, DR_OPT_LIMIT, DR_OPT_SENSOR };
 
 #define DR_DRILL_LONGOPTS \
 	{"store", required_argument, NULL, DR_OPT_STORE}, \
@@ -19,7 +19,8 @@ enum { DR_OPT_STORE = 0x300, DR_OPT_SINCE, DR_OPT_FROM, DR_OPT_TO, DR_OPT_UTC,
 	{"to", required_argument, NULL, DR_OPT_TO}, \
 	{"utc", no_argument, NULL, DR_OPT_UTC}, \
 	{"format", required_argument, NULL, DR_OPT_FORMAT}, \
-	{"limit", required_argument, NULL, DR_OPT_LIMIT}
+	{"limit", required_argument, NULL, DR_OPT_LIMIT}, \
+	{"sensor", required_argument, NULL, DR_OPT_SENSOR}
 
 #define DR_DRILL_HELP \
 	"  --store FILE          the service's SQLite store (dnsradar run --store)\n" \
@@ -32,10 +33,11 @@ enum { DR_OPT_STORE = 0x300, DR_OPT_SINCE, DR_OPT_FROM, DR_OPT_TO, DR_OPT_UTC,
 	"                        (local time unless --utc, or a trailing Z)\n" \
 	"  --utc                 read and print times in UTC, not local time\n" \
 	"  --format text|json    a table for people, or JSON\n" \
-	"  --limit N             at most N rows (at most 100000)\n"
+	"  --limit N             at most N rows (at most 100000)\n" \
+	"  --sensor NAME         a ClickHouse store: only this sensor's rows\n"
 
 struct dr_drill {
-	const char *store, *since, *from, *to;
+	const char *store, *since, *from, *to, *sensor;
 	int utc;
 	int json;		/* --format json */
 	int format_set;

@@ -118,10 +118,23 @@ void dr_query_close(struct dr_query *q)
 		q->ops->close(q);
 }
 
+/* A store file is one sensor's: choosing one is for a shared store. */
+static int sensor_ok(const struct dr_query *q, const struct dr_query_params *p, char *errbuf,
+		     size_t errlen)
+{
+	if (!p->sensor || q->ops->sensors)
+		return 0;
+	snprintf(errbuf, errlen, "sensor '%.64s': a %s store holds one sensor's rows; a sensor is "
+		 "chosen in a clickhouse:// store", p->sensor, q->ops->name);
+	return -1;
+}
+
 int dr_query_alerts(struct dr_query *q, const struct dr_query_params *p, dr_query_alert_fn fn,
 		    void *ctx, struct dr_query_result *res, char *errbuf, size_t errlen)
 {
 	memset(res, 0, sizeof(*res));
+	if (sensor_ok(q, p, errbuf, errlen) < 0)
+		return -1;
 	return q->ops->alerts(q, p, fn, ctx, res, errbuf, errlen);
 }
 
@@ -129,6 +142,8 @@ int dr_query_top(struct dr_query *q, const struct dr_query_params *p, dr_query_c
 		 void *ctx, struct dr_query_result *res, char *errbuf, size_t errlen)
 {
 	memset(res, 0, sizeof(*res));
+	if (sensor_ok(q, p, errbuf, errlen) < 0)
+		return -1;
 	return q->ops->top(q, p, fn, ctx, res, errbuf, errlen);
 }
 
@@ -136,6 +151,8 @@ int dr_query_series(struct dr_query *q, const struct dr_query_params *p, dr_quer
 		    void *ctx, struct dr_query_result *res, char *errbuf, size_t errlen)
 {
 	memset(res, 0, sizeof(*res));
+	if (sensor_ok(q, p, errbuf, errlen) < 0)
+		return -1;
 	return q->ops->series(q, p, fn, ctx, res, errbuf, errlen);
 }
 
@@ -144,5 +161,7 @@ int dr_query_records(struct dr_query *q, const struct dr_query_params *p,
 		     char *errbuf, size_t errlen)
 {
 	memset(res, 0, sizeof(*res));
+	if (sensor_ok(q, p, errbuf, errlen) < 0)
+		return -1;
 	return q->ops->records(q, p, fn, ctx, res, errbuf, errlen);
 }

@@ -61,6 +61,7 @@ struct dr_query_params {
 	const struct dr_where *where;	/* top (from records), series (no), records */
 	enum dr_query_dim dim;		/* top, series */
 	const char *key;		/* series: one key of dim, or NULL */
+	const char *sensor;		/* ClickHouse: one sensor's rows; NULL: all */
 };
 
 /* Checks the range, the limit (filled with the default when 0) and that

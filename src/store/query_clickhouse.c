@@ -240,7 +240,9 @@ static int ch_run(struct chq *q, const struct dr_ch_sql *s, unsigned ncols, row_
 		goto out;
 	}
 	if (rc != CURLE_OK) {
-		snprintf(errbuf, errlen, "%s: cannot reach ClickHouse: %s", q->name,
+		/* no answer at all, or one that broke off */
+		snprintf(errbuf, errlen, "%s: %s: %s", q->name,
+			 a.status ? "the answer broke off" : "cannot reach ClickHouse",
 			 cerr[0] ? cerr : curl_easy_strerror(rc));
 		goto out;
 	}
@@ -680,6 +682,15 @@ static void where_sql(struct sqlbuf *b, const struct dr_where *w)
 	}
 }
 
+/* " AND sensor = '...'" when one sensor's rows are asked for. */
+static void sensor_sql(struct dr_ch_sql *s, const struct dr_query_params *p)
+{
+	if (!p->sensor)
+		return;
+	dr_ch_sql_add(s, " AND sensor = ");
+	dr_ch_sql_str(s, p->sensor, strlen(p->sensor));
+}
+
 static void limit_sql(struct dr_ch_sql *s, const struct dr_query_params *p)
 {
 	dr_ch_sql_add(s, " LIMIT ");
@@ -740,6 +751,8 @@ static int ch_alerts(struct dr_query *base, const struct dr_query_params *p, dr_
 			 " argMax(packets, version) AS a_packets, argMax(bytes, version) AS a_bytes,"
 			 " argMax(json, version) AS a_json FROM ");
 	dr_ch_sql_add(s, q->alert_events);
+	dr_ch_sql_add(s, " WHERE 1");
+	sensor_sql(s, p);
 	dr_ch_sql_add(s, " GROUP BY sensor, run, id) WHERE a_end >= ");
 	dr_ch_sql_double(s, p->from);
 	dr_ch_sql_add(s, " AND a_start < ");
@@ -837,6 +850,7 @@ static int ch_top(struct dr_query *base, const struct dr_query_params *p, dr_que
 		dr_ch_sql_add(s, " WHERE 1");
 		where_sql(b, p->where);
 		ts_range(s, p);
+		sensor_sql(s, p);
 		dr_ch_sql_add(s, " FORMAT TabSeparated");
 		if (ch_run(q, s, 6, on_totals, &t, errbuf, errlen) < 0)
 			goto out;
@@ -849,6 +863,7 @@ static int ch_top(struct dr_query *base, const struct dr_query_params *p, dr_que
 		dr_ch_sql_add(s, " WHERE 1");
 		where_sql(b, p->where);
 		ts_range(s, p);
+		sensor_sql(s, p);
 		dr_ch_sql_add(s, " AND ");
 		dr_ch_sql_add(s, col);
 		dr_ch_sql_add(s, " IS NOT NULL");
@@ -863,6 +878,7 @@ static int ch_top(struct dr_query *base, const struct dr_query_params *p, dr_que
 		dr_ch_sql_add(s, q->agg);
 		dr_ch_sql_add(s, " WHERE dim = 'total'");
 		minute_range(s, p);
+		sensor_sql(s, p);
 		dr_ch_sql_add(s, " FORMAT TabSeparated");
 		if (ch_run(q, s, 3, on_totals, &t, errbuf, errlen) < 0)
 			goto out;
@@ -874,6 +890,7 @@ static int ch_top(struct dr_query *base, const struct dr_query_params *p, dr_que
 		dr_ch_sql_add(s, " WHERE dim = ");
 		dr_ch_sql_str(s, dim, strlen(dim));
 		minute_range(s, p);
+		sensor_sql(s, p);
 		dr_ch_sql_add(s, " AND key != '(other)' GROUP BY key ORDER BY dr_p DESC, dr_m DESC,"
 				 " key");
 		limit_sql(s, p);
@@ -900,6 +917,7 @@ static int ch_series(struct dr_query *base, const struct dr_query_params *p, dr_
 	dr_ch_sql_add(s, " WHERE dim = ");
 	dr_ch_sql_str(s, dim, strlen(dim));
 	minute_range(s, p);
+	sensor_sql(s, p);
 	if (p->key) {
 		dr_ch_sql_add(s, " AND key = ");
 		dr_ch_sql_str(s, p->key, strlen(p->key));
@@ -977,6 +995,7 @@ static int ch_records(struct dr_query *base, const struct dr_query_params *p,
 	dr_ch_sql_add(s, " WHERE 1");
 	where_sql(b, p->where);
 	ts_range(s, p);
+	sensor_sql(s, p);
 	dr_ch_sql_add(s, " ORDER BY ts");
 	limit_sql(s, p);
 	int ret = ch_run(q, s, 32, on_record, &r, errbuf, errlen);
@@ -985,6 +1004,6 @@ static int ch_records(struct dr_query *base, const struct dr_query_params *p,
 }
 
 const struct dr_query_ops dr_query_clickhouse = {
-	.name = "clickhouse", .claims = ch_claims, .check = ch_check, .open = ch_open, .close = ch_close,
+	.name = "ClickHouse", .sensors = 1, .claims = ch_claims, .check = ch_check, .open = ch_open, .close = ch_close,
 	.alerts = ch_alerts, .top = ch_top, .series = ch_series, .records = ch_records,
 };

@@ -8,6 +8,7 @@
 
 struct dr_query_ops {
 	const char *name;
+	int sensors;		/* rows carry their sensor: p->sensor may be given */
 	/* Whether path is this backend's (a prefix such as "clickhouse://"). */
 	int (*claims)(const char *path);
 	/* The form of path, nothing opened (dr_query_path_check). */

@@ -664,6 +664,6 @@ static int sq_check(const char *path, char *errbuf, size_t errlen)
 }
 
 const struct dr_query_ops dr_query_sqlite = {
-	.name = "sqlite", .claims = sq_claims, .check = sq_check, .open = sq_open, .close = sq_close,
+	.name = "SQLite", .claims = sq_claims, .check = sq_check, .open = sq_open, .close = sq_close,
 	.alerts = sq_alerts, .top = sq_top, .series = sq_series, .records = sq_records,
 };

@@ -405,6 +405,42 @@ def test_cluster_sees_both_shards():
          stores=("shard_a", "shard_b"), sort=True)
 
 
+def test_sensor():
+    """--sensor: one sensor's rows; the sensors' add up to the whole."""
+    if not need():
+        return
+    st = STATE
+
+    def doc(*args):
+        rc, out, err = run(*(args[:1] + ("--store", st["shard_b"]) + args[1:]))
+        assert rc == 0, (args, err)
+        return out
+
+    def total(*more):
+        return json.loads(doc("top", "--format", "json", *(more + RANGE)))["total"]["packets"]
+
+    def alerts(*more):
+        return len(json.loads(doc("alerts", "--format", "json", "--from", "2000-01-01",
+                                  *more))["alerts"])
+
+    def records(*more):
+        return len(doc("records", "--format", "json", "--limit", "100000",
+                       *(more + RANGE)).splitlines())
+
+    for count in (total, alerts, records):
+        whole = count()
+        a, b = count("--sensor", "sensor-a"), count("--sensor", "sensor-b")
+        assert 0 < a < whole and a + b == whole, (count.__name__, a, b, whole)
+        assert count("--sensor", "sensor-c") == 0, count.__name__
+    w = ("--where", "qname=*.victim.example")
+    assert total("--sensor", "sensor-a", *w) + total("--sensor", "sensor-b", *w) == total(*w)
+    # a store file is one sensor's; records without a store takes none
+    rc, out, err = run("top", "--store", st["store"], "--sensor", "sensor-a")
+    assert rc == 2 and "one sensor's rows" in err and len(err.splitlines()) == 1, err
+    rc, out, err = run("records", "--sensor", "sensor-a", "x.pcap")
+    assert rc == 2 and "--sensor" in err, err
+
+
 def api(port, path):
     try:
         with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=20) as r:
@@ -501,6 +537,22 @@ def test_errors():
     assert rc == 2 and "readonly = 2" in err and len(err.splitlines()) == 1, err
     rc, out, err = run("alerts", "--store", "clickhouse://reader:x%%4@127.0.0.1:1/dnsradar")
     assert rc == 2 and "%-escaped" in err and "x%4" not in err, err
+    # an answer lost on the way (the proxy forwards the request whole and
+    # drops what the server said): one line, exit 2; the next goes through
+    proxy = chserver.CuttingProxy(free_port(), srv.http_port)
+    try:
+        url = "clickhouse://127.0.0.1:%d/dnsradar" % proxy.sock.getsockname()[1]
+        rc, out, err = run("alerts", "--store", url, "--from", "2000-01-01")
+        assert rc == 0 and out.startswith("4 alerts"), (out, err)
+        before = proxy.forwarded
+        proxy.cut_next_answer(1)
+        rc, out, err = run("alerts", "--store", url, "--from", "2000-01-01")
+        assert rc == 2 and len(err.splitlines()) == 1 and url in err, err
+        assert proxy.cut == 1 and proxy.forwarded == before + 1, (proxy.cut, proxy.forwarded)
+        rc, out, err = run("alerts", "--store", url, "--from", "2000-01-01")
+        assert rc == 0 and out.startswith("4 alerts"), (out, err)
+    finally:
+        proxy.close()
     # check-config knows the form
     conf = os.path.join(TMP, "bad.conf")
     with open(conf, "w") as f:
@@ -520,6 +572,8 @@ def doc_sql():
     with open(os.path.join(SOURCE, "docs", "clickhouse.md"), encoding="utf-8") as f:
         text = f.read()
     text = text[text.index("## SQL for the seed incidents"):]
+    end = text.find("\n## ", 1)	# the section ends at the next one, if any
+    text = text if end < 0 else text[:end]
     return re.findall(r"```sql\n(.*?)```", text, flags=re.S)
 
 
