@@ -59,7 +59,7 @@ def main():
         subprocess.run(["sh", os.path.join(ROOT, "scripts", "build.sh"), "build"], check=True,
                        stdout=subprocess.DEVNULL)
     tmp = tempfile.mkdtemp(prefix="dnsradar-chbench-")
-    srv = chserver.start(os.path.join(tmp, "ch"), 38123, 39000)
+    srv = chserver.start(os.path.join(tmp, "ch"), 28123, 28900)
     try:
         db = os.path.join(tmp, "bench.db")
         base = best = None

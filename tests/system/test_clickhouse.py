@@ -40,7 +40,8 @@ BIN = TMP = None
 NS = "drchA%d" % os.getpid()
 DEV_A, DEV_B = "drchA%d" % (os.getpid() % 10000), "drchB%d" % (os.getpid() % 10000)
 WAIT = 60.0
-BASE = 30000 + os.getpid() % 1000 * 10	# this run's ports: BASE .. BASE+9
+BASE = 20000 + os.getpid() % 600 * 20	# this run's ports, BASE .. BASE+9: below the
+# ephemeral range (32768 up), so that no client socket holds one
 
 
 def sh(*argv, check=True, **kw):
