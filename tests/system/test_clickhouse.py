@@ -40,8 +40,10 @@ BIN = TMP = None
 NS = "drchA%d" % os.getpid()
 DEV_A, DEV_B = "drchA%d" % (os.getpid() % 10000), "drchB%d" % (os.getpid() % 10000)
 WAIT = 60.0
-BASE = 20000 + os.getpid() % 600 * 20	# this run's ports, BASE .. BASE+9: below the
-# ephemeral range (32768 up), so that no client socket holds one
+# This run's ports, BASE .. BASE+29, ten a test (none is taken again while
+# a closed connection of the last test may hold it): below the ephemeral
+# range (32768 up), so that no client socket holds one.
+BASE = 10000 + os.getpid() % 500 * 40
 
 
 def sh(*argv, check=True, **kw):
@@ -233,12 +235,12 @@ def test_lost_answers_and_a_restart():
         print("SKIP: %s" % why)
         return
     capture, truth = flood()
-    srv = chserver.start(os.path.join(TMP, "ch-lost"), BASE + 3, BASE + 4)
-    proxy = chserver.CuttingProxy(BASE + 5, BASE + 3)
-    url = "http://127.0.0.1:%d/?database=dnsradar" % (BASE + 5)
+    srv = chserver.start(os.path.join(TMP, "ch-lost"), BASE + 10, BASE + 11)
+    proxy = chserver.CuttingProxy(BASE + 12, BASE + 10)
+    url = "http://127.0.0.1:%d/?database=dnsradar" % (BASE + 12)
     try:
         with Veth() as veth:
-            s = Sensor("lost", url, BASE + 6, flags=truth["flags"])
+            s = Sensor("lost", url, BASE + 13, flags=truth["flags"])
             wait_for("the schema", lambda: s.metrics().get(
                 "dnsradar_clickhouse_schema_ready") == 1)
             time.sleep(1)	# past the retention's queries at start
@@ -255,7 +257,7 @@ def test_lost_answers_and_a_restart():
             same_history(s.db, srv, "lost")
             # stopped while ClickHouse is away: the next start sends the spool
             srv.stop()
-            s = Sensor("lost", url, BASE + 6, flags=truth["flags"])
+            s = Sensor("lost", url, BASE + 13, flags=truth["flags"])
             tr = veth.replay(capture, 1)
             assert tr.wait(timeout=120) == 0
             s.stop()
@@ -263,7 +265,7 @@ def test_lost_answers_and_a_restart():
             left = [f for f in os.listdir(spool) if not f.startswith(".")]
             assert left, "nothing was spooled while ClickHouse was away"
             srv.restart()
-            s = Sensor("lost", url, BASE + 6, flags=truth["flags"])
+            s = Sensor("lost", url, BASE + 13, flags=truth["flags"])
             wait_for("the spool emptied", lambda: s.metrics().get(
                 "dnsradar_clickhouse_spool_batches", -1) == 0, 60)
             s.stop()
@@ -283,12 +285,12 @@ def test_two_shards_two_sensors():
         print("SKIP: %s" % why)
         return
     capture, truth = flood()
-    shards = [("127.0.0.1", BASE + 1), ("127.0.0.1", BASE + 4)]
-    one = chserver.start(os.path.join(TMP, "shard1"), BASE, BASE + 1, cluster=shards)
-    two = chserver.start(os.path.join(TMP, "shard2"), BASE + 3, BASE + 4, cluster=shards)
+    shards = [("127.0.0.1", BASE + 21), ("127.0.0.1", BASE + 23)]
+    one = chserver.start(os.path.join(TMP, "shard1"), BASE + 20, BASE + 21, cluster=shards)
+    two = chserver.start(os.path.join(TMP, "shard2"), BASE + 22, BASE + 23, cluster=shards)
     try:
         # three sensors making the schema on one server at once
-        racers = [subprocess.Popen([BIN, "run", "--listen", "127.0.0.1:%d" % (BASE + 7 + i),
+        racers = [subprocess.Popen([BIN, "run", "--listen", "127.0.0.1:%d" % (BASE + 26 + i),
                                     "--store", os.path.join(TMP, "race%d.db" % i),
                                     "--clickhouse", one.url + "?database=race",
                                     "--sensor", "race%d" % i, "--user", "root"],
@@ -308,8 +310,8 @@ def test_two_shards_two_sensors():
 
         with Veth() as veth:
             flags = list(truth["flags"]) + ["--set", "clickhouse.cluster=dnsradar"]
-            a = Sensor("east", one.url + "?database=dnsradar", BASE + 2, flags=flags)
-            b = Sensor("west", two.url + "?database=dnsradar", BASE + 5, flags=flags)
+            a = Sensor("east", one.url + "?database=dnsradar", BASE + 24, flags=flags)
+            b = Sensor("west", two.url + "?database=dnsradar", BASE + 25, flags=flags)
             tr = veth.replay(capture, 1)
             assert tr.wait(timeout=120) == 0
             a.stop()
