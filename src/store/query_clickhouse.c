@@ -17,20 +17,18 @@
 #include <string.h>
 
 #include "decode/dns.h"
+#include "store/ch_answer.h"
 #include "store/ch_schema.h"
 #include "store/ch_sql.h"
 
 #define CH_PREFIX DR_QUERY_CLICKHOUSE_PREFIX
 #define CH_DEFAULT_PORT "8123"
 #define CH_SQL_MAX 16384
-#define CH_LINE_MAX (8u << 20)	/* one row of the answer: an alert's JSON fits */
-#define CH_ERROR_MAX 2048	/* what is kept of an error's answer */
 #define CH_CONNECT_MS 5000L
 /* What one query may cost the server, as settings of the request: a
  * longer or larger query is stopped by ClickHouse with code 158 or 159. */
 #define CH_QUERY_SECONDS 60
 #define CH_ROWS_MAX 1000000000ull
-#define CH_FIELDS_MAX 40
 
 struct chq {
 	struct dr_query base;
@@ -44,21 +42,10 @@ struct chq {
 	char alert_events[200], agg[200], records[200];
 };
 
-/* One row of the answer: its fields unescaped in place, NULL for \N. */
-typedef int (*row_fn)(void *ctx, char **f, const size_t *len, unsigned n);
-
+/* The answer being read, and the query's connection for its status. */
 struct answer {
+	struct dr_ch_answer a;
 	struct chq *q;
-	unsigned ncols;
-	row_fn fn;
-	void *ctx;
-	char *line;
-	size_t len, cap;
-	char err[CH_ERROR_MAX];
-	size_t errlen;
-	long status;
-	int stopped;		/* the row function asked to stop */
-	int bad;		/* a row that did not parse; the reason in err */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -69,126 +56,12 @@ static void curl_init(void)
 	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* TabSeparated's escapes, undone in place; the new length. */
-static size_t tsv_unescape(char *s, size_t n)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] != '\\' || i + 1 == n) {
-			s[o++] = s[i];
-			continue;
-		}
-		char c = s[++i];
-		switch (c) {
-		case 'b': c = '\b'; break;
-		case 'f': c = '\f'; break;
-		case 'n': c = '\n'; break;
-		case 'r': c = '\r'; break;
-		case 't': c = '\t'; break;
-		case '0': c = 0; break;
-		case 'a': c = '\a'; break;
-		case 'v': c = '\v'; break;
-		default: break;	/* \\ \' and any other: the character */
-		}
-		s[o++] = c;
-	}
-	s[o] = 0;
-	return o;
-}
-
-static void answer_fail(struct answer *a, const char *why)
-{
-	a->bad = 1;
-	snprintf(a->err, sizeof(a->err), "%s", why);
-}
-
-/* Splits one line (without its newline, NUL terminated) and hands it on. */
-static int answer_row(struct answer *a, char *line, size_t n)
-{
-	char *f[CH_FIELDS_MAX];
-	size_t len[CH_FIELDS_MAX];
-	unsigned k = 0;
-	char *p = line, *end = line + n;
-	for (;;) {
-		char *tab = memchr(p, '\t', (size_t)(end - p));
-		char *stop = tab ? tab : end;
-		if (k == CH_FIELDS_MAX || k == a->ncols) {
-			k++;
-			break;
-		}
-		*stop = 0;
-		if (stop - p == 2 && p[0] == '\\' && p[1] == 'N') {
-			f[k] = NULL;
-			len[k] = 0;
-		} else {
-			f[k] = p;
-			len[k] = tsv_unescape(p, (size_t)(stop - p));
-		}
-		k++;
-		if (!tab)
-			break;
-		p = tab + 1;
-	}
-	if (k != a->ncols) {
-		/* an exception written into a stream already begun, or a
-		 * server that answers other columns than asked */
-		snprintf(a->err, sizeof(a->err), "an answer row has %u fields, not %u: %.200s", k,
-			 a->ncols, line);
-		a->bad = 1;
-		return -1;
-	}
-	if (a->fn(a->ctx, f, len, k)) {
-		a->stopped = 1;
-		return -1;
-	}
-	return 0;
-}
-
 static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
 {
-	struct answer *a = arg;
-	size_t n = size * nmemb;
-	if (!a->status)
-		curl_easy_getinfo(a->q->curl, CURLINFO_RESPONSE_CODE, &a->status);
-	if (a->status != 200) {
-		size_t room = sizeof(a->err) - 1 - a->errlen;
-		size_t take = n < room ? n : room;
-		memcpy(a->err + a->errlen, data, take);
-		a->errlen += take;
-		a->err[a->errlen] = 0;
-		return n;
-	}
-	for (size_t i = 0; i < n;) {
-		char *nl = memchr(data + i, '\n', n - i);
-		size_t take = nl ? (size_t)(nl - (data + i)) : n - i;
-		if (a->len + take + 1 > a->cap) {
-			size_t cap = a->cap ? a->cap : 4096;
-			while (cap < a->len + take + 1)
-				cap *= 2;
-			if (cap > CH_LINE_MAX) {
-				answer_fail(a, "an answer row is longer than 8 MiB");
-				return 0;
-			}
-			char *nb = realloc(a->line, cap);
-			if (!nb) {
-				answer_fail(a, "out of memory");
-				return 0;
-			}
-			a->line = nb;
-			a->cap = cap;
-		}
-		memcpy(a->line + a->len, data + i, take);
-		a->len += take;
-		a->line[a->len] = 0;
-		i += take;
-		if (nl) {
-			i++;
-			if (answer_row(a, a->line, a->len) < 0)
-				return 0;
-			a->len = 0;
-		}
-	}
-	return n;
+	struct answer *w = arg;
+	if (!w->a.status)
+		curl_easy_getinfo(w->q->curl, CURLINFO_RESPONSE_CODE, &w->a.status);
+	return dr_ch_answer_take(&w->a, data, size * nmemb);
 }
 
 /* ClickHouse's message, on one line: its first, without the
@@ -206,7 +79,8 @@ static void server_message(char *m)
 static int ch_run(struct chq *q, const struct dr_ch_sql *s, unsigned ncols, row_fn fn, void *ctx,
 		  char *errbuf, size_t errlen)
 {
-	struct answer a = {.q = q, .ncols = ncols, .fn = fn, .ctx = ctx};
+	struct answer w = {.a = {.ncols = ncols, .fn = fn, .ctx = ctx}, .q = q};
+	struct dr_ch_answer *a = &w.a;
 	char cerr[CURL_ERROR_SIZE] = "";
 	int ret = -1;
 
@@ -220,7 +94,7 @@ static int ch_run(struct chq *q, const struct dr_ch_sql *s, unsigned ncols, row_
 	curl_easy_setopt(q->curl, CURLOPT_POSTFIELDS, s->text);
 	curl_easy_setopt(q->curl, CURLOPT_POSTFIELDSIZE, (long)s->len);
 	curl_easy_setopt(q->curl, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(q->curl, CURLOPT_WRITEDATA, &a);
+	curl_easy_setopt(q->curl, CURLOPT_WRITEDATA, &w);
 	curl_easy_setopt(q->curl, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(q->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(q->curl, CURLOPT_CONNECTTIMEOUT_MS, CH_CONNECT_MS);
@@ -231,43 +105,43 @@ static int ch_run(struct chq *q, const struct dr_ch_sql *s, unsigned ncols, row_
 		curl_easy_setopt(q->curl, CURLOPT_PASSWORD, q->password);
 	}
 	CURLcode rc = curl_easy_perform(q->curl);
-	if (a.stopped) {
+	if (a->stopped) {
 		ret = 0;
 		goto out;
 	}
-	if (a.bad) {
-		snprintf(errbuf, errlen, "%s: %s", q->name, a.err);
+	if (a->bad) {
+		snprintf(errbuf, errlen, "%s: %s", q->name, a->err);
 		goto out;
 	}
 	if (rc != CURLE_OK) {
 		/* no answer at all, or one that broke off */
 		snprintf(errbuf, errlen, "%s: %s: %s", q->name,
-			 a.status ? "the answer broke off" : "cannot reach ClickHouse",
+			 a->status ? "the answer broke off" : "cannot reach ClickHouse",
 			 cerr[0] ? cerr : curl_easy_strerror(rc));
 		goto out;
 	}
-	if (!a.status)
-		curl_easy_getinfo(q->curl, CURLINFO_RESPONSE_CODE, &a.status);
-	if (a.status != 200) {
-		server_message(a.err);
+	if (!a->status)
+		curl_easy_getinfo(q->curl, CURLINFO_RESPONSE_CODE, &a->status);
+	if (a->status != 200) {
+		server_message(a->err);
 		/* what the user can do about the two the reader causes */
 		const char *hint = "";
-		if (strncmp(a.err, "Code: 158,", 10) == 0 || strncmp(a.err, "Code: 159,", 10) == 0)
+		if (strncmp(a->err, "Code: 158,", 10) == 0 || strncmp(a->err, "Code: 159,", 10) == 0)
 			hint = "; narrow the range or add conditions";
-		else if (strncmp(a.err, "Code: 164,", 10) == 0)
+		else if (strncmp(a->err, "Code: 164,", 10) == 0)
 			hint = "; the reader sets its limits per query: give its user a profile "
 			       "with readonly = 2, not 1";
 		snprintf(errbuf, errlen, "%s: %s%s", q->name,
-			 a.err[0] ? a.err : "an HTTP error without a message", hint);
+			 a->err[0] ? a->err : "an HTTP error without a message", hint);
 		goto out;
 	}
-	if (a.len) {
+	if (a->len) {
 		snprintf(errbuf, errlen, "%s: the answer ends inside a row", q->name);
 		goto out;
 	}
 	ret = 0;
 out:
-	free(a.line);
+	dr_ch_answer_free(a);
 	return ret;
 }
 
