@@ -545,7 +545,8 @@ static int spool_scan(struct dr_ch *ch, char *errbuf, size_t errlen)
 			ch->last_id = id;
 	}
 	closedir(d);
-	qsort(ch->entries, ch->nentries, sizeof(*ch->entries), by_id);
+	if (ch->nentries)
+		qsort(ch->entries, ch->nentries, sizeof(*ch->entries), by_id);
 	/* ids and versions rise across runs even when the clock stepped back
 	 * and the spool is empty: the last run's last id is the floor */
 	char path[4096];
