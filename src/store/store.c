@@ -418,7 +418,6 @@ static int journal_is_wal(void *ctx, int n, char **v, char **names)
 	return 0;
 }
 
-/* The file's schema: created on a new file, checked on an old one. */
 /* The alerts a run that died left open become 'interrupted' here; in
  * ClickHouse too, by an event of that name. */
 static int interrupted_events(struct dr_store *s)
@@ -447,6 +446,7 @@ static int interrupted_events(struct dr_store *s)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The file's schema: created on a new file, checked on an old one. */
 static int open_schema(struct dr_store *s, char *errbuf, size_t errlen)
 {
 	int isnull;

@@ -296,11 +296,20 @@ def same(cmd, *args, stores=("one",), sort=False):
     """cmd on the SQLite store and on each ClickHouse store: the same
     exit, output and error."""
     st = STATE
+
+    def now_less(out):
+        # without --to a range ends now, a second later on a slow run
+        if "--to" in args:
+            return out
+        out = re.sub(r"( to )\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", r"\1NOW", out)
+        return re.sub(r'"to": ?[0-9.]+', '"to":NOW', out)
     rc, want, err = run(cmd, "--store", st["store"], "--utc", *args)
     assert rc == 0, (cmd, args, err)
+    want = now_less(want)
     for name in stores:
         rc2, got, err2 = run(cmd, "--store", st[name], "--utc", *args)
         assert rc2 == 0, (name, cmd, args, err2)
+        got = now_less(got)
         if sort:
             assert sorted(got.splitlines()) == sorted(want.splitlines()), \
                 (name, cmd, args, want, got)
