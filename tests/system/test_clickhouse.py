@@ -248,10 +248,14 @@ def test_lost_answers_and_a_restart():
             tr = veth.replay(capture, 1)
             assert tr.wait(timeout=120) == 0
             wait_for("six inserts' answers cut", lambda: proxy.cut >= 6, 90)
+            # each insert whose answer was lost is found stored, and not sent
+            # again (the metrics are a second old: wait for them, not the
+            # spool, which may be empty between two batches)
+            wait_for("every cut insert found stored", lambda: s.metrics().get(
+                "dnsradar_clickhouse_duplicates_total", -1) >= proxy.cut, 60)
             wait_for("the spool emptied", lambda: s.metrics().get(
                 "dnsradar_clickhouse_spool_batches", -1) == 0, 60)
             m = s.metrics()
-            # each insert whose answer was lost was found stored, and not sent again
             assert m["dnsradar_clickhouse_duplicates_total"] == proxy.cut, (m, proxy.cut)
             s.stop()
             same_history(s.db, srv, "lost")
