@@ -129,3 +129,13 @@ void dr_ch_answer_free(struct dr_ch_answer *a)
 	a->line = NULL;
 	a->len = a->cap = 0;
 }
+
+/* ClickHouse's message, on one line: its first, without the
+ * ", e.what() = DB::Exception" that repeats it. */
+void dr_ch_server_message(char *m)
+{
+	m[strcspn(m, "\r\n")] = 0;
+	char *what = strstr(m, ", e.what() = ");
+	if (what)
+		*what = 0;
+}

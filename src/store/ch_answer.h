@@ -36,4 +36,8 @@ size_t dr_ch_answer_take(struct dr_ch_answer *a, const char *data, size_t n);
 
 void dr_ch_answer_free(struct dr_ch_answer *a);
 
+/* ClickHouse's error message, cut in place to one line: its first,
+ * without the ", e.what() = DB::Exception" that repeats it. */
+void dr_ch_server_message(char *m);
+
 #endif

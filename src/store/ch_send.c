@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 
 #include "lib/now.h"
+#include "store/ch_answer.h"
 #include "store/ch_schema.h"
 
 #define ANSWER_MAX (1u << 20)	/* octets of an answer kept; ours are small */
@@ -134,11 +135,9 @@ static int request(struct dr_ch *ch, CURL *curl, const char *sql, const void *bo
 	ret = code ? atoi(code + 6) : 0;
 	if (ret <= 0)
 		ret = 1;
-	size_t n = strcspn(text, "\n");
-	const char *what = strstr(text, ", e.what()");
-	if (what && (size_t)(what - text) < n)
-		n = (size_t)(what - text);
-	snprintf(err, errlen, "HTTP %ld: %.*s", status, (int)(n < 300 ? n : 300), text);
+	if (ans->p)
+		dr_ch_server_message((char *)ans->p);
+	snprintf(err, errlen, "HTTP %ld: %.300s", status, text);
 out:
 	curl_slist_free_all(h);
 	free(url);

@@ -64,16 +64,6 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
 	return dr_ch_answer_take(&w->a, data, size * nmemb);
 }
 
-/* ClickHouse's message, on one line: its first, without the
- * ", e.what() = DB::Exception" that repeats it. */
-static void server_message(char *m)
-{
-	m[strcspn(m, "\r\n")] = 0;
-	char *what = strstr(m, ", e.what() = ");
-	if (what)
-		*what = 0;
-}
-
 /* Sends s; every row of its answer (ncols fields) to fn. 0, or -1 with
  * "clickhouse://...: reason" in errbuf. */
 static int ch_run(struct chq *q, const struct dr_ch_sql *s, unsigned ncols, row_fn fn, void *ctx,
@@ -123,7 +113,7 @@ static int ch_run(struct chq *q, const struct dr_ch_sql *s, unsigned ncols, row_
 	if (!a->status)
 		curl_easy_getinfo(q->curl, CURLINFO_RESPONSE_CODE, &a->status);
 	if (a->status != 200) {
-		server_message(a->err);
+		dr_ch_server_message(a->err);
 		/* what the user can do about the two the reader causes */
 		const char *hint = "";
 		if (strncmp(a->err, "Code: 158,", 10) == 0 || strncmp(a->err, "Code: 159,", 10) == 0)
@@ -420,11 +410,10 @@ static struct sqlbuf *sqlbuf_new(char *errbuf, size_t errlen)
 	return b;
 }
 
-/* The minute column of agg meeting the range as SQLite's "minute > from -
- * 60 AND minute < to" does, in whole seconds a DateTime holds. */
-static void minute_range(struct dr_ch_sql *s, const struct dr_query_params *p)
+/* " AND col >= toDateTime(lo) AND col <= toDateTime(hi)", within
+ * DateTime's range; " AND 0" when nothing is left. */
+static void time_bounds(struct dr_ch_sql *s, const char *col, double lo, double hi)
 {
-	double lo = floor(p->from - 60) + 1, hi = ceil(p->to) - 1;
 	if (lo < 0)
 		lo = 0;
 	if (hi > 4294967295.0)
@@ -433,11 +422,22 @@ static void minute_range(struct dr_ch_sql *s, const struct dr_query_params *p)
 		dr_ch_sql_add(s, " AND 0");
 		return;
 	}
-	dr_ch_sql_add(s, " AND minute >= toDateTime(");
+	dr_ch_sql_add(s, " AND ");
+	dr_ch_sql_add(s, col);
+	dr_ch_sql_add(s, " >= toDateTime(");
 	dr_ch_sql_int(s, (int64_t)lo);
-	dr_ch_sql_add(s, ") AND minute <= toDateTime(");
+	dr_ch_sql_add(s, ") AND ");
+	dr_ch_sql_add(s, col);
+	dr_ch_sql_add(s, " <= toDateTime(");
 	dr_ch_sql_int(s, (int64_t)hi);
 	dr_ch_sql_add(s, ")");
+}
+
+/* The minute column of agg meeting the range as SQLite's "minute > from -
+ * 60 AND minute < to" does, in whole seconds a DateTime holds. */
+static void minute_range(struct dr_ch_sql *s, const struct dr_query_params *p)
+{
+	time_bounds(s, "minute", floor(p->from - 60) + 1, ceil(p->to) - 1);
 }
 
 /* ts in [from, to); the time column (ts's second) narrowed too, with a
@@ -449,20 +449,7 @@ static void ts_range(struct dr_ch_sql *s, const struct dr_query_params *p)
 	dr_ch_sql_double(s, p->from);
 	dr_ch_sql_add(s, " AND ts < ");
 	dr_ch_sql_double(s, p->to);
-	double lo = floor(p->from) - 1, hi = floor(p->to) + 1;
-	if (lo < 0)
-		lo = 0;
-	if (hi > 4294967295.0)
-		hi = 4294967295.0;
-	if (hi < lo) {
-		dr_ch_sql_add(s, " AND 0");
-		return;
-	}
-	dr_ch_sql_add(s, " AND time >= toDateTime(");
-	dr_ch_sql_int(s, (int64_t)lo);
-	dr_ch_sql_add(s, ") AND time <= toDateTime(");
-	dr_ch_sql_int(s, (int64_t)hi);
-	dr_ch_sql_add(s, ")");
+	time_bounds(s, "time", floor(p->from) - 1, floor(p->to) + 1);
 }
 
 /* A CIDR as the range of keys (family octet, then the address). */
